@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+
+.PHONY: run test install dev translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+dev: $(VENV)/.installed-dev translations
+
+translations: $(VENV)/.installed
+	@if ls webradio/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -q -d webradio/translations; fi
+
+run: install
+	$(BIN)/webradio db upgrade
+	$(BIN)/webradio demo
+	$(BIN)/webradio run --port $(PORT)
+
+test: dev
+	$(BIN)/ruff check webradio tests bench
+	$(BIN)/ruff format --check webradio tests bench
+	$(BIN)/mypy webradio
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) instance media/* feeds/*

@@ -1,0 +1,120 @@
+"""ffmpeg argv builders and gain arithmetic, without running ffmpeg."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from webradio.audio.analyse import Analysis, build_analysis_command
+from webradio.audio.ffmpeg import parse_version
+from webradio.audio.presets import PRESETS, get_preset
+from webradio.audio.render import PartSource, build_render_command, part_gain_db, trim_window
+from webradio.errors import WebradioError
+
+
+def analysis(channels: int = 1, lufs: float = -25.0, **extra: float) -> Analysis:
+    """A plausible analysis of a 20-second take."""
+    fields: dict[str, float] = {
+        "leading_silence_s": 2.0,
+        "trailing_silence_s": 3.0,
+        "active_s": 12.0,
+    }
+    fields.update(extra)
+    return Analysis(
+        duration_s=20.0,
+        sample_rate_hz=48000,
+        channels=channels,
+        codec="opus",
+        integrated_lufs=lufs,
+        true_peak_dbtp=-6.0,
+        lra_lu=6.0,
+        noise_floor_db=-65.0,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_analysis_command_decodes_first_audio_stream_once() -> None:
+    argv = build_analysis_command("/bin/ffmpeg", Path("in.bin"))
+    assert argv[0] == "/bin/ffmpeg"
+    assert argv[argv.index("-map") + 1] == "0:a:0"
+    assert argv.count("-i") == 1
+    graph = argv[argv.index("-af") + 1]
+    assert "ebur128=peak=true:framelog=verbose" in graph
+    assert "astats=" in graph
+    assert argv[-3:] == ["-f", "null", "-"]
+    assert "-nostats" in argv and "-hide_banner" in argv
+    assert "ffprobe" not in " ".join(argv)
+
+
+def test_render_command_shape() -> None:
+    parts = [
+        PartSource(Path("a.webm"), analysis(channels=1)),
+        PartSource(Path("b.wav"), analysis(channels=2), in_s=1.0, out_s=15.0),
+    ]
+    argv = build_render_command("ffmpeg", parts, PRESETS["podcast"], Path("out.mp3"), [6.0, -1.5])
+    assert argv.count("-i") == 2
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert "[0:a:0]atrim=start=1.75:end=17.5" in graph
+    assert "[1:a:0]atrim=start=1.75:end=15.0" in graph
+    assert "pan=stereo|c0=c0|c1=c0" in graph
+    assert "volume=6.00dB" in graph and "volume=-1.50dB" in graph
+    assert "highpass=f=80" in graph
+    assert "concat=n=2:v=0:a=1" in graph
+    assert "alimiter=limit=0.7943:level=0" in graph
+    assert "aresample=44100[out]" in graph
+    pairs = dict(zip(argv, argv[1:], strict=False))
+    assert pairs["-c:a"] == "libmp3lame"
+    assert pairs["-b:a"] == "128k"
+    assert pairs["-ar"] == "44100"
+    assert pairs["-ac"] == "2"
+    assert pairs["-map_metadata"] == "-1"
+    assert pairs["-write_xing"] == "1"
+    assert pairs["-map"] == "[out]"
+    assert "-vn" in argv
+    assert argv[-1] == "out.mp3"
+
+
+def test_voice_preset_downmixes_stereo() -> None:
+    argv = build_render_command(
+        "ffmpeg", [PartSource(Path("a"), analysis(channels=2))], get_preset("voice"), "o", [0.0]
+    )
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert "pan=mono|c0=0.5*c0+0.5*c1" in graph
+    assert argv[argv.index("-ac") + 1] == "1"
+    assert argv[argv.index("-b:a") + 1] == "96k"
+
+
+def test_gain_corrects_for_channel_count_and_caps() -> None:
+    podcast, voice = PRESETS["podcast"], PRESETS["voice"]
+    assert part_gain_db(analysis(channels=2, lufs=-25.0), podcast) == (9.0, False)
+    assert part_gain_db(analysis(channels=1, lufs=-25.0), podcast) == (6.0, False)
+    assert part_gain_db(analysis(channels=2, lufs=-25.0), voice) == (9.0, False)
+    assert part_gain_db(analysis(channels=1, lufs=-50.0), voice) == (24.0, True)
+
+
+def test_trim_keeps_a_little_room_and_respects_points() -> None:
+    assert trim_window(PartSource(Path("a"), analysis())) == (1.75, 17.5)
+    assert trim_window(PartSource(Path("a"), analysis(), in_s=5.0, out_s=9.0)) == (5.0, 9.0)
+    untouched = analysis(leading_silence_s=0.0, trailing_silence_s=0.0)
+    assert trim_window(PartSource(Path("a"), untouched)) == (0.0, 20.0)
+
+
+def test_presets_and_versions() -> None:
+    assert get_preset("podcast").target_lufs == -16.0
+    assert get_preset("voice").channels == 1
+    with pytest.raises(WebradioError, match="podcast, voice"):
+        get_preset("radio")
+    assert parse_version("ffmpeg version n9.0.2-17-g2a571b6068-20260930 Copyright") == (9, 0, 2)
+    assert parse_version("ffmpeg version 5.1.9-0+deb12u1 Copyright (c)") == (5, 1, 9)
+    assert parse_version("ffmpeg version N-112233-gabcdef") == ()
+
+
+def test_analysis_round_trips_through_json() -> None:
+    import json
+
+    from webradio.audio.analyse import AudioWarning
+
+    original = analysis()
+    original = Analysis(**{**original.__dict__, "warnings": (AudioWarning("noisy", "Bruit"),)})
+    assert Analysis.from_dict(json.loads(json.dumps(original.to_dict()))) == original

@@ -1,0 +1,73 @@
+"""Fixtures: a fresh app per test (own instance, database, media and feeds under tmp_path)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+
+from webradio import create_app
+from webradio.audio.clips import make_speechlike_take
+from webradio.audio.ffmpeg import find_ffmpeg
+from webradio.extensions import db
+
+
+def _config(root: Path, database: Path) -> dict[str, object]:
+    """Test settings: everything under `root`, jobs run immediately."""
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(root / "instance"),
+        "DATABASE_URL": f"sqlite:///{database}",
+        "MEDIA_ROOT": str(root / "media"),
+        "FEEDS_ROOT": str(root / "feeds"),
+        "QUEUE_URL": "immediate",
+        "SECRET_KEY": "test-secret",
+        "BASE_URL": "http://radio.test",
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated once with Alembic; each test gets a copy."""
+    root = tmp_path_factory.mktemp("template")
+    database = root / "template.sqlite3"
+    app = create_app(_config(root, database))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()  # closing the last connection folds the WAL into the file we copy
+    return database
+
+
+@pytest.fixture
+def app(tmp_path: Path, migrated_db: Path) -> Iterator[Flask]:
+    """A fresh app on its own copy of the migrated database."""
+    database = tmp_path / "webradio.sqlite3"
+    shutil.copyfile(migrated_db, database)
+    application = create_app(_config(tmp_path, database))
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A runner for the `webradio` commands against the app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def take_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 10-second speech-like take (espeak-ng if present, else synthesis), made once."""
+    path = tmp_path_factory.mktemp("audio") / "take.wav"
+    return make_speechlike_take(path, find_ffmpeg(), seconds=10.0)

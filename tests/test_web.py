@@ -1,0 +1,219 @@
+"""The path through HTTP: sign in, upload, build, publish, and what each channel answers."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+import feedparser
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import TestResponse, encode_multipart
+
+from webradio import authorisations, schools
+from webradio.extensions import db
+from webradio.models import Episode, Pupil, School
+
+PASSWORD = "mot-de-passe-de-test"
+
+
+@pytest.fixture
+def school(app: Flask) -> School:
+    """A school with a head, a teacher, and two pupils (Léa: public; Inès: families)."""
+    created = schools.create_school("ecole-web", "École du Web")
+    schools.create_user("head@ecole.fr", "head", PASSWORD, created)
+    schools.create_user("prof@ecole.fr", "teacher", PASSWORD, created)
+    for name, audiences in (("Léa", "class,families,public"), ("Inès", "class,families")):
+        pupil = schools.add_pupil(created, "CM2", name)
+        authorisations.grant(pupil, authorisations.GrantRequest(frozenset(audiences.split(","))))
+    return created
+
+
+def sign_in(client: FlaskClient, email: str) -> None:
+    """Sign in with the test password."""
+    response = client.post("/connexion", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, response.text
+
+
+def fetch(client: FlaskClient, path: str, method: str = "GET", **kwargs: object) -> TestResponse:
+    """Request `path`, read the body and close the response (send_file keeps the file open)."""
+    response = client.open(path, method=method, **kwargs)  # type: ignore[arg-type]
+    response.get_data()
+    response.close()
+    return response
+
+
+def post_file(client: FlaskClient, url: str, path: Path, **fields: str) -> TestResponse:
+    """POST a multipart form with one file, as the page's XHR does.
+
+    The body is encoded in memory: werkzeug's test client leaks the temporary file it
+    spools large bodies to, which pytest reports as an unclosed file.
+    """
+    boundary, body = encode_multipart(
+        {**fields, "file": FileStorage(BytesIO(path.read_bytes()), path.name)}
+    )
+    return client.post(
+        url,
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Accept": "application/json"},
+    )
+
+
+def upload(client: FlaskClient, path: Path, label: str) -> dict[str, str]:
+    """Upload a take from the staff page and return its JSON state."""
+    response = post_file(client, "/prises/nouvelle", path, label=label)
+    assert response.status_code == 201, response.text
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def pupil_id(name: str) -> str:
+    """The id of the pupil called `name`."""
+    return Pupil.query.filter_by(first_name=name).one().id
+
+
+def build_episode(
+    client: FlaskClient, take_id: str, *names: str, audience: str = "public"
+) -> Episode:
+    """Create an episode from one take with these participants (rendered at once in tests)."""
+    response = client.post(
+        "/episodes/nouveau",
+        data={
+            "title": "Le journal du jardin",
+            "take_ids": [take_id],
+            "audience": audience,
+            "participant_ids": [pupil_id(n) for n in names],
+        },
+    )
+    assert response.status_code == 302, response.text
+    return Episode.query.order_by(Episode.created_at.desc()).first()  # type: ignore[no-any-return]
+
+
+def test_staff_pages_need_sign_in(client: FlaskClient, school: School) -> None:
+    assert fetch(client, "/").status_code == 302
+    assert fetch(client, "/episodes/nouveau").headers["Location"].startswith("/connexion")
+    assert (
+        client.post("/connexion", data={"email": "head@ecole.fr", "password": "faux"}).status_code
+        == 401
+    )
+
+
+def test_forms_need_a_csrf_token(app: Flask, school: School) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = app.test_client().post(
+        "/connexion", data={"email": "head@ecole.fr", "password": PASSWORD}
+    )
+    assert response.status_code == 400
+
+
+def test_from_upload_to_feed_and_withdrawal(
+    client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    sign_in(client, "prof@ecole.fr")
+    take = upload(client, take_wav, "Interview")
+    assert take["state"] == "ready", take
+    episode = build_episode(client, take["id"], "Léa")
+    assert episode.state == "ready" and episode.media_key
+
+    # Beyond the class, a teacher only submits; the head approves.
+    client.post(f"/episodes/{episode.id}/publier")
+    assert db.session.get(Episode, episode.id).state == "ready"  # type: ignore[union-attr]
+    client.post("/deconnexion")
+    sign_in(client, "head@ecole.fr")
+    assert client.post(f"/episodes/{episode.id}/publier").status_code == 302
+
+    page = fetch(client, "/radio/ecole-web/").text
+    assert 'rel="alternate" type="application/rss+xml"' in page
+    assert "Le journal du jardin" in page and "<audio" in page
+    feed = fetch(client, "/feeds/ecole-web.xml")
+    assert feed.headers["Content-Type"] == "application/rss+xml; charset=utf-8"
+    parsed = feedparser.parse(feed.data)
+    assert not parsed.bozo and len(parsed.entries) == 1
+    enclosure = parsed.entries[0].enclosures[0]
+    media_path = enclosure.href.replace("http://radio.test", "")
+    media = fetch(client, media_path)
+    assert int(enclosure.length) == len(media.data) == episode.media_size
+    assert fetch(client, media_path, headers={"Range": "bytes=0-1"}).status_code == 206
+    assert (
+        fetch(client, media_path, headers={"Range": f"bytes={len(media.data) + 10}-"}).status_code
+        == 416
+    )
+    assert fetch(client, media_path, method="HEAD").headers["Accept-Ranges"] == "bytes"
+    assert (
+        fetch(
+            client, feed.request.path, headers={"If-None-Match": feed.headers["ETag"]}
+        ).status_code
+        == 304
+    )
+
+    authorisations.withdraw(Pupil.query.filter_by(first_name="Léa").one())
+    assert fetch(client, f"/radio/ecole-web/episodes/{episode.id}").status_code == 410
+    assert "retiré" in fetch(client, f"/radio/ecole-web/episodes/{episode.id}").text
+    assert fetch(client, media_path).status_code == 410
+    gone = fetch(client, f"/embed/{episode.id}")
+    assert gone.status_code == 410 and "à la demande d’une famille" in gone.text
+    assert feedparser.parse(fetch(client, "/feeds/ecole-web.xml").data).entries == []
+
+
+def test_never_public_episode_is_not_found(
+    client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    sign_in(client, "head@ecole.fr")
+    take = upload(client, take_wav, "Pour les familles")
+    episode = build_episode(client, take["id"], "Inès")
+    client.post(f"/episodes/{episode.id}/publier")
+    assert db.session.get(Episode, episode.id).state == "published"  # type: ignore[union-attr]
+    assert fetch(client, f"/radio/ecole-web/episodes/{episode.id}").status_code == 404
+    assert fetch(client, f"/embed/{episode.id}").status_code == 404
+    assert (
+        fetch(client, f"/media/{episode.id}/{Path(episode.media_key or '').stem}.mp3").status_code
+        == 404
+    )
+    assert "Inès" in fetch(client, f"/episodes/{episode.id}").text  # staff see who blocks it
+
+
+def test_bad_upload_fails_visibly_and_keeps_the_original(
+    client: FlaskClient, school: School, tmp_path: Path, app: Flask
+) -> None:
+    sign_in(client, "prof@ecole.fr")
+    fake = tmp_path / "devoir.mp3"
+    fake.write_text("pas du son")
+    take = upload(client, fake, "Mauvais fichier")
+    assert take["state"] == "failed"
+    assert "lisible" in take["failure_reason"] or "audio" in take["failure_reason"]
+    kept = list((Path(app.config["MEDIA_ROOT"]) / "takes").iterdir())
+    assert [p.read_bytes() for p in kept] == [b"pas du son"]
+
+
+def test_upload_over_the_limit_is_refused_in_words(
+    app: Flask, school: School, tmp_path: Path
+) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    client = app.test_client()
+    sign_in(client, "prof@ecole.fr")
+    big = tmp_path / "long.wav"
+    big.write_bytes(b"\0" * 4096)
+    response = post_file(client, "/prises/nouvelle", big)
+    assert response.status_code == 413
+    assert "trop gros" in response.get_json()["error"]
+
+
+def test_studio_code_opens_one_class_and_expires(
+    client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    school_class = school.classes[0]
+    code = schools.open_studio(school_class)
+    page = fetch(client, f"/studio/{code}")
+    assert page.status_code == 200 and school_class.label in page.text
+    assert post_file(client, f"/studio/{code}/prises", take_wav).status_code == 201
+    schools.close_studio(school_class)
+    assert fetch(client, f"/studio/{code}").status_code == 404
+    assert fetch(client, "/").status_code == 302  # the studio gives no staff access
+
+
+def test_english_is_available(client: FlaskClient, school: School) -> None:
+    assert "Connexion" in fetch(client, "/connexion").text
+    english = fetch(client, "/connexion?lang=en").text
+    assert 'lang="en"' in english

@@ -1,0 +1,172 @@
+"""Which ffmpeg to use, and the one function that runs it."""
+
+from __future__ import annotations
+
+import collections
+import functools
+import re
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from webradio.errors import N_, FfmpegError, WebradioError
+
+# Lines of stderr kept for an error message; the rest is streamed to a parser and dropped,
+# so a three-hour take never piles its log up in memory.
+STDERR_TAIL_LINES = 20
+
+# "ffmpeg version n9.0.2-17-g2a571b6068-…" (wheel) or "ffmpeg version 5.1.9-0+deb12u1" (Debian).
+_VERSION_RE = re.compile(r"^ffmpeg version n?(\d+(?:\.\d+)*)")
+
+
+@dataclass(frozen=True)
+class FfmpegBinary:
+    """An ffmpeg executable that answered `-version`, and why it was chosen."""
+
+    path: str
+    version: tuple[int, ...]
+    version_text: str
+    source: str
+    reason: str
+
+    @property
+    def version_label(self) -> str:
+        """The version as people write it, e.g. "9.0.2"."""
+        return ".".join(str(n) for n in self.version) or "?"
+
+
+def parse_version(first_line: str) -> tuple[int, ...]:
+    """The numeric version in `ffmpeg -version`'s first line; () for a git build."""
+    match = _VERSION_RE.match(first_line.strip())
+    if not match:
+        return ()
+    return tuple(int(n) for n in match.group(1).split("."))
+
+
+def probe_binary(path: str, source: str) -> FfmpegBinary | None:
+    """Run `path -version`; None when it is missing or does not answer like ffmpeg."""
+    try:
+        done = subprocess.run(
+            [path, "-hide_banner", "-version"],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    first = done.stdout.splitlines()[0] if done.stdout else ""
+    if done.returncode != 0 or not first.startswith("ffmpeg version"):
+        return None
+    return FfmpegBinary(path, parse_version(first), first.strip(), source, "")
+
+
+def _imageio_path() -> str | None:
+    """The ffmpeg shipped by the imageio-ffmpeg wheel, if the wheel is installed."""
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError, OSError):
+        return None
+
+
+@functools.cache
+def find_ffmpeg(forced: str | None = None) -> FfmpegBinary:
+    """`forced` (config WEBRADIO_FFMPEG) if given, else the newest of PATH's and the wheel's."""
+    if forced:
+        found = probe_binary(forced, "WEBRADIO_FFMPEG")
+        if found is None:
+            raise WebradioError(
+                N_("Le programme ffmpeg indiqué par WEBRADIO_FFMPEG (%(path)s) ne répond pas."),
+                path=forced,
+            )
+        return _with_reason(found, N_("imposé par le réglage WEBRADIO_FFMPEG"))
+    candidates: list[FfmpegBinary] = []
+    on_path = shutil.which("ffmpeg")
+    if on_path and (found := probe_binary(on_path, "PATH")):
+        candidates.append(found)
+    wheel = _imageio_path()
+    if wheel and (found := probe_binary(wheel, "imageio-ffmpeg")):
+        candidates.append(found)
+    if not candidates:
+        raise WebradioError(
+            N_(
+                "Aucun programme ffmpeg utilisable : installez ffmpeg ou le paquet "
+                "imageio-ffmpeg, ou indiquez son chemin dans WEBRADIO_FFMPEG."
+            )
+        )
+    # max() keeps the first of equals, so PATH (the distribution's) wins a tie.
+    best = max(candidates, key=lambda b: b.version)
+    if len(candidates) == 1:
+        reason = N_("le seul ffmpeg trouvé")
+    else:
+        other = next(b for b in candidates if b is not best)
+        reason = N_(
+            "la version la plus récente (%(best)s) ; l'autre (%(other)s, %(src)s) est plus ancienne"
+        ) % {
+            "best": best.version_label,
+            "other": other.version_label,
+            "src": other.source,
+        }
+    return _with_reason(best, reason)
+
+
+def _with_reason(binary: FfmpegBinary, reason: str) -> FfmpegBinary:
+    """A copy of `binary` carrying the reason it was chosen."""
+    return FfmpegBinary(binary.path, binary.version, binary.version_text, binary.source, reason)
+
+
+def run_ffmpeg(
+    argv: list[str],
+    *,
+    timeout: float | None = None,
+    on_line: Callable[[str], None] | None = None,
+) -> str:
+    """Run argv; feed each stderr line to `on_line`; return the stderr tail; raise FfmpegError."""
+    tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+    timed_out = threading.Event()
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        raise FfmpegError(argv, str(exc)) from exc
+    with proc:
+        timer = None
+        if timeout is not None:
+
+            def kill() -> None:
+                timed_out.set()
+                proc.kill()
+
+            timer = threading.Timer(timeout, kill)
+            timer.start()
+        try:
+            assert proc.stderr is not None
+            for raw in proc.stderr:
+                line = raw.rstrip("\r\n")
+                tail.append(line)
+                if on_line is not None:
+                    on_line(line)
+            returncode = proc.wait()
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    text = "\n".join(tail)
+    if timed_out.is_set():
+        raise FfmpegError(argv, text + f"\n(arrêté après {timeout} s)")
+    if returncode != 0:
+        raise FfmpegError(argv, text)
+    return text

@@ -1,0 +1,141 @@
+"""Reading ffmpeg's own log: the input stream line and the ebur128 and astats summaries."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg
+from webradio.errors import N_, AudioError, FfmpegError
+
+# "  Stream #0:1(und): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, stereo, fltp, 128 kb/s"
+_STREAM_RE = re.compile(r"^\s*Stream #0:\d+(?:\[\w+\])?(?:\(\w+\))?: Audio: (.+)$")
+_SUMMARY_VALUE_RE = re.compile(r"^\s+(I|LRA|Peak):\s+(\S+)\s+(LUFS|LU|dBFS)\s*$")
+_SAMPLES_RE = re.compile(r"\] Number of samples: (\d+)")
+_LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "quad": 4, "hexagonal": 6, "octagonal": 8}
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """The decoded input audio stream as ffmpeg describes it."""
+
+    codec: str
+    sample_rate_hz: int
+    channels: int
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """A BS.1770 measurement of a whole file."""
+
+    integrated_lufs: float
+    true_peak_dbtp: float
+    lra_lu: float
+    duration_s: float
+
+
+def parse_stream_line(description: str) -> StreamInfo | None:
+    """Codec, rate and channel count from the text after "Audio: "."""
+    items = [item.strip() for item in description.split(", ")]
+    codec = items[0].split(" ")[0]
+    for index, item in enumerate(items):
+        match = re.fullmatch(r"(\d+) Hz", item)
+        if match and index + 1 < len(items):
+            return StreamInfo(codec, int(match.group(1)), layout_channels(items[index + 1]))
+    return None
+
+
+def layout_channels(layout: str) -> int:
+    """Channel count of an ffmpeg layout name: "mono", "5.1(side)", "3 channels"..."""
+    layout = layout.split("(")[0].strip()
+    if layout in _LAYOUT_CHANNELS:
+        return _LAYOUT_CHANNELS[layout]
+    match = re.fullmatch(r"(\d+) channels", layout)
+    if match:
+        return int(match.group(1))
+    match = re.fullmatch(r"(\d+)\.(\d+)", layout)
+    if match:
+        return int(match.group(1)) + int(match.group(2))
+    return 2
+
+
+class LogReader:
+    """Collects, line by line, what the stream line and the filter summaries say."""
+
+    def __init__(self) -> None:
+        self.stream: StreamInfo | None = None
+        self.summary: dict[str, float] = {}
+        self.samples: int | None = None
+        self._inputs_done = False
+        self._in_summary = False
+
+    def feed(self, line: str) -> None:
+        """Take one stderr line."""
+        if line.startswith(("Output #", "Stream mapping:")):
+            self._inputs_done = True
+        elif not self._inputs_done and self.stream is None:
+            match = _STREAM_RE.match(line)
+            if match:
+                self.stream = parse_stream_line(match.group(1))
+        if "Summary:" in line and "ebur128" in line:
+            self._in_summary = True
+        elif self._in_summary:
+            match = _SUMMARY_VALUE_RE.match(line)
+            if match and match.group(1) not in self.summary:
+                self.summary[match.group(1)] = float(match.group(2))
+        match = _SAMPLES_RE.search(line)
+        if match:
+            self.samples = int(match.group(1))
+
+    def loudness(self, duration_s: float) -> Loudness:
+        """The ebur128 summary; AudioError if ffmpeg printed none."""
+        if not {"I", "LRA", "Peak"} <= self.summary.keys():
+            raise AudioError(
+                "not_audio",
+                N_("Ce fichier n'est pas un enregistrement audio lisible."),
+                detail="no ebur128 summary",
+            )
+        return Loudness(self.summary["I"], self.summary["Peak"], self.summary["LRA"], duration_s)
+
+
+def build_measure_command(ffmpeg_path: str, in_path: Path | str) -> list[str]:
+    """argv decoding the first audio stream through ebur128 (true peak) into nothing."""
+    return [
+        ffmpeg_path,
+        "-hide_banner",
+        "-nostats",
+        "-nostdin",
+        "-i",
+        str(in_path),
+        "-map",
+        "0:a:0",
+        "-af",
+        "astats=measure_perchannel=none:measure_overall=Number_of_samples,"
+        "ebur128=peak=true:framelog=verbose",
+        "-f",
+        "null",
+        "-",
+    ]
+
+
+def measure(path: Path | str, ffmpeg: FfmpegBinary) -> Loudness:
+    """Integrated loudness, true peak, LRA and duration of a file, from a fresh decode."""
+    reader = LogReader()
+    try:
+        run_ffmpeg(build_measure_command(ffmpeg.path, path), on_line=reader.feed)
+    except FfmpegError as exc:
+        raise AudioError(
+            "not_audio",
+            N_("Ce fichier n'est pas un enregistrement audio lisible."),
+            detail=exc.stderr_tail,
+        ) from exc
+    if reader.stream is None or reader.samples is None:
+        raise AudioError("not_audio", N_("Ce fichier n'est pas un enregistrement audio lisible."))
+    return reader.loudness(reader.samples / reader.stream.sample_rate_hz)
+
+
+def finite_or(value: float, default: float) -> float:
+    """`value` unless it is infinite or NaN."""
+    return value if math.isfinite(value) else default

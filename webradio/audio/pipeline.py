@@ -1,0 +1,65 @@
+"""The `process` verb: one take in, one levelled MP3 out, and a report with units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from webradio.audio.analyse import AudioWarning, analyse, check_has_sound
+from webradio.audio.ffmpeg import FfmpegBinary
+from webradio.audio.presets import Preset, get_preset
+from webradio.audio.render import PartSource, render
+
+
+@dataclass(frozen=True)
+class ProcessReport:
+    """What `process` measured and did; to_json() gives the CONTRACT keys."""
+
+    input_lufs: float
+    input_true_peak_dbtp: float
+    input_lra_lu: float
+    output_lufs: float
+    output_true_peak_dbtp: float
+    duration_s: float
+    trimmed_start_s: float
+    trimmed_end_s: float
+    gain_db: float
+    warnings: tuple[AudioWarning, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as the `process --json` object."""
+        return {
+            "input_lufs": self.input_lufs,
+            "input_true_peak_dbtp": self.input_true_peak_dbtp,
+            "input_lra_lu": self.input_lra_lu,
+            "output_lufs": self.output_lufs,
+            "output_true_peak_dbtp": self.output_true_peak_dbtp,
+            "duration_s": self.duration_s,
+            "trimmed_start_s": self.trimmed_start_s,
+            "trimmed_end_s": self.trimmed_end_s,
+            "gain_db": self.gain_db,
+            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
+        }
+
+
+def process(
+    in_path: Path | str, out_path: Path | str, preset: Preset | str, ffmpeg: FfmpegBinary
+) -> ProcessReport:
+    """Analyse a take and render it alone to out_path; AudioError when it cannot be used."""
+    chosen = get_preset(preset) if isinstance(preset, str) else preset
+    analysis = analyse(in_path, ffmpeg)
+    check_has_sound(analysis)
+    result = render([PartSource(Path(in_path), analysis)], chosen, out_path, ffmpeg)
+    return ProcessReport(
+        input_lufs=analysis.integrated_lufs,
+        input_true_peak_dbtp=analysis.true_peak_dbtp,
+        input_lra_lu=analysis.lra_lu,
+        output_lufs=result.output_lufs,
+        output_true_peak_dbtp=result.output_true_peak_dbtp,
+        duration_s=result.duration_s,
+        trimmed_start_s=result.trimmed_start_s,
+        trimmed_end_s=result.trimmed_end_s,
+        gain_db=result.gains_db[0],
+        warnings=analysis.warnings + result.warnings,
+    )

@@ -1,0 +1,272 @@
+"""Parts of takes to one levelled, limited MP3 master, checked on the encoded file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from webradio.audio.analyse import HIGHPASS_HZ, Analysis, AudioWarning
+from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg
+from webradio.audio.meter import Loudness, measure
+from webradio.audio.presets import Preset
+from webradio.errors import N_, AudioError
+
+__all__ = ["Loudness", "PartSource", "RenderResult", "build_render_command", "measure", "render"]
+
+# Room kept before the first and after the last sound of a part.
+KEEP_LEAD_S = 0.25
+KEEP_TAIL_S = 0.5
+# alimiter is a sample-peak limiter and the MP3 encode raises true peak by 0.2-0.5 dB
+# (standards.md 5.2b), so it limits this far below the preset's true-peak ceiling.
+LIMIT_MARGIN_DB = 1.0
+# A master is re-rendered once when it lands further than this from the target ...
+RETRY_LU = 0.5
+# ... and refused when it still lands further than this.
+TOLERANCE_LU = 1.0
+# BS.1770 reads a mono signal 3 LU lower than the same signal on two channels.
+DUAL_MONO_LU = 3.0
+
+
+@dataclass(frozen=True)
+class PartSource:
+    """One part of a master: a take, its analysis, and optional in/out points in seconds."""
+
+    path: Path
+    analysis: Analysis
+    in_s: float | None = None
+    out_s: float | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What the master measures, and how each part was placed in it."""
+
+    output_lufs: float
+    output_true_peak_dbtp: float
+    duration_s: float
+    gains_db: tuple[float, ...]
+    trimmed_start_s: float
+    trimmed_end_s: float
+    chapters: tuple[tuple[float, float], ...]
+    warnings: tuple[AudioWarning, ...]
+
+
+def trim_window(part: PartSource) -> tuple[float, float]:
+    """(start, end) in the take's seconds: in/out points, and the silence cut at both ends."""
+    a = part.analysis
+    start = max(0.0, a.leading_silence_s - KEEP_LEAD_S) if a.active_s > 0 else 0.0
+    end = (
+        a.duration_s - max(0.0, a.trailing_silence_s - KEEP_TAIL_S) if a.active_s else a.duration_s
+    )
+    if part.in_s is not None:
+        start = max(start, part.in_s)
+    if part.out_s is not None:
+        end = min(end, part.out_s)
+    if end - start < 0.1:
+        raise AudioError(
+            "empty_part",
+            N_("Le passage choisi est vide : vérifiez ses points d'entrée et de sortie."),
+        )
+    return round(start, 3), round(end, 3)
+
+
+def channel_correction_lu(source_channels: int, target_channels: int) -> float:
+    """How much louder the part measures once its channels are mapped to the preset's."""
+    if source_channels == 1 and target_channels == 2:
+        return DUAL_MONO_LU
+    if source_channels == 2 and target_channels == 1:
+        return -DUAL_MONO_LU
+    return 0.0
+
+
+def part_gain_db(analysis: Analysis, preset: Preset) -> tuple[float, bool]:
+    """(gain, capped): target minus the part's loudness in the preset's channels, capped."""
+    loudness = analysis.integrated_lufs + channel_correction_lu(analysis.channels, preset.channels)
+    gain = preset.target_lufs - loudness
+    if gain > preset.max_gain_db:
+        return preset.max_gain_db, True
+    return round(gain, 2), False
+
+
+def _channel_filter(source_channels: int, target_channels: int) -> str:
+    """The filter mapping a part's channels to the preset's."""
+    if source_channels == 1 and target_channels == 2:
+        return "pan=stereo|c0=c0|c1=c0"
+    if source_channels == 2 and target_channels == 1:
+        return "pan=mono|c0=0.5*c0+0.5*c1"
+    layout = "mono" if target_channels == 1 else "stereo"
+    return f"aformat=channel_layouts={layout}"
+
+
+def build_render_command(
+    ffmpeg_path: str,
+    parts: Sequence[PartSource],
+    preset: Preset,
+    out_path: Path | str,
+    gains_db: Sequence[float],
+    limit_dbfs: float | None = None,
+) -> list[str]:
+    """argv rendering `parts` with their gains, concatenated, limited, to MP3 at out_path."""
+    if not parts or len(parts) != len(gains_db):
+        raise ValueError("one gain per part, at least one part")
+    if limit_dbfs is None:
+        limit_dbfs = preset.max_true_peak_dbtp - LIMIT_MARGIN_DB
+    layout = "mono" if preset.channels == 1 else "stereo"
+    rate = preset.sample_rate_hz
+    argv = [ffmpeg_path, "-hide_banner", "-nostats", "-nostdin", "-y"]
+    chains = []
+    for index, (part, gain) in enumerate(zip(parts, gains_db, strict=True)):
+        argv += ["-i", str(part.path)]
+        start, end = trim_window(part)
+        chains.append(
+            f"[{index}:a:0]atrim=start={start}:end={end},asetpts=PTS-STARTPTS,"
+            f"highpass=f={HIGHPASS_HZ},"
+            f"{_channel_filter(part.analysis.channels, preset.channels)},"
+            f"volume={gain:.2f}dB,aresample={rate},"
+            f"aformat=sample_fmts=fltp:sample_rates={rate}:channel_layouts={layout}[p{index}]"
+        )
+    limit = min(1.0, max(0.0625, 10 ** (limit_dbfs / 20)))
+    labels = "".join(f"[p{i}]" for i in range(len(parts)))
+    # level=0: by default alimiter raises its output to full scale, which undoes the target.
+    chains.append(
+        f"{labels}concat=n={len(parts)}:v=0:a=1,"
+        f"alimiter=limit={limit:.4f}:level=0:attack=5:release=50:latency=1,"
+        f"aresample={rate}[out]"
+    )
+    argv += [
+        "-filter_complex",
+        ";".join(chains),
+        "-map",
+        "[out]",
+        "-vn",
+        "-map_metadata",
+        "-1",
+        "-map_chapters",
+        "-1",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        f"{preset.bitrate_kbps}k",
+        "-ar",
+        str(rate),
+        "-ac",
+        str(preset.channels),
+        "-write_xing",
+        "1",
+        # Tags are written afterwards by tags.py; no encoder-version frame from ffmpeg.
+        "-id3v2_version",
+        "0",
+        "-f",
+        "mp3",
+        str(out_path),
+    ]
+    return argv
+
+
+def render(
+    parts: Sequence[PartSource], preset: Preset, out_path: Path | str, ffmpeg: FfmpegBinary
+) -> RenderResult:
+    """Render and verify a master; atomic: on failure nothing new is left at out_path."""
+    out = Path(out_path)
+    planned = [part_gain_db(p.analysis, preset) for p in parts]
+    gains = [gain for gain, _ in planned]
+    capped = [cap for _, cap in planned]
+    limit_dbfs = preset.max_true_peak_dbtp - LIMIT_MARGIN_DB
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        loud = _render_once(parts, preset, tmp, gains, limit_dbfs, ffmpeg)
+        if _off_target(loud, preset, RETRY_LU):
+            error = preset.target_lufs - loud.integrated_lufs
+            for i, gain in enumerate(gains):
+                if capped[i] and error > 0:
+                    continue
+                gains[i] = round(min(gain + error, preset.max_gain_db), 2)
+                capped[i] = capped[i] or gain + error > preset.max_gain_db
+            if loud.true_peak_dbtp > preset.max_true_peak_dbtp:
+                limit_dbfs -= loud.true_peak_dbtp - preset.max_true_peak_dbtp + 0.3
+            loud = _render_once(parts, preset, tmp, gains, limit_dbfs, ffmpeg)
+        short_at_cap = any(capped) and loud.integrated_lufs < preset.target_lufs
+        if (_off_target(loud, preset, TOLERANCE_LU) and not short_at_cap) or (
+            loud.true_peak_dbtp > preset.max_true_peak_dbtp
+        ):
+            raise AudioError(
+                "target_missed",
+                N_(
+                    "Le son final n'atteint pas le volume attendu (%(lufs).1f LUFS pour "
+                    "%(target).1f visés). Le fichier original est conservé ; réessayez ou "
+                    "signalez-le."
+                ),
+                lufs=loud.integrated_lufs,
+                target=preset.target_lufs,
+            )
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return _result(parts, loud, gains, capped)
+
+
+def _render_once(
+    parts: Sequence[PartSource],
+    preset: Preset,
+    tmp: Path,
+    gains: Sequence[float],
+    limit_dbfs: float,
+    ffmpeg: FfmpegBinary,
+) -> Loudness:
+    """Encode to tmp, then measure the MP3 from a fresh decode."""
+    run_ffmpeg(build_render_command(ffmpeg.path, parts, preset, tmp, gains, limit_dbfs))
+    return measure(tmp, ffmpeg)
+
+
+def _off_target(loud: Loudness, preset: Preset, tolerance_lu: float) -> bool:
+    """Whether the master misses the loudness target by more than the tolerance, or peaks over."""
+    return (
+        abs(loud.integrated_lufs - preset.target_lufs) > tolerance_lu
+        or loud.true_peak_dbtp > preset.max_true_peak_dbtp
+    )
+
+
+def _result(
+    parts: Sequence[PartSource], loud: Loudness, gains: Sequence[float], capped: Sequence[bool]
+) -> RenderResult:
+    """Chapters from the trimmed durations, what was trimmed, and the cap warnings."""
+    chapters: list[tuple[float, float]] = []
+    position = 0.0
+    trimmed_start = trimmed_end = 0.0
+    for part in parts:
+        start, end = trim_window(part)
+        trimmed_start += start
+        trimmed_end += part.analysis.duration_s - end
+        chapters.append((round(position, 3), round(position + end - start, 3)))
+        position += end - start
+    warnings = tuple(
+        AudioWarning(
+            "gain_capped",
+            N_(
+                "L'enregistrement « %(title)s » est très faible : il a été monté au maximum "
+                "(+%(gain).0f dB) et reste moins fort que les autres. Rapprochez le micro."
+            )
+            % {"title": part.title or part.path.name, "gain": gain},
+        )
+        for part, gain, cap in zip(parts, gains, capped, strict=True)
+        if cap
+    )
+    return RenderResult(
+        output_lufs=loud.integrated_lufs,
+        output_true_peak_dbtp=loud.true_peak_dbtp,
+        duration_s=round(loud.duration_s, 3),
+        gains_db=tuple(gains),
+        trimmed_start_s=round(trimmed_start, 3),
+        trimmed_end_s=round(trimmed_end, 3),
+        chapters=tuple(chapters),
+        warnings=warnings,
+    )

@@ -1,0 +1,77 @@
+"""Configuration in layers: defaults, instance/config.py, WEBRADIO_* variables, test config."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PREFIX = "WEBRADIO_"
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # None: an SQLite file in the instance folder
+    "MEDIA_ROOT": "media",
+    "FEEDS_ROOT": "feeds",
+    "BASE_URL": "http://127.0.0.1:5000",
+    "QUEUE_URL": None,  # None: huey on an SQLite file in the instance folder; redis://... at scale
+    "QUEUE_WORKERS": 2,
+    "STORAGE": "local",
+    "FFMPEG": None,  # force an ffmpeg binary; otherwise the newest of PATH and imageio-ffmpeg
+    "MAX_UPLOAD_MB": 1024,
+    "LANGUAGE": "fr",
+    "DEFAULT_PRESET": "podcast",
+    "STUDIO_CODE_HOURS": 12,
+    "PROXY_FIX": False,  # trust X-Forwarded-* from one reverse proxy
+    "RAW_TAKE_RETENTION_DAYS": 30,
+}
+
+# Values read from the environment are strings; these keys are converted.
+_INTS = {"QUEUE_WORKERS", "MAX_UPLOAD_MB", "STUDIO_CODE_HOURS", "RAW_TAKE_RETENTION_DAYS"}
+_BOOLS = {"PROXY_FIX"}
+
+
+def from_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
+    """Return the WEBRADIO_* variables as config keys without the prefix, typed."""
+    values: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(PREFIX):
+            continue
+        key = name[len(PREFIX) :]
+        if key in _INTS:
+            values[key] = int(raw)
+        elif key in _BOOLS:
+            values[key] = raw.strip().lower() in {"1", "true", "yes", "oui", "on"}
+        else:
+            values[key] = raw
+    return values
+
+
+def instance_secret_key(instance_path: Path) -> str:
+    """Read the instance's secret key, creating it (mode 0600) on first start."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def finalise(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
+    """Derive the settings the extensions read from the webradio settings."""
+    derived: dict[str, Any] = {}
+    url = config.get("DATABASE_URL") or f"sqlite:///{instance_path / 'webradio.sqlite3'}"
+    derived["DATABASE_URL"] = url
+    derived["SQLALCHEMY_DATABASE_URI"] = url
+    derived["QUEUE_URL"] = config.get("QUEUE_URL") or f"sqlite:///{instance_path / 'queue.sqlite3'}"
+    for key in ("MEDIA_ROOT", "FEEDS_ROOT"):
+        derived[key] = str(Path(config[key]).resolve())
+    derived["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+    derived["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    derived["SESSION_COOKIE_SECURE"] = derived["BASE_URL"].startswith("https://")
+    derived["REMEMBER_COOKIE_SECURE"] = derived["SESSION_COOKIE_SECURE"]
+    derived["SESSION_COOKIE_SAMESITE"] = "Lax"
+    derived["BABEL_DEFAULT_LOCALE"] = config["LANGUAGE"]
+    derived["BABEL_DEFAULT_TIMEZONE"] = "Europe/Paris"
+    if not config.get("SECRET_KEY"):
+        derived["SECRET_KEY"] = instance_secret_key(instance_path)
+    return derived

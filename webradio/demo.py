@@ -1,0 +1,77 @@
+"""Demo content made locally on first start: a school, a class, pupils with grants, an episode."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from webradio import authorisations, episodes, publication, runtime, schools, takes, urls
+from webradio.audio.clips import make_speechlike_take
+from webradio.extensions import db
+from webradio.models import School
+
+SLUG = "ecole-jules-ferry"
+HEAD = "direction@demo.webradio.local"
+TEACHER = "enseignant@demo.webradio.local"
+# first name -> audiences granted by the family (Sacha's family has not answered yet)
+PUPILS = {
+    "Léa": "class,families,public",
+    "Noah": "class,families,public",
+    "Inès": "class,families",
+    "Sacha": "",
+}
+
+
+def seed() -> None:
+    """Create the demo once; print the sign-in, with the password only the first time."""
+    if db.session.scalars(select(School).filter_by(slug=SLUG)).first():
+        click.echo(
+            f"Démo déjà en place : {HEAD} / {TEACHER} (mot de passe affiché au premier lancement).",
+            err=True,
+        )
+        return
+    school = schools.create_school(SLUG, "École Jules-Ferry")
+    school.description = "Les élèves de CM2 racontent la vie de l'école."
+    password = secrets.token_urlsafe(9)
+    schools.create_user(HEAD, "head", password, school)
+    schools.create_user(TEACHER, "teacher", password, school)
+    pupils = {}
+    for name, audiences in PUPILS.items():
+        pupil = schools.add_pupil(school, "CM2 A", name)
+        pupils[name] = pupil
+        if audiences:
+            authorisations.grant(
+                pupil, authorisations.GrantRequest(frozenset(audiences.split(",")))
+            )
+    scratch = runtime.storage().scratch_dir() / "demo-take.wav"
+    make_speechlike_take(scratch, runtime.ffmpeg(), seconds=14.0)
+    with scratch.open("rb") as stream:
+        take = takes.ingest(school, stream, label="La sortie au jardin")
+    Path(scratch).unlink()
+    draft = episodes.EpisodeDraft(
+        title="Le journal de la classe : la sortie au jardin",
+        description="Léa et Noah racontent la sortie de la classe au jardin partagé.",
+        take_ids=[take.id],
+        participant_ids=[pupils["Léa"].id, pupils["Noah"].id],
+        audience="public",
+    )
+    episode = episodes.create(school, draft)
+    episodes.render_episode(episode.id)
+    publication.publish(episode, approved_by=None)
+    base = urls.base()
+    lines = [
+        "",
+        "=== webradio : démo prête / demo ready ===",
+        f"Page publique : {base}/radio/{SLUG}/",
+        f"Connexion     : {base}/connexion",
+        f"  direction   : {HEAD}",
+        f"  enseignant  : {TEACHER}",
+        f"  mot de passe (affiché une seule fois / shown once) : {password}",
+        "",
+    ]
+    click.echo("\n".join(lines), err=True)
+    sys.stderr.flush()

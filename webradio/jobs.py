@@ -1,0 +1,115 @@
+"""The job queue (huey): built from WEBRADIO_QUEUE_URL, tasks registered by name, taking ids."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+
+from webradio import episodes, feeds, publication, runtime, takes
+from webradio.clock import now_utc
+from webradio.errors import N_, WebradioError
+from webradio.extensions import db
+from webradio.models import Episode, Job
+
+log = logging.getLogger(__name__)
+
+GENERIC_FAILURE = N_(
+    "Une erreur inattendue a interrompu le traitement ; le fichier original est conservé. "
+    "Réessayez ou prévenez le service informatique."
+)
+
+
+def make_huey(url: str) -> Huey:
+    """A huey instance for `url`: immediate, sqlite:///path or redis://..."""
+    if url == "immediate":
+        return MemoryHuey("webradio", immediate=True)
+    if url.startswith("sqlite:///"):
+        return SqliteHuey("webradio", filename=url[len("sqlite:///") :])
+    if url.startswith(("redis://", "rediss://")):
+        return RedisHuey("webradio", url=url)
+    raise WebradioError(
+        N_("File de tâches inconnue « %(url)s » : sqlite:///chemin, redis://hôte ou immediate."),
+        url=url,
+    )
+
+
+def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
+    """Register webradio's tasks on `huey`; each runs a domain verb inside the app context."""
+
+    def tracked(kind: str, verb: Callable[[str], object]) -> Callable[[str], None]:
+        """Wrap a verb so its Job row moves queued → running → ready | failed."""
+
+        @huey.task(name=f"webradio.{kind}")
+        def task(job_id: str) -> None:
+            with app.app_context():
+                job = db.session.get(Job, job_id)
+                if job is None or job.state == "ready":
+                    return
+                job.state, job.attempts = "running", job.attempts + 1
+                db.session.commit()
+                try:
+                    verb(job.subject_id)
+                except WebradioError as error:
+                    _finish(job, "failed", str(error))
+                    return
+                except Exception:
+                    _finish(job, "failed", GENERIC_FAILURE)
+                    _mark_subject_failed(kind, job.subject_id)
+                    raise
+                _finish(job, "ready", None)
+
+        def enqueue(subject_id: str) -> None:
+            job = Job(kind=kind, subject_id=subject_id, state="queued")
+            db.session.add(job)
+            db.session.commit()
+            task(job.id)
+
+        return enqueue
+
+    @huey.periodic_task(crontab(minute="*/15"), name="webradio.consent_sweep")
+    def consent_sweep() -> None:
+        """Expiries happen at Paris midnight: rewrite the feeds they affect."""
+        with app.app_context():
+            publication.reconsider(
+                db.session.scalars(db.select(Episode).filter_by(state="published"))
+            )
+
+    return {
+        "analyse_take": tracked("analyse_take", takes.analyse_take),
+        "render_episode": tracked("render_episode", episodes.render_episode),
+        "rebuild_feeds": tracked("rebuild_feeds", lambda _: feeds.rebuild_all()),
+    }
+
+
+def _finish(job: Job, state: str, reason: str | None) -> None:
+    """Record the job's final state."""
+    db.session.rollback()
+    job.state, job.failure_reason, job.updated_at = state, reason, now_utc()
+    db.session.commit()
+
+
+def _mark_subject_failed(kind: str, subject_id: str) -> None:
+    """After a crash, leave the take or episode in a visible failed state, never half-done."""
+    subject: takes.Take | Episode | None = None
+    if kind == "analyse_take":
+        subject = db.session.get(takes.Take, subject_id)
+    elif kind == "render_episode":
+        subject = db.session.get(Episode, subject_id)
+    if subject is not None:
+        subject.state, subject.failure_reason = "failed", GENERIC_FAILURE
+        db.session.commit()
+
+
+def recover_interrupted() -> int:
+    """Requeue takes and episodes left mid-job by a stopped worker; return how many."""
+    stuck_takes = list(db.session.scalars(db.select(takes.Take).filter_by(state="analysing")))
+    stuck_episodes = list(db.session.scalars(db.select(Episode).filter_by(state="rendering")))
+    for take in stuck_takes:
+        runtime.enqueue("analyse_take", take.id)
+    for episode in stuck_episodes:
+        runtime.enqueue("render_episode", episode.id)
+    return len(stuck_takes) + len(stuck_episodes)

@@ -1,0 +1,258 @@
+"""The tables. No surname column exists anywhere: pupils have a first name or a pseudonym."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webradio.clock import now_utc
+from webradio.extensions import db
+from webradio.ids import new_id
+
+ROLES = ("city-admin", "head", "teacher")
+
+
+def _id_column() -> Mapped[str]:
+    """A primary key holding a short opaque id."""
+    return mapped_column(String(16), primary_key=True, default=new_id)
+
+
+def _created() -> Mapped[datetime]:
+    """A creation timestamp (naive UTC)."""
+    return mapped_column(DateTime, default=now_utc, nullable=False)
+
+
+class Organisation(db.Model):  # type: ignore[name-defined]
+    """The city or group of towns that runs this instance."""
+
+    __tablename__ = "organisation"
+    id: Mapped[str] = _id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+
+
+class School(db.Model):  # type: ignore[name-defined]
+    """A school and its radio (one podcast)."""
+
+    __tablename__ = "school"
+    id: Mapped[str] = _id_column()
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisation.id"))
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    preset: Mapped[str] = mapped_column(String(32), default="podcast")
+    podcast_guid: Mapped[str] = mapped_column(String(36))
+    directories_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    artwork_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)
+
+    classes: Mapped[list[SchoolClass]] = relationship(back_populates="school")
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined]
+    """A staff account: city admin, school head or teacher. Pupils have none."""
+
+    __tablename__ = "user_account"
+    id: Mapped[str] = _id_column()
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    school_id: Mapped[str | None] = mapped_column(ForeignKey("school.id"))
+    created_at: Mapped[datetime] = _created()
+
+    school: Mapped[School | None] = relationship()
+
+
+class SchoolClass(db.Model):  # type: ignore[name-defined]
+    """A class of a school; its studio code lets a tablet upload takes into it."""
+
+    __tablename__ = "school_class"
+    __table_args__ = (UniqueConstraint("school_id", "label"),)
+    id: Mapped[str] = _id_column()
+    school_id: Mapped[str] = mapped_column(ForeignKey("school.id"))
+    label: Mapped[str] = mapped_column(String(64))
+    studio_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    studio_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = _created()
+
+    school: Mapped[School] = relationship(back_populates="classes")
+    pupils: Mapped[list[Pupil]] = relationship(back_populates="school_class")
+
+
+class Pupil(db.Model):  # type: ignore[name-defined]
+    """A pupil, known by first name or pseudonym only."""
+
+    __tablename__ = "pupil"
+    id: Mapped[str] = _id_column()
+    school_id: Mapped[str] = mapped_column(ForeignKey("school.id"))
+    class_id: Mapped[str] = mapped_column(ForeignKey("school_class.id"))
+    first_name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _created()
+
+    school_class: Mapped[SchoolClass] = relationship(back_populates="pupils")
+    grants: Mapped[list[ConsentGrant]] = relationship(back_populates="pupil")
+
+
+class ConsentGrant(db.Model):  # type: ignore[name-defined]
+    """A family's authorisation for one school year: a set of audiences, until a date."""
+
+    __tablename__ = "consent_grant"
+    __table_args__ = (UniqueConstraint("pupil_id", "school_year"),)
+    id: Mapped[str] = _id_column()
+    pupil_id: Mapped[str] = mapped_column(ForeignKey("pupil.id"))
+    school_year: Mapped[str] = mapped_column(String(9))
+    audiences: Mapped[str] = mapped_column(String(64), default="")  # comma-separated tiers
+    credit_first_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    valid_until: Mapped[date] = mapped_column(Date)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)
+
+    pupil: Mapped[Pupil] = relationship(back_populates="grants")
+    events: Mapped[list[ConsentEvent]] = relationship(
+        back_populates="grant", order_by="ConsentEvent.at"
+    )
+
+    @property
+    def audience_set(self) -> frozenset[str]:
+        """The granted tiers as a set."""
+        return frozenset(a for a in self.audiences.split(",") if a)
+
+
+class ConsentEvent(db.Model):  # type: ignore[name-defined]
+    """An append-only record of a consent change: who recorded what, when."""
+
+    __tablename__ = "consent_event"
+    id: Mapped[str] = _id_column()
+    grant_id: Mapped[str] = mapped_column(ForeignKey("consent_grant.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # granted, amended, withdrawn, expired
+    audiences_before: Mapped[str] = mapped_column(String(64), default="")
+    audiences_after: Mapped[str] = mapped_column(String(64), default="")
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=now_utc)
+
+    grant: Mapped[ConsentGrant] = relationship(back_populates="events")
+
+
+class Take(db.Model):  # type: ignore[name-defined]
+    """A raw recording, kept untouched and addressed by its content hash."""
+
+    __tablename__ = "take"
+    id: Mapped[str] = _id_column()
+    school_id: Mapped[str] = mapped_column(ForeignKey("school.id"))
+    class_id: Mapped[str | None] = mapped_column(ForeignKey("school_class.id"))
+    uploaded_by: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="uploaded")  # analysing, ready, failed
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    analysis_json: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+
+    @property
+    def analysis(self) -> dict[str, Any] | None:
+        """The stored analysis report, decoded."""
+        return json.loads(self.analysis_json) if self.analysis_json else None
+
+
+class Episode(db.Model):  # type: ignore[name-defined]
+    """An episode: ordered parts rendered to one master, its participants and audience."""
+
+    __tablename__ = "episode"
+    id: Mapped[str] = _id_column()
+    guid: Mapped[str] = mapped_column(String(64), unique=True)
+    school_id: Mapped[str] = mapped_column(ForeignKey("school.id"))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    series: Mapped[str] = mapped_column(String(100), default="")
+    requested_audience: Mapped[str] = mapped_column(String(16))
+    no_pupil_voices: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    approved_by: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    media_key: Mapped[str | None] = mapped_column(String(200))
+    media_size: Mapped[int | None] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    chapters_json: Mapped[str | None] = mapped_column(Text)
+    render_report_json: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    published_audiences: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)
+
+    school: Mapped[School] = relationship()
+    parts: Mapped[list[EpisodePart]] = relationship(
+        order_by="EpisodePart.position", cascade="all, delete-orphan"
+    )
+    participants: Mapped[list[Pupil]] = relationship(secondary="episode_participant")
+
+
+class EpisodePart(db.Model):  # type: ignore[name-defined]
+    """One take in an episode, in order, with optional in and out points (seconds)."""
+
+    __tablename__ = "episode_part"
+    id: Mapped[str] = _id_column()
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episode.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    take_id: Mapped[str] = mapped_column(ForeignKey("take.id"))
+    in_s: Mapped[float | None] = mapped_column(Float)
+    out_s: Mapped[float | None] = mapped_column(Float)
+    title: Mapped[str] = mapped_column(String(200), default="")
+
+    take: Mapped[Take] = relationship()
+
+
+class EpisodeParticipant(db.Model):  # type: ignore[name-defined]
+    """A pupil who speaks in an episode."""
+
+    __tablename__ = "episode_participant"
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episode.id"), primary_key=True)
+    pupil_id: Mapped[str] = mapped_column(ForeignKey("pupil.id"), primary_key=True)
+
+
+class FamilyToken(db.Model):  # type: ignore[name-defined]
+    """A revocable secret that opens a school's family feed (no e-mail is collected)."""
+
+    __tablename__ = "family_token"
+    id: Mapped[str] = _id_column()
+    school_id: Mapped[str] = mapped_column(ForeignKey("school.id"))
+    label: Mapped[str] = mapped_column(String(100))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = _created()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Job(db.Model):  # type: ignore[name-defined]
+    """A background job's visible state: queued, running, ready, or failed with a reason."""
+
+    __tablename__ = "job"
+    id: Mapped[str] = _id_column()
+    kind: Mapped[str] = mapped_column(String(32))  # analyse_take, render_episode
+    subject_id: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)

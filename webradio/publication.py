@@ -1,0 +1,137 @@
+"""Publishing decisions: the gate applied to stored episodes, and what each channel may show."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from enum import Enum
+
+from sqlalchemy import select
+
+from webradio import consent, feeds
+from webradio.clock import now_utc, today_paris
+from webradio.errors import N_, ConsentRefused, WebradioError
+from webradio.extensions import db
+from webradio.models import ConsentGrant, Episode, EpisodeParticipant, Pupil, School
+
+
+class Visibility(Enum):
+    """What a channel answers for an episode: shown, gone (410) or unknown (404)."""
+
+    SHOWN = "shown"
+    GONE = "gone"
+    UNKNOWN = "unknown"
+
+
+def current_grant(pupil: Pupil, day: date) -> ConsentGrant | None:
+    """The pupil's grant that covers `day`, else the most recent one (for the reason)."""
+    grants = sorted(pupil.grants, key=lambda g: g.valid_until, reverse=True)
+    for grant in grants:
+        if grant.withdrawn_at is None and day <= grant.valid_until:
+            return grant
+    return grants[0] if grants else None
+
+
+def has_valid_grant(pupil: Pupil, day: date) -> bool:
+    """True when the pupil holds a grant valid on `day` (the studio warns about the others)."""
+    grant = current_grant(pupil, day)
+    return grant is not None and grant.withdrawn_at is None and day <= grant.valid_until
+
+
+def _gate_grant(grant: ConsentGrant | None) -> consent.Grant | None:
+    """A stored grant as the pure gate sees it."""
+    if grant is None:
+        return None
+    return consent.Grant(grant.audience_set, grant.valid_until, grant.withdrawn_at is not None)
+
+
+def clearance(episode: Episode, day: date | None = None) -> consent.Clearance:
+    """Ask the gate which audiences the episode's participants allow on `day` (default today)."""
+    day = day or today_paris()
+    participants = [
+        consent.Participant(p.first_name, _gate_grant(current_grant(p, day)))
+        for p in episode.participants
+    ]
+    return consent.clear(episode.requested_audience, participants, episode.no_pupil_voices, day)
+
+
+def live_audiences(episode: Episode, day: date | None = None) -> tuple[str, ...]:
+    """The audiences the episode is shown to now: none unless it is published."""
+    if episode.state != "published":
+        return ()
+    return clearance(episode, day).audiences
+
+
+def visibility(episode: Episode, audience: str, day: date | None = None) -> Visibility:
+    """Whether `audience`'s channel shows the episode, lost it (410) or never had it (404)."""
+    if audience in live_audiences(episode, day):
+        return Visibility.SHOWN
+    if audience in episode.published_audiences.split(","):
+        return Visibility.GONE
+    return Visibility.UNKNOWN
+
+
+def publish(episode: Episode, approved_by: str | None) -> consent.Clearance:
+    """Publish to every audience the gate clears now; refuse when it clears none."""
+    if episode.state not in {"ready", "published", "withdrawn"}:
+        raise WebradioError(
+            N_("L'épisode n'est pas prêt (état : %(state)s) ; attendez la fin du traitement."),
+            state=episode.state,
+        )
+    cleared = clearance(episode)
+    if not cleared.audiences:
+        raise ConsentRefused(
+            N_("Publication refusée : %(reasons)s"),
+            reasons=" ; ".join(f"{b.audience} : {b.reason}" for b in cleared.blocked),
+        )
+    episode.state = "published"
+    episode.approved_by = approved_by
+    episode.published_at = episode.published_at or now_utc()
+    previous = set(filter(None, episode.published_audiences.split(",")))
+    episode.published_audiences = ",".join(consent.ordered(previous | set(cleared.audiences)))
+    db.session.commit()
+    feeds.rebuild_school(episode.school)
+    return cleared
+
+
+def publish_as(episode: Episode, role: str, user_id: str) -> consent.Clearance | None:
+    """Publish as this staff member: beyond the class a teacher submits and the head approves."""
+    if role == "teacher" and episode.requested_audience != "class":
+        episode.submitted_at = now_utc()
+        db.session.commit()
+        return None
+    return publish(episode, approved_by=user_id)
+
+
+def reconsider(episodes: Iterable[Episode]) -> None:
+    """After a consent change: withdraw what is cleared for nothing, rebuild affected feeds."""
+    schools: dict[str, School] = {}
+    for episode in episodes:
+        if episode.state == "published" and not clearance(episode).audiences:
+            episode.state = "withdrawn"
+        schools[episode.school_id] = episode.school
+    db.session.commit()
+    for school in schools.values():
+        feeds.rebuild_school(school)
+
+
+def episodes_of_pupil(pupil: Pupil) -> list[Episode]:
+    """The episodes in which the pupil speaks."""
+    return list(
+        db.session.scalars(
+            select(Episode)
+            .join(EpisodeParticipant, EpisodeParticipant.episode_id == Episode.id)
+            .where(EpisodeParticipant.pupil_id == pupil.id)
+        )
+    )
+
+
+def public_episodes(school: School, audience: str = "public") -> list[Episode]:
+    """The school's episodes shown to `audience` now, newest first."""
+    published = db.session.scalars(
+        select(Episode)
+        .filter_by(school_id=school.id, state="published")
+        .order_by(Episode.published_at.desc())
+    )
+    day = today_paris()
+    return [e for e in published if audience in live_audiences(e, day)]

@@ -1,0 +1,164 @@
+"""Domain verbs for organisations, schools, classes, pupils and staff accounts."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from webradio import urls
+from webradio.clock import now_utc
+from webradio.errors import N_, NotFound, WebradioError
+from webradio.extensions import db
+from webradio.ids import new_id
+from webradio.models import ROLES, Organisation, Pupil, School, SchoolClass, User
+from webradio.publishing.feed import podcast_guid_for
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def default_organisation() -> Organisation:
+    """The instance's organisation, created on first use."""
+    org = db.session.scalars(select(Organisation).limit(1)).first()
+    if org is None:
+        org = Organisation(name="Ville")
+        db.session.add(org)
+        db.session.flush()
+    return org
+
+
+def create_school(slug: str, name: str) -> School:
+    """Create a school with a fixed slug; its podcast GUID is computed once and stored."""
+    if not SLUG.match(slug):
+        raise WebradioError(
+            N_("Identifiant d'école invalide « %(slug)s » : minuscules, chiffres et tirets."),
+            slug=slug,
+        )
+    if db.session.scalars(select(School).filter_by(slug=slug)).first():
+        raise WebradioError(N_("L'école « %(slug)s » existe déjà."), slug=slug)
+    school = School(
+        slug=slug,
+        name=name,
+        organisation_id=default_organisation().id,
+        preset=current_app.config["DEFAULT_PRESET"],
+        podcast_guid=podcast_guid_for(urls.feed(slug)),
+    )
+    db.session.add(school)
+    db.session.commit()
+    return school
+
+
+def get_school(slug: str) -> School:
+    """The school with this slug, or NotFound."""
+    school = db.session.scalars(select(School).filter_by(slug=slug)).first()
+    if school is None:
+        raise NotFound(N_("Aucune école « %(slug)s »."), slug=slug)
+    return school
+
+
+def school_summary(school: School) -> dict[str, object]:
+    """What `school show --json` prints."""
+    return {
+        "id": school.id,
+        "slug": school.slug,
+        "name": school.name,
+        "page_url": urls.school_page(school.slug),
+        "feed_url": urls.feed(school.slug),
+        "podcast_guid": school.podcast_guid,
+        "preset": school.preset,
+        "classes": [c.label for c in school.classes],
+    }
+
+
+def get_or_create_class(school: School, label: str) -> SchoolClass:
+    """The school's class with this label, created if new."""
+    found = db.session.scalars(
+        select(SchoolClass).filter_by(school_id=school.id, label=label)
+    ).first()
+    if found is None:
+        found = SchoolClass(school_id=school.id, label=label)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def add_pupil(school: School, class_label: str, first_name: str) -> Pupil:
+    """Add a pupil by first name or pseudonym; no surname is ever stored."""
+    first_name = first_name.strip()
+    if not first_name or len(first_name) > 64 or " " in first_name:
+        raise WebradioError(
+            N_("Indiquez un seul prénom ou un pseudonyme (jamais de nom de famille).")
+        )
+    pupil = Pupil(
+        school_id=school.id,
+        class_id=get_or_create_class(school, class_label).id,
+        first_name=first_name,
+    )
+    db.session.add(pupil)
+    db.session.commit()
+    return pupil
+
+
+def get_pupil(pupil_id: str) -> Pupil:
+    """The pupil with this id, or NotFound."""
+    pupil = db.session.get(Pupil, pupil_id)
+    if pupil is None:
+        raise NotFound(N_("Aucun élève avec l'identifiant « %(id)s »."), id=pupil_id)
+    return pupil
+
+
+def create_user(email: str, role: str, password: str, school: School | None) -> User:
+    """Create a staff account with a hashed password; heads and teachers belong to a school."""
+    if role not in ROLES:
+        raise WebradioError(
+            N_("Rôle inconnu « %(role)s » ; choisir parmi : %(choices)s."),
+            role=role,
+            choices=", ".join(ROLES),
+        )
+    if role != "city-admin" and school is None:
+        raise WebradioError(N_("Un directeur ou un enseignant doit être rattaché à une école."))
+    if len(password) < 8:
+        raise WebradioError(N_("Le mot de passe doit compter au moins 8 caractères."))
+    email = email.strip().lower()
+    if db.session.scalars(select(User).filter_by(email=email)).first():
+        raise WebradioError(N_("Un compte existe déjà pour %(email)s."), email=email)
+    user = User(
+        email=email,
+        role=role,
+        password_hash=generate_password_hash(password),
+        school_id=school.id if school else None,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def open_studio(school_class: SchoolClass) -> str:
+    """Give a class a fresh short studio code, valid for the configured hours."""
+    school_class.studio_code = new_id(6)
+    hours = int(current_app.config["STUDIO_CODE_HOURS"])
+    school_class.studio_expires_at = now_utc() + timedelta(hours=hours)
+    db.session.commit()
+    return school_class.studio_code
+
+
+def close_studio(school_class: SchoolClass) -> None:
+    """Revoke the class's studio code at once."""
+    school_class.studio_code = None
+    school_class.studio_expires_at = None
+    db.session.commit()
+
+
+def class_for_studio_code(code: str) -> SchoolClass:
+    """The class a live studio code opens, or NotFound (unknown, revoked or expired)."""
+    found = db.session.scalars(
+        select(SchoolClass).filter_by(studio_code=code.strip().lower())
+    ).first()
+    if found is None or found.studio_expires_at is None or found.studio_expires_at < now_utc():
+        raise NotFound(
+            N_("Ce code de studio n'est pas valide ou a expiré. Demandez-en un nouveau.")
+        )
+    return found

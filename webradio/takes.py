@@ -1,0 +1,73 @@
+"""Domain verbs for takes: keep the upload untouched, then analyse it in a job."""
+
+from __future__ import annotations
+
+import json
+from typing import IO
+
+from flask import current_app
+
+from webradio import runtime
+from webradio.audio.analyse import Analysis, analyse
+from webradio.errors import N_, AudioError, NotFound
+from webradio.extensions import db
+from webradio.models import School, SchoolClass, Take
+
+
+def ingest(
+    school: School,
+    stream: IO[bytes],
+    *,
+    school_class: SchoolClass | None = None,
+    uploaded_by: str | None = None,
+    label: str = "",
+) -> Take:
+    """Stream an upload to storage (never whole in memory), record it and queue its analysis."""
+    stored = runtime.storage().put_stream(
+        "takes", stream, int(current_app.config["MAX_CONTENT_LENGTH"])
+    )
+    take = Take(
+        school_id=school.id,
+        class_id=school_class.id if school_class else None,
+        uploaded_by=uploaded_by,
+        label=label.strip()[:200],
+        sha256=stored.sha256,
+        storage_key=stored.key,
+        size_bytes=stored.size_bytes,
+        state="uploaded",
+    )
+    db.session.add(take)
+    db.session.commit()
+    runtime.enqueue("analyse_take", take.id)
+    db.session.refresh(take)
+    return take
+
+
+def get_take(take_id: str, school: School | None = None) -> Take:
+    """The take with this id (within `school` when given), or NotFound."""
+    take = db.session.get(Take, take_id)
+    if take is None or (school is not None and take.school_id != school.id):
+        raise NotFound(N_("Aucune prise avec l'identifiant « %(id)s »."), id=take_id)
+    return take
+
+
+def analyse_take(take_id: str) -> Analysis:
+    """Analyse the take once (safe to run twice); a bad file leaves it `failed` with a reason."""
+    take = get_take(take_id)
+    if take.state == "ready" and take.analysis_json:
+        return Analysis.from_dict(json.loads(take.analysis_json))
+    take.state = "analysing"
+    take.failure_reason = None
+    db.session.commit()
+    path = runtime.storage().local_path(take.storage_key)
+    try:
+        result = analyse(path, runtime.ffmpeg())
+    except AudioError as error:
+        take.state = "failed"
+        take.failure_reason = str(error)
+        db.session.commit()
+        raise
+    take.analysis_json = json.dumps(result.to_dict())
+    take.state = "ready"
+    db.session.commit()
+    return result

@@ -1,0 +1,119 @@
+"""The web layer: blueprints, sign-in, roles, and the one place errors become pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, gettext
+from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from webradio.errors import N_, Forbidden, WebradioError
+from webradio.extensions import db, login_manager
+from webradio.models import School, Take, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TOO_LARGE = N_(
+    "Le fichier est trop gros (au plus %(mb)d Mo). "
+    "Coupez l'enregistrement ou réduisez-le, puis réessayez."
+)
+
+
+def register_web(app: Flask) -> None:
+    """Bind blueprints, the user loader, the language switch and error pages to `app`."""
+    from webradio.web import auth, public, staff, studio
+
+    for module in (auth, public, staff, studio):
+        app.register_blueprint(module.bp)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = N_("Connectez-vous pour accéder à cette page.")
+    login_manager.user_loader(lambda user_id: db.session.get(User, user_id))
+    app.before_request(_remember_language)
+    app.errorhandler(WebradioError)(_webradio_error)
+    app.errorhandler(RequestEntityTooLarge)(_too_large)
+    app.errorhandler(404)(_status_page)
+    app.errorhandler(410)(_status_page)
+    app.errorhandler(403)(_status_page)
+    app.context_processor(lambda: {"tr": translate, "get_locale": get_locale})
+
+
+def translate(message: str, **params: object) -> str:
+    """Translate a French message marked with N_ (errors, labels), then fill its fields."""
+    text = gettext(message)
+    return text % params if params else text
+
+
+def _remember_language() -> None:
+    """Keep ?lang=fr|en for the rest of the visit."""
+    lang = request.args.get("lang")
+    if lang in {"fr", "en"}:
+        session["lang"] = lang
+
+
+def wants_json() -> bool:
+    """True for XHR uploads and API calls that expect JSON back."""
+    return request.accept_mimetypes.best == "application/json" or request.is_json
+
+
+def _webradio_error(error: WebradioError) -> ResponseReturnValue:
+    """A refusal as a page (or JSON) in the reader's language."""
+    message = translate(error.message, **error.params)
+    if wants_json():
+        return jsonify(error=message), error.http_status
+    return render_template("error.html", message=message), error.http_status
+
+
+def _status_page(error: HTTPException) -> ResponseReturnValue:
+    """404, 403 and 410 as short pages in the reader's language (410: withdrawn or expired)."""
+    status = error.code or 500
+    return render_template("status.html", status=status), status
+
+
+def _too_large(error: HTTPException) -> ResponseReturnValue:
+    """An upload past MAX_UPLOAD_MB, said plainly."""
+    from flask import current_app
+
+    message = translate(TOO_LARGE, mb=int(current_app.config["MAX_UPLOAD_MB"]))
+    if wants_json():
+        return jsonify(error=message), 413
+    return render_template("error.html", message=message), 413
+
+
+def take_json(take: Take) -> Response:
+    """A take's state as JSON (upload answers and polling), its reason in the reader's language."""
+    reason = translate(take.failure_reason) if take.failure_reason else None
+    return jsonify(id=take.id, state=take.state, failure_reason=reason, label=take.label)
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Allow the view only to signed-in staff holding one of `roles`."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                raise Forbidden(N_("Votre rôle ne permet pas cette action."))
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
+
+def current_school() -> School:
+    """The signed-in person's school: every staff query is scoped to it."""
+    school = current_user.school
+    if school is None:
+        raise Forbidden(N_("Ce compte n'est rattaché à aucune école."))
+    return school
+
+
+def back_to(endpoint: str, **values: Any) -> ResponseReturnValue:
+    """Redirect to another view of the app."""
+    return redirect(url_for(endpoint, **values))

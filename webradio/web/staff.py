@@ -1,0 +1,178 @@
+"""Staff pages: the school's takes, classes and episodes, and publishing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, render_template, request, send_file
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from webradio import episodes, publication, runtime, schools, takes
+from webradio.consent import AUDIENCE_LABELS, AUDIENCES
+from webradio.errors import N_, NotFound, WebradioError
+from webradio.extensions import db
+from webradio.models import Episode, Pupil, SchoolClass, Take
+from webradio.web import (
+    back_to,
+    current_school,
+    role_required,
+    take_json,
+    translate,
+    wants_json,
+)
+
+bp = Blueprint("staff", __name__)
+
+STAFF = ("head", "teacher")
+NO_FILE = N_("Choisissez un fichier audio à envoyer.")
+SUBMITTED = N_(
+    "Épisode envoyé à la direction pour validation avant une diffusion au-delà de la classe."
+)
+PUBLISHED = N_("Épisode publié pour : %(audiences)s.")
+
+
+@bp.get("/")
+@role_required(*STAFF)
+def dashboard() -> ResponseReturnValue:
+    """The school at a glance: classes and studio codes, takes, episodes."""
+    school = current_school()
+    return render_template(
+        "dashboard.html",
+        school=school,
+        classes=SchoolClass.query.filter_by(school_id=school.id).order_by(SchoolClass.label),
+        takes=Take.query.filter_by(school_id=school.id).order_by(Take.created_at.desc()).limit(50),
+        episodes=Episode.query.filter_by(school_id=school.id).order_by(Episode.created_at.desc()),
+    )
+
+
+@bp.post("/classes/<class_id>/studio")
+@role_required(*STAFF)
+def open_studio(class_id: str) -> ResponseReturnValue:
+    """Give the class a fresh studio code (the old one stops working)."""
+    schools.open_studio(_class_of_school(class_id))
+    return back_to("staff.dashboard")
+
+
+@bp.post("/classes/<class_id>/studio/fermer")
+@role_required(*STAFF)
+def close_studio(class_id: str) -> ResponseReturnValue:
+    """Revoke the class's studio code now."""
+    schools.close_studio(_class_of_school(class_id))
+    return back_to("staff.dashboard")
+
+
+def _class_of_school(class_id: str) -> SchoolClass:
+    """A class of the signed-in person's school, or NotFound."""
+    found = db.session.get(SchoolClass, class_id)
+    if found is None or found.school_id != current_school().id:
+        raise NotFound(N_("Classe introuvable."))
+    return found
+
+
+@bp.route("/prises/nouvelle", methods=["GET", "POST"])
+@role_required(*STAFF)
+def upload_take() -> ResponseReturnValue:
+    """Upload a take (the page sends it with a progress bar; plain form post also works)."""
+    school = current_school()
+    if request.method == "GET":
+        return render_template("upload.html", classes=school.classes)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise WebradioError(NO_FILE)
+    class_id = request.form.get("class_id") or None
+    take = takes.ingest(
+        school,
+        upload.stream,
+        school_class=_class_of_school(class_id) if class_id else None,
+        uploaded_by=current_user.id,
+        label=request.form.get("label", ""),
+    )
+    if wants_json():
+        return take_json(take), 201
+    return back_to("staff.dashboard")
+
+
+@bp.get("/prises/<take_id>/etat")
+@role_required(*STAFF)
+def take_status(take_id: str) -> ResponseReturnValue:
+    """A take's state as JSON, for the page to follow its analysis."""
+    return take_json(takes.get_take(take_id, current_school()))
+
+
+@bp.route("/episodes/nouveau", methods=["GET", "POST"])
+@role_required(*STAFF)
+def new_episode() -> ResponseReturnValue:
+    """Build an episode from ready takes, name who speaks, ask for an audience."""
+    school = current_school()
+    ready = Take.query.filter_by(school_id=school.id, state="ready").order_by(Take.created_at)
+    pupils = Pupil.query.filter_by(school_id=school.id).order_by(Pupil.first_name)
+    if request.method == "POST":
+        draft = episodes.EpisodeDraft(
+            title=request.form.get("title", ""),
+            description=request.form.get("description", ""),
+            take_ids=request.form.getlist("take_ids"),
+            participant_ids=request.form.getlist("participant_ids"),
+            no_pupil_voices=bool(request.form.get("no_pupil_voices")),
+            audience=request.form.get("audience", "class"),
+        )
+        episode = episodes.create(school, draft, created_by=current_user.id)
+        episodes.queue_render(episode)
+        return back_to("staff.episode", episode_id=episode.id)
+    return render_template(
+        "episode_new.html", takes=ready, pupils=pupils, audiences=AUDIENCES, labels=AUDIENCE_LABELS
+    )
+
+
+@bp.get("/episodes/<episode_id>")
+@role_required(*STAFF)
+def episode(episode_id: str) -> ResponseReturnValue:
+    """An episode for staff: state, preview, and the gate's answer per audience in words."""
+    found = episodes.get_episode(episode_id, current_school())
+    return render_template(
+        "episode.html",
+        episode=found,
+        clearance=publication.clearance(found),
+        live=publication.live_audiences(found),
+        labels=AUDIENCE_LABELS,
+    )
+
+
+@bp.get("/episodes/<episode_id>/etat")
+@role_required(*STAFF)
+def episode_status(episode_id: str) -> ResponseReturnValue:
+    """The episode's state as JSON, for the page to follow its render."""
+    found = episodes.get_episode(episode_id, current_school())
+    return jsonify(episodes.describe(found))
+
+
+@bp.post("/episodes/<episode_id>/publier")
+@role_required(*STAFF)
+def publish(episode_id: str) -> ResponseReturnValue:
+    """Publish: within the class a teacher may; beyond it the head approves."""
+    found = episodes.get_episode(episode_id, current_school())
+    cleared = publication.publish_as(found, current_user.role, current_user.id)
+    if cleared is None:
+        flash(translate(SUBMITTED), "info")
+        return back_to("staff.episode", episode_id=found.id)
+    labels = ", ".join(translate(AUDIENCE_LABELS[a]) for a in cleared.audiences)
+    flash(translate(PUBLISHED, audiences=labels), "info")
+    return back_to("staff.episode", episode_id=found.id)
+
+
+@bp.post("/episodes/<episode_id>/rendu")
+@role_required(*STAFF)
+def rerender(episode_id: str) -> ResponseReturnValue:
+    """Render again after a failure (the takes are kept untouched)."""
+    found = episodes.get_episode(episode_id, current_school())
+    episodes.queue_render(found)
+    return back_to("staff.episode", episode_id=found.id)
+
+
+@bp.get("/episodes/<episode_id>/ecoute.mp3")
+@role_required(*STAFF)
+def preview(episode_id: str) -> ResponseReturnValue:
+    """The master for staff of the school, before or after publication (byte ranges work)."""
+    found = episodes.get_episode(episode_id, current_school())
+    if not found.media_key:
+        raise NotFound(N_("Le son de cet épisode n'est pas encore prêt."))
+    path = runtime.storage().local_path(found.media_key)
+    return send_file(path, mimetype="audio/mpeg", conditional=True, max_age=0)

@@ -1,0 +1,60 @@
+"""The class studio: a tablet opened with a short code uploads takes into one class, no more."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, session
+from flask.typing import ResponseReturnValue
+
+from webradio import publication, schools, takes
+from webradio.clock import today_paris
+from webradio.errors import N_, WebradioError
+from webradio.models import SchoolClass, Take
+from webradio.web import back_to, take_json, wants_json
+
+bp = Blueprint("studio", __name__, url_prefix="/studio")
+
+NO_FILE = N_("Choisissez un fichier audio à envoyer.")
+
+
+@bp.route("/", methods=["GET", "POST"])
+def enter() -> ResponseReturnValue:
+    """Ask for the class code written on the board."""
+    if request.method == "POST":
+        code = request.form.get("code", "")
+        return back_to("studio.room", code=code.strip().lower())
+    return render_template("studio_enter.html")
+
+
+@bp.get("/<code>")
+def room(code: str) -> ResponseReturnValue:
+    """The studio of the class this code opens: upload, and the class's recent takes."""
+    school_class = schools.class_for_studio_code(code)
+    session["studio_class"] = school_class.id
+    day = today_paris()
+    unauthorised = [
+        p.first_name for p in school_class.pupils if not publication.has_valid_grant(p, day)
+    ]
+    recent = (
+        Take.query.filter_by(class_id=school_class.id).order_by(Take.created_at.desc()).limit(10)
+    )
+    return render_template(
+        "studio.html", school_class=school_class, code=code, unauthorised=unauthorised, takes=recent
+    )
+
+
+@bp.post("/<code>/prises")
+def upload(code: str) -> ResponseReturnValue:
+    """Receive one take from the studio (streamed to disk) into the code's class."""
+    school_class: SchoolClass = schools.class_for_studio_code(code)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise WebradioError(NO_FILE)
+    take = takes.ingest(
+        school_class.school,
+        upload.stream,
+        school_class=school_class,
+        label=request.form.get("label", ""),
+    )
+    if wants_json():
+        return take_json(take), 201
+    return back_to("studio.room", code=code)
