@@ -217,3 +217,21 @@ def test_english_is_available(client: FlaskClient, school: School) -> None:
     assert "Connexion" in fetch(client, "/connexion").text
     english = fetch(client, "/connexion?lang=en").text
     assert 'lang="en"' in english
+
+
+def test_sign_in_and_studio_codes_are_rate_limited(client: FlaskClient, school: School) -> None:
+    for _ in range(10):
+        assert (
+            client.post("/connexion", data={"email": "x@y.fr", "password": "faux"}).status_code
+            == 401
+        )
+    refused = client.post("/connexion", data={"email": "head@ecole.fr", "password": PASSWORD})
+    assert refused.status_code == 429 and "Trop d’essais" in refused.text
+    for _ in range(20):
+        fetch(client, "/studio/zzzzzz")
+    assert fetch(client, "/studio/zzzzzz").status_code == 429
+
+
+def test_public_answers_do_not_vary_by_cookie(client: FlaskClient, school: School) -> None:
+    feed = fetch(client, "/feeds/ecole-web.xml")
+    assert "Cookie" not in feed.headers.get("Vary", "") and "Set-Cookie" not in feed.headers

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "STUDIO_CODE_HOURS": 12,
     "PROXY_FIX": False,  # trust X-Forwarded-* from one reverse proxy
     "RAW_TAKE_RETENTION_DAYS": 30,
+    "RATELIMIT_STORAGE_URI": "memory://",  # redis://... when several web processes run
 }
 
 # Values read from the environment are strings; these keys are converted.

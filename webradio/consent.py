@@ -18,7 +18,7 @@ from webradio.errors import N_, WebradioError
 AUDIENCES: tuple[str, ...] = ("class", "families", "public", "directories")
 
 AUDIENCE_LABELS = {
-    "class": N_("la classe et l'école"),
+    "class": N_("la classe et l’école"),
     "families": N_("les familles"),
     "public": N_("le public"),
     "directories": N_("les annuaires de podcasts"),

@@ -35,7 +35,7 @@ def seed() -> None:
         )
         return
     school = schools.create_school(SLUG, "École Jules-Ferry")
-    school.description = "Les élèves de CM2 racontent la vie de l'école."
+    school.description = "Les élèves de CM2 racontent la vie de l’école."
     password = secrets.token_urlsafe(9)
     schools.create_user(HEAD, "head", password, school)
     schools.create_user(TEACHER, "teacher", password, school)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -33,13 +34,29 @@ def register_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = N_("Connectez-vous pour accéder à cette page.")
     login_manager.user_loader(lambda user_id: db.session.get(User, user_id))
+    app.session_interface = PublicPagesSessionInterface()
     app.before_request(_remember_language)
     app.errorhandler(WebradioError)(_webradio_error)
     app.errorhandler(RequestEntityTooLarge)(_too_large)
     app.errorhandler(404)(_status_page)
     app.errorhandler(410)(_status_page)
     app.errorhandler(403)(_status_page)
+    app.errorhandler(429)(_status_page)
     app.context_processor(lambda: {"tr": translate, "get_locale": get_locale})
+
+
+class PublicPagesSessionInterface(SecureCookieSessionInterface):
+    """Sessions as usual, but public answers stay cacheable: no `Vary: Cookie` on them.
+
+    Flask-Login reads the session after every request, which would make every feed, page and
+    MP3 vary by cookie and defeat a CDN; the public blueprint never depends on the session.
+    """
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Save as usual; drop the Vary header on public answers that did not touch the session."""
+        super().save_session(app, session, response)
+        if request.blueprint == "public" and not session.modified:
+            response.vary.discard("Cookie")
 
 
 def translate(message: str, **params: object) -> str:
@@ -69,7 +86,7 @@ def _webradio_error(error: WebradioError) -> ResponseReturnValue:
 
 
 def _status_page(error: HTTPException) -> ResponseReturnValue:
-    """404, 403 and 410 as short pages in the reader's language (410: withdrawn or expired)."""
+    """404, 403, 410 and 429 as short pages in the reader's language (410: withdrawn or expired)."""
     status = error.code or 500
     return render_template("status.html", status=status), status
 

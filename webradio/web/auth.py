@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from webradio.errors import N_
-from webradio.extensions import db
+from webradio.extensions import db, limiter
 from webradio.models import User
 from webradio.web import back_to, translate
 
@@ -19,6 +19,7 @@ BAD_SIGN_IN = N_("Adresse ou mot de passe incorrect.")
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
 def login() -> ResponseReturnValue:
     """Show the sign-in form; sign in on a correct e-mail and password."""
     if request.method == "POST":

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from webradio import publication, schools, takes
 from webradio.clock import today_paris
 from webradio.errors import N_, WebradioError
+from webradio.extensions import limiter
 from webradio.models import SchoolClass, Take
 from webradio.web import back_to, take_json, wants_json
 
@@ -17,6 +18,7 @@ NO_FILE = N_("Choisissez un fichier audio à envoyer.")
 
 
 @bp.route("/", methods=["GET", "POST"])
+@limiter.limit("20/minute", methods=["POST"])
 def enter() -> ResponseReturnValue:
     """Ask for the class code written on the board."""
     if request.method == "POST":
@@ -26,6 +28,7 @@ def enter() -> ResponseReturnValue:
 
 
 @bp.get("/<code>")
+@limiter.limit("20/minute")
 def room(code: str) -> ResponseReturnValue:
     """The studio of the class this code opens: upload, and the class's recent takes."""
     school_class = schools.class_for_studio_code(code)
