@@ -7,8 +7,8 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
-from flask.typing import ResponseReturnValue
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
