@@ -26,6 +26,15 @@ def say(message: str, **params: object) -> None:
     click.echo(translate(message, **params), err=True)
 
 
+def show(values: dict[str, object], as_json: bool) -> None:
+    """Print a description: one JSON object with --json, else one `key: value` per line."""
+    if as_json:
+        click.echo(json.dumps(values, ensure_ascii=False))
+        return
+    for key, value in values.items():
+        click.echo(f"{key}: {value}")
+
+
 def refusals(command: F) -> F:
     """Turn a WebradioError into its message on stderr and exit code 1, never a traceback."""
 
@@ -139,12 +148,7 @@ def school_create(slug: str, name: str) -> None:
 @refusals
 def school_show(slug: str, as_json: bool) -> None:
     """Describe a school."""
-    summary = schools.school_summary(schools.get_school(slug))
-    if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False))
-    else:
-        for key, value in summary.items():
-            click.echo(f"{key}: {value}")
+    show(schools.school_summary(schools.get_school(slug)), as_json)
 
 
 @main.group()
@@ -295,12 +299,7 @@ def episode_publish(episode_id: str) -> None:
 @refusals
 def episode_show(episode_id: str, as_json: bool) -> None:
     """Describe an episode: state, audiences cleared now, what blocks the others."""
-    described = episodes.describe(episodes.get_episode(episode_id))
-    if as_json:
-        click.echo(json.dumps(described, ensure_ascii=False))
-    else:
-        for key, value in described.items():
-            click.echo(f"{key}: {value}")
+    show(episodes.describe(episodes.get_episode(episode_id)), as_json)
 
 
 @main.group(name="feeds")

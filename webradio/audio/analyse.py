@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg
-from webradio.audio.meter import LogReader
+from webradio.audio.meter import LogReader, build_decode_command
 from webradio.errors import N_, AudioError, FfmpegError
 
 # Level windows: astats resets every WINDOW_SAMPLES samples (0.1 s at 48 kHz, 0.109 s at 44.1).
@@ -88,21 +88,7 @@ def build_analysis_command(ffmpeg_path: str, in_path: Path | str) -> list[str]:
             "ebur128=peak=true:framelog=verbose",
         ]
     )
-    return [
-        ffmpeg_path,
-        "-hide_banner",
-        "-nostats",
-        "-nostdin",
-        "-i",
-        str(in_path),
-        "-map",
-        "0:a:0",
-        "-af",
-        graph,
-        "-f",
-        "null",
-        "-",
-    ]
+    return build_decode_command(ffmpeg_path, in_path, graph)
 
 
 class _WindowReader(LogReader):

@@ -100,8 +100,8 @@ class LogReader:
         return Loudness(self.summary["I"], self.summary["Peak"], self.summary["LRA"], duration_s)
 
 
-def build_measure_command(ffmpeg_path: str, in_path: Path | str) -> list[str]:
-    """argv decoding the first audio stream through ebur128 (true peak) into nothing."""
+def build_decode_command(ffmpeg_path: str, in_path: Path | str, graph: str) -> list[str]:
+    """argv decoding the first audio stream of `in_path` through `graph` into nothing."""
     return [
         ffmpeg_path,
         "-hide_banner",
@@ -112,12 +112,21 @@ def build_measure_command(ffmpeg_path: str, in_path: Path | str) -> list[str]:
         "-map",
         "0:a:0",
         "-af",
-        "astats=measure_perchannel=none:measure_overall=Number_of_samples,"
-        "ebur128=peak=true:framelog=verbose",
+        graph,
         "-f",
         "null",
         "-",
     ]
+
+
+def build_measure_command(ffmpeg_path: str, in_path: Path | str) -> list[str]:
+    """argv decoding the first audio stream through ebur128 (true peak) into nothing."""
+    return build_decode_command(
+        ffmpeg_path,
+        in_path,
+        "astats=measure_perchannel=none:measure_overall=Number_of_samples,"
+        "ebur128=peak=true:framelog=verbose",
+    )
 
 
 def measure(path: Path | str, ffmpeg: FfmpegBinary) -> Loudness:
