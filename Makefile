@@ -24,7 +24,7 @@ dev: $(VENV)/.installed-dev translations
 
 translations: $(VENV)/.installed
 	@if ls webradio/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d webradio/translations; fi
+		$(BIN)/pybabel compile -d webradio/translations >/dev/null; fi
 
 run: install
 	$(BIN)/webradio db upgrade

@@ -93,3 +93,16 @@ def test_authorised_until_is_the_earliest_valid_until() -> None:
 def test_unknown_audience_is_refused_with_the_list() -> None:
     with pytest.raises(WebradioError, match="class, families, public, directories"):
         parse_audiences("class,everyone")
+
+
+def test_a_first_name_in_typed_text_needs_the_family_s_leave_to_go_beyond_class() -> None:
+    named = Participant("Léa", grant("class,families,public"), named_in=("titre",))
+    result = clear("public", [named], False, TODAY)
+    assert result.audiences == ("class",)
+    assert all("Léa" in b.reason and "titre" in b.reason for b in result.blocked)
+    credited = Participant(
+        "Léa",
+        Grant(parse_audiences("class,families,public"), UNTIL, credit_first_name=True),
+        named_in=("titre",),
+    )
+    assert clear("public", [credited], False, TODAY).audiences == ("class", "families", "public")

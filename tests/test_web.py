@@ -235,3 +235,10 @@ def test_sign_in_and_studio_codes_are_rate_limited(client: FlaskClient, school: 
 def test_public_answers_do_not_vary_by_cookie(client: FlaskClient, school: School) -> None:
     feed = fetch(client, "/feeds/ecole-web.xml")
     assert "Cookie" not in feed.headers.get("Vary", "") and "Set-Cookie" not in feed.headers
+
+
+def test_names_in_typed_text_are_whole_words(app: Flask) -> None:
+    from webradio.publication import names
+
+    assert names("Interview de Léa au jardin", "léa")
+    assert not names("Le Léanore du jardin", "Léa")

@@ -60,6 +60,7 @@ class Grant:
     audiences: frozenset[str]
     valid_until: date
     withdrawn: bool = False
+    credit_first_name: bool = False
 
     def valid_on(self, day: date) -> bool:
         """True while not withdrawn and `day` is on or before the last valid day."""
@@ -68,10 +69,14 @@ class Grant:
 
 @dataclass(frozen=True)
 class Participant:
-    """A pupil who speaks in an episode, with their current grant (None if none)."""
+    """A pupil who speaks in an episode, with their current grant (None if none).
+
+    `named_in` lists where the typed text (title, description, chapters) names them.
+    """
 
     first_name: str
     grant: Grant | None
+    named_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,15 @@ def clear(
                 reasons[audience].append(why)
             cleared.clear()
             continue
+        if person.named_in and not grant.credit_first_name:
+            # A first name the family did not allow may be said in class, never beyond.
+            where = ", ".join(person.named_in)
+            for audience in wanted[1:]:
+                cleared.discard(audience)
+                reasons[audience].append(
+                    f"le prénom {person.first_name} apparaît ({where}) "
+                    "sans l’accord de la famille pour le citer"
+                )
         for audience in wanted:
             if audience not in grant.audiences:
                 cleared.discard(audience)

@@ -54,7 +54,7 @@ def seed() -> None:
     Path(scratch).unlink()
     draft = episodes.EpisodeDraft(
         title="Le journal de la classe : la sortie au jardin",
-        description="Léa et Noah racontent la sortie de la classe au jardin partagé.",
+        description="Deux élèves de CM2 racontent la sortie de la classe au jardin partagé.",
         take_ids=[take.id],
         participant_ids=[pupils["Léa"].id, pupils["Noah"].id],
         audience="public",

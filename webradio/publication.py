@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from enum import Enum
@@ -42,14 +43,38 @@ def _gate_grant(grant: ConsentGrant | None) -> consent.Grant | None:
     """A stored grant as the pure gate sees it."""
     if grant is None:
         return None
-    return consent.Grant(grant.audience_set, grant.valid_until, grant.withdrawn_at is not None)
+    return consent.Grant(
+        grant.audience_set,
+        grant.valid_until,
+        grant.withdrawn_at is not None,
+        grant.credit_first_name,
+    )
+
+
+def typed_texts(episode: Episode) -> dict[str, str]:
+    """The episode's typed text by where it appears (the places a first name could leak)."""
+    return {
+        "titre": episode.title,
+        "description": episode.description,
+        "chapitres": " / ".join(part.title for part in episode.parts),
+    }
+
+
+def names(text: str, first_name: str) -> bool:
+    """True when `first_name` appears in `text` as a whole word, whatever the case."""
+    return re.search(rf"(?<!\w){re.escape(first_name)}(?!\w)", text, re.IGNORECASE) is not None
 
 
 def clearance(episode: Episode, day: date | None = None) -> consent.Clearance:
     """Ask the gate which audiences the episode's participants allow on `day` (default today)."""
     day = day or today_paris()
+    texts = typed_texts(episode)
     participants = [
-        consent.Participant(p.first_name, _gate_grant(current_grant(p, day)))
+        consent.Participant(
+            p.first_name,
+            _gate_grant(current_grant(p, day)),
+            tuple(where for where, text in texts.items() if names(text, p.first_name)),
+        )
         for p in episode.participants
     ]
     return consent.clear(episode.requested_audience, participants, episode.no_pupil_voices, day)
