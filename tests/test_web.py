@@ -242,3 +242,14 @@ def test_names_in_typed_text_are_whole_words(app: Flask) -> None:
 
     assert names("Interview de Léa au jardin", "léa")
     assert not names("Le Léanore du jardin", "Léa")
+
+
+def test_roles_are_enforced(client: FlaskClient, school: School) -> None:
+    schools.create_user("dsi@ville.fr", "city-admin", PASSWORD, None)
+    sign_in(client, "dsi@ville.fr")
+    assert fetch(client, "/").headers["Location"] == "/ville"
+    assert "École du Web" in fetch(client, "/ville").text
+    assert fetch(client, "/episodes/nouveau").status_code == 403
+    client.post("/deconnexion")
+    sign_in(client, "prof@ecole.fr")
+    assert fetch(client, "/ville").status_code == 403

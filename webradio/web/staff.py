@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import select
 
-from webradio import episodes, publication, runtime, schools, takes
+from webradio import episodes, publication, runtime, schools, takes, urls
 from webradio.consent import AUDIENCE_LABELS, AUDIENCES
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
-from webradio.models import Episode, Pupil, SchoolClass, Take
+from webradio.models import Episode, Pupil, School, SchoolClass, Take
 from webradio.web import (
     back_to,
     current_school,
@@ -31,9 +32,11 @@ PUBLISHED = N_("Épisode publié pour : %(audiences)s.")
 
 
 @bp.get("/")
-@role_required(*STAFF)
+@role_required(*STAFF, "city-admin")
 def dashboard() -> ResponseReturnValue:
     """The school at a glance: classes and studio codes, takes, episodes."""
+    if current_user.role == "city-admin":
+        return back_to("staff.city")
     school = current_school()
     return render_template(
         "dashboard.html",
@@ -42,6 +45,14 @@ def dashboard() -> ResponseReturnValue:
         takes=Take.query.filter_by(school_id=school.id).order_by(Take.created_at.desc()).limit(50),
         episodes=Episode.query.filter_by(school_id=school.id).order_by(Episode.created_at.desc()),
     )
+
+
+@bp.get("/ville")
+@role_required("city-admin")
+def city() -> ResponseReturnValue:
+    """The city IT team's view: every school, its public page and feed."""
+    listed = db.session.scalars(select(School).order_by(School.name))
+    return render_template("city.html", schools=listed, urls=urls)
 
 
 @bp.post("/classes/<class_id>/studio")

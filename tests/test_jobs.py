@@ -1,0 +1,50 @@
+"""Jobs take ids, are safe to run twice, and always end in a state a teacher can see."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from webradio import jobs, runtime, schools, takes
+from webradio.extensions import db
+from webradio.models import Job, Take
+
+
+def ingest(path: Path) -> Take:
+    """Upload `path` as a take of a fresh school (analysed at once: the test queue is immediate)."""
+    school = schools.create_school("ecole-jobs", "École des tâches")
+    return takes.ingest(school, BytesIO(path.read_bytes()), label="prise")
+
+
+def test_a_job_records_its_state(app: Flask, take_wav: Path) -> None:
+    take = ingest(take_wav)
+    (job,) = Job.query.filter_by(subject_id=take.id).all()
+    assert (job.kind, job.state, job.attempts) == ("analyse_take", "ready", 1)
+    runtime.enqueue("analyse_take", take.id)  # running twice changes nothing
+    assert db.session.get(Take, take.id).state == "ready"  # type: ignore[union-attr]
+
+
+def test_a_crash_leaves_a_visible_failure_and_the_original(
+    app: Flask, take_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*_: object) -> None:
+        raise RuntimeError("disk unplugged")
+
+    monkeypatch.setattr(takes, "analyse", crash)
+    take = ingest(take_wav)
+    db.session.expire_all()
+    assert take.state == "failed" and "original est conservé" in (take.failure_reason or "")
+    assert Job.query.filter_by(subject_id=take.id).one().state == "failed"
+    assert runtime.storage().local_path(take.storage_key).read_bytes() == take_wav.read_bytes()
+
+
+def test_work_left_half_done_is_picked_up_again(app: Flask, take_wav: Path) -> None:
+    take = ingest(take_wav)
+    take.state, take.analysis_json = "analysing", None  # as if the worker died mid-job
+    db.session.commit()
+    assert jobs.recover_interrupted() == 1
+    db.session.expire_all()
+    assert take.state == "ready" and take.analysis_json
