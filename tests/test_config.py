@@ -1,0 +1,34 @@
+"""Configuration layers: defaults, instance/config.py, WEBRADIO_* environment, test config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from webradio import create_app
+from webradio.extensions import db
+
+
+def test_layers_override_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text(
+        "BASE_URL = 'https://from-instance.example'\nMAX_UPLOAD_MB = 5\nDEFAULT_PRESET = 'voice'\n"
+    )
+    monkeypatch.setenv("WEBRADIO_BASE_URL", "https://radio.ville.fr/")
+    monkeypatch.setenv("WEBRADIO_MAX_UPLOAD_MB", "7")
+    app = create_app({"INSTANCE_PATH": str(instance), "MAX_UPLOAD_MB": 9, "QUEUE_URL": "immediate"})
+    assert app.config["DEFAULT_PRESET"] == "voice"  # instance file over defaults
+    assert app.config["BASE_URL"] == "https://radio.ville.fr"  # environment over instance file
+    assert app.config["MAX_CONTENT_LENGTH"] == 9 * 1024 * 1024  # test config over environment
+    assert app.config["SESSION_COOKIE_SECURE"] is True  # an https address means secure cookies
+    assert app.config["DATABASE_URL"] == f"sqlite:///{instance / 'webradio.sqlite3'}"
+    assert (instance / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_sqlite_runs_in_wal_mode(app: Flask) -> None:
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
