@@ -128,3 +128,34 @@ def test_teacher_take_to_public_player(browser_path: str, demo: Demo, tmp_path: 
     with urllib.request.urlopen(f"{demo.base_url}/feeds/{SLUG}.xml", timeout=10) as response:
         feed = response.read().decode("utf-8")
     assert TITLE in feed
+
+
+def test_pupils_record_in_the_class_studio(browser_path: str, demo: Demo) -> None:
+    """A teacher opens a studio; on the tablet, a take recorded at the microphone arrives ready."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=browser_path,
+            args=[
+                *CHROMIUM_ARGS,
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+            ],
+        )
+        try:
+            teacher = browser.new_page()
+            sign_in(teacher, demo, demo.teacher)
+            teacher.get_by_role("button", name="Ouvrir un studio").first.click()
+            code = teacher.locator("td code").first.inner_text()
+
+            tablet = browser.new_context().new_page()
+            tablet.goto(f"{demo.base_url}/studio/")
+            tablet.fill("input[name=code]", code)
+            tablet.get_by_role("button", name="Entrer").click()
+            expect(tablet.get_by_role("heading", name="Studio — CM2 A")).to_be_visible()
+            expect(tablet.get_by_text("Sacha")).to_be_visible()  # no authorisation yet
+            tablet.get_by_role("button", name="Enregistrer au micro").click()
+            tablet.wait_for_timeout(3000)
+            tablet.get_by_role("button", name="Arrêter et envoyer").click()
+            expect(tablet.locator(".upload-status")).to_contain_text("Prise prête", timeout=60_000)
+        finally:
+            browser.close()

@@ -1,9 +1,11 @@
 // Send a take with a progress bar, then follow its analysis until ready or failed.
+// Where the browser allows the microphone (a secure page), pupils can also record in the page.
 document.querySelectorAll("form.upload").forEach(function (form) {
   var text = window.WEBRADIO_TEXT;
   var bar = form.querySelector("progress");
   var status = form.querySelector(".upload-status");
   var button = form.querySelector("button[type=submit]");
+  var fileInput = form.querySelector("input[type=file]");
 
   function follow(take) {
     var template = form.dataset.statusUrl;
@@ -17,8 +19,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     }, 1500);
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
+  function send(data) {
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.setRequestHeader("Accept", "application/json");
@@ -36,6 +37,37 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       follow(body);
     };
     xhr.onerror = function () { button.disabled = false; status.textContent = text.network; };
-    xhr.send(new FormData(form));
+    xhr.send(data);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    send(new FormData(form));
+  });
+
+  var record = form.querySelector("button.record");
+  if (!record || !window.MediaRecorder || !navigator.mediaDevices) { return; }
+  record.hidden = false;
+  var recorder = null;
+  record.addEventListener("click", function () {
+    if (recorder) { recorder.stop(); return; }
+    navigator.mediaDevices.getUserMedia({audio: true}).then(function (stream) {
+      var chunks = [];
+      recorder = new MediaRecorder(stream);
+      recorder.ondataavailable = function (e) { chunks.push(e.data); };
+      recorder.onstop = function () {
+        stream.getTracks().forEach(function (track) { track.stop(); });
+        recorder = null;
+        record.textContent = text.record;
+        var data = new FormData(form);
+        data.delete("file");
+        data.append("file", new Blob(chunks, {type: chunks[0] ? chunks[0].type : "audio/webm"}), "enregistrement.webm");
+        send(data);
+      };
+      recorder.start(1000);
+      record.textContent = text.stop;
+      status.textContent = text.recording;
+      fileInput.required = false;
+    }).catch(function () { status.textContent = text.microphone; });
   });
 });

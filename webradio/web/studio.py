@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from webradio import publication, schools, takes
 from webradio.clock import today_paris
-from webradio.errors import N_, WebradioError
+from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import limiter
 from webradio.models import SchoolClass, Take
 from webradio.web import back_to, take_json, wants_json
@@ -61,3 +61,14 @@ def upload(code: str) -> ResponseReturnValue:
     if wants_json():
         return take_json(take), 201
     return back_to("studio.room", code=code)
+
+
+@bp.get("/<code>/prises/<take_id>/etat")
+@limiter.limit("120/minute")
+def take_status(code: str, take_id: str) -> ResponseReturnValue:
+    """A take of this class, as JSON, so the tablet can follow its analysis."""
+    school_class = schools.class_for_studio_code(code)
+    take = takes.get_take(take_id, school_class.school)
+    if take.class_id != school_class.id:
+        raise NotFound(N_("Aucune prise avec l'identifiant « %(id)s »."), id=take_id)
+    return take_json(take)
