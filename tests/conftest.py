@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextvars
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
+from werkzeug.test import TestResponse
 
 from webradio import create_app
 from webradio.audio.clips import make_speechlike_take
@@ -54,9 +57,22 @@ def app(tmp_path: Path, migrated_db: Path) -> Iterator[Flask]:
         yield application
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run outside the test's app context, as in production.
+
+    Otherwise every request would reuse the test's `g` (Flask-Babel's locale, Flask-Login's
+    user) and database session.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        """Send the request from an empty context, so it pushes its own app context."""
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     """A test client of the app."""
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
