@@ -33,6 +33,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = N_("Connectez-vous pour accéder à cette page.")
+    login_manager.localize_callback = gettext
     login_manager.user_loader(lambda user_id: db.session.get(User, user_id))
     app.session_interface = PublicPagesSessionInterface()
     app.before_request(_remember_language)
