@@ -147,6 +147,9 @@ def test_from_upload_to_feed_and_withdrawal(
         == 416
     )
     assert fetch(client, media_path, method="HEAD").headers["Accept-Ranges"] == "bytes"
+    former = media_path.rsplit("/", 1)[0] + "/000000000000.mp3"
+    assert fetch(client, former).headers["Location"].endswith(media_path)  # 301 to the current
+    assert fetch(client, media_path.rsplit("/", 1)[0] + "/x.mp3").status_code == 404
     assert (
         fetch(
             client, feed.request.path, headers={"If-None-Match": feed.headers["ETag"]}

@@ -35,8 +35,8 @@ def current_grant(pupil: Pupil, day: date) -> ConsentGrant | None:
 
 def has_valid_grant(pupil: Pupil, day: date) -> bool:
     """True when the pupil holds a grant valid on `day` (the studio warns about the others)."""
-    grant = current_grant(pupil, day)
-    return grant is not None and grant.withdrawn_at is None and day <= grant.valid_until
+    grant = _gate_grant(current_grant(pupil, day))
+    return grant is not None and grant.valid_on(day)
 
 
 def _gate_grant(grant: ConsentGrant | None) -> consent.Grant | None:

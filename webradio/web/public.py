@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, send_file
@@ -15,6 +16,7 @@ from webradio.publication import Visibility
 bp = Blueprint("public", __name__)
 
 FEED_TYPE = "application/rss+xml; charset=utf-8"
+MEDIA_NAME = re.compile(r"[0-9a-f]{12}")
 
 
 @bp.get("/radio/<slug>/")
@@ -69,6 +71,9 @@ def media(episode_id: str, name: str) -> ResponseReturnValue:
     episode = _public_episode(episode_id)
     assert episode.media_key
     if Path(episode.media_key).stem != name:
+        # Only a former content-hash name moves permanently; anything else does not exist.
+        if not MEDIA_NAME.fullmatch(name):
+            abort(404)
         return redirect(urls.media(episode.id, episode.media_key), 301)
     path = runtime.storage().local_path(episode.media_key)
     return send_file(path, mimetype="audio/mpeg", conditional=True, etag=name, max_age=300)
