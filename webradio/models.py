@@ -43,6 +43,7 @@ class Organisation(db.Model):  # type: ignore[name-defined]
     __tablename__ = "organisation"
     id: Mapped[str] = _id_column()
     name: Mapped[str] = mapped_column(String(200))
+    podcast_guid: Mapped[str | None] = mapped_column(String(36))  # the city feed's, set once
     created_at: Mapped[datetime] = _created()
 
 
@@ -60,6 +61,8 @@ class School(db.Model):  # type: ignore[name-defined]
     directories_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_email: Mapped[str | None] = mapped_column(String(200))
     artwork_key: Mapped[str | None] = mapped_column(String(200))
+    intro_jingle_key: Mapped[str | None] = mapped_column(String(200))
+    outro_jingle_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)
 
@@ -104,6 +107,7 @@ class Pupil(db.Model):  # type: ignore[name-defined]
     school_id: Mapped[str] = mapped_column(ForeignKey("school.id"))
     class_id: Mapped[str] = mapped_column(ForeignKey("school_class.id"))
     first_name: Mapped[str] = mapped_column(String(64))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = _created()
 
     school_class: Mapped[SchoolClass] = relationship(back_populates="pupils")
@@ -122,6 +126,10 @@ class ConsentGrant(db.Model):  # type: ignore[name-defined]
     credit_first_name: Mapped[bool] = mapped_column(Boolean, default=False)
     valid_until: Mapped[date] = mapped_column(Date)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+    guardians_signed: Mapped[int | None] = mapped_column(Integer)  # 1 or 2, never their names
+    pupil_assent: Mapped[bool | None] = mapped_column(Boolean)  # older pupils' own agreement
+    scan_key: Mapped[str | None] = mapped_column(String(200))  # the signed form, kept private
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)
 
@@ -167,7 +175,10 @@ class Take(db.Model):  # type: ignore[name-defined]
     state: Mapped[str] = mapped_column(String(16), default="uploaded")  # analysing, ready, failed
     failure_reason: Mapped[str | None] = mapped_column(Text)
     analysis_json: Mapped[str | None] = mapped_column(Text)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)  # raw audio gone (retention)
     created_at: Mapped[datetime] = _created()
+
+    speakers: Mapped[list[Pupil]] = relationship(secondary="take_speaker")
 
     @property
     def analysis(self) -> dict[str, Any] | None:
@@ -199,6 +210,11 @@ class Episode(db.Model):  # type: ignore[name-defined]
     render_report_json: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
     published_audiences: Mapped[str] = mapped_column(String(64), default="")
+    transcript: Mapped[str | None] = mapped_column(Text)
+    shared_with_city: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(32))  # consent, expiry, erasure
+    abandoned_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)
 
@@ -224,6 +240,14 @@ class EpisodePart(db.Model):  # type: ignore[name-defined]
     take: Mapped[Take] = relationship()
 
 
+class TakeSpeaker(db.Model):  # type: ignore[name-defined]
+    """A pupil who speaks in a take (so a withdrawal finds the parts to cut)."""
+
+    __tablename__ = "take_speaker"
+    take_id: Mapped[str] = mapped_column(ForeignKey("take.id"), primary_key=True)
+    pupil_id: Mapped[str] = mapped_column(ForeignKey("pupil.id"), primary_key=True)
+
+
 class EpisodeParticipant(db.Model):  # type: ignore[name-defined]
     """A pupil who speaks in an episode."""
 
@@ -242,6 +266,20 @@ class FamilyToken(db.Model):  # type: ignore[name-defined]
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = _created()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditEvent(db.Model):  # type: ignore[name-defined]
+    """An append-only line of the audit log: consent changes and publications, ids only."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[str] = _id_column()
+    school_id: Mapped[str | None] = mapped_column(ForeignKey("school.id"), index=True)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(48))  # e.g. consent.granted, episode.published
+    subject_type: Mapped[str] = mapped_column(String(16))  # grant, episode, pupil, token
+    subject_id: Mapped[str] = mapped_column(String(16), index=True)
+    detail_json: Mapped[str] = mapped_column(Text, default="{}")  # audiences, dates; no names
+    at: Mapped[datetime] = mapped_column(DateTime, default=now_utc)
 
 
 class Job(db.Model):  # type: ignore[name-defined]

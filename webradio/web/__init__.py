@@ -27,9 +27,9 @@ TOO_LARGE = N_(
 
 def register_web(app: Flask) -> None:
     """Bind blueprints, the user loader, the language switch and error pages to `app`."""
-    from webradio.web import auth, public, staff, studio
+    from webradio.web import auth, consent, families, public, sound, staff, studio
 
-    for module in (auth, public, staff, studio):
+    for module in (auth, public, staff, studio, consent, families, sound):
         app.register_blueprint(module.bp)
     login_manager.login_view = "auth.login"
     login_manager.login_message = N_("Connectez-vous pour accéder à cette page.")

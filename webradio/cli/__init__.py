@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_group
 
-from webradio import authorisations, consent, create_app, episodes, feeds, publication, schools
-from webradio.errors import WebradioError
-from webradio.web import translate
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def say(message: str, **params: object) -> None:
-    """A message for people, on stderr, in the configured language."""
-    click.echo(translate(message, **params), err=True)
-
-
-def show(values: dict[str, object], as_json: bool) -> None:
-    """Print a description: one JSON object with --json, else one `key: value` per line."""
-    if as_json:
-        click.echo(json.dumps(values, ensure_ascii=False))
-        return
-    for key, value in values.items():
-        click.echo(f"{key}: {value}")
-
-
-def refusals(command: F) -> F:
-    """Turn a WebradioError into its message on stderr and exit code 1, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except WebradioError as error:
-            say(error.message, **error.params)
-            sys.exit(1)
-
-    return wrapped  # type: ignore[return-value]
+from webradio import create_app, episodes, feeds, publication, schools
+from webradio.cli import audio, consent, publishing
+from webradio.cli.common import refusals, say, show
 
 
 @click.group(
@@ -57,6 +23,10 @@ def main() -> None:
 
 
 main.add_command(db_group)
+main.add_command(audio.process)
+main.add_command(consent.pupil)
+main.add_command(consent.consent_group)
+main.add_command(publishing.feeds_group)
 
 
 @main.command()
@@ -103,29 +73,6 @@ def doctor() -> None:
     click.echo(f"base url : {current_app.config['BASE_URL']}")
 
 
-@main.command()
-@click.argument("in_path", type=click.Path(path_type=Path))
-@click.argument("out_path", type=click.Path(path_type=Path))
-@click.option("--preset", default="podcast", show_default=True)
-@click.option("--json", "as_json", is_flag=True)
-@refusals
-def process(in_path: Path, out_path: Path, preset: str, as_json: bool) -> None:
-    """Clean one take: loudness, true peak, silences; write an MP3."""
-    from webradio import runtime
-    from webradio.audio.pipeline import process as run_pipeline
-    from webradio.audio.presets import get_preset
-
-    if not in_path.is_file():
-        raise WebradioError("Fichier introuvable : %(path)s", path=str(in_path))
-    report = run_pipeline(in_path, out_path, get_preset(preset), runtime.ffmpeg())
-    if as_json:
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
-    else:
-        for key, value in report.to_json().items():
-            click.echo(f"{key}: {value}", err=True)
-        click.echo(str(out_path))
-
-
 @main.group()
 def school() -> None:
     """Schools."""
@@ -170,52 +117,6 @@ def user_create(email: str, role: str, slug: str | None, password_stdin: bool) -
         password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
     found = schools.get_school(slug) if slug else None
     click.echo(schools.create_user(email, role, password, found).id)
-
-
-@main.group()
-def pupil() -> None:
-    """Pupils (first name or pseudonym only)."""
-
-
-@pupil.command("add")
-@click.option("--school", "slug", required=True)
-@click.option("--class", "class_label", required=True)
-@click.option("--first-name", required=True)
-@refusals
-def pupil_add(slug: str, class_label: str, first_name: str) -> None:
-    """Add a pupil; prints its id."""
-    click.echo(schools.add_pupil(schools.get_school(slug), class_label, first_name).id)
-
-
-@main.group(name="consent")
-def consent_group() -> None:
-    """Parental authorisations."""
-
-
-@consent_group.command("grant")
-@click.argument("pupil_id")
-@click.option("--audiences", required=True, help="class,families,public,directories")
-@click.option("--until", "until", type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--credit-first-name", is_flag=True)
-@refusals
-def consent_grant(pupil_id: str, audiences: str, until: Any, credit_first_name: bool) -> None:
-    """Record a family's authorisation for this school year; prints its id."""
-    request = authorisations.GrantRequest(
-        audiences=consent.parse_audiences(audiences),
-        valid_until=until.date() if until else None,
-        credit_first_name=credit_first_name,
-    )
-    click.echo(authorisations.grant(schools.get_pupil(pupil_id), request).id)
-
-
-@consent_group.command("withdraw")
-@click.argument("pupil_id")
-@click.option("--audiences", help="withdraw only these (default: all)")
-@refusals
-def consent_withdraw(pupil_id: str, audiences: str | None) -> None:
-    """Record a withdrawal; every channel drops what is no longer cleared before this returns."""
-    chosen = consent.parse_audiences(audiences) if audiences else None
-    click.echo(authorisations.withdraw(schools.get_pupil(pupil_id), chosen).id)
 
 
 @main.group()
@@ -300,16 +201,3 @@ def episode_publish(episode_id: str) -> None:
 def episode_show(episode_id: str, as_json: bool) -> None:
     """Describe an episode: state, audiences cleared now, what blocks the others."""
     show(episodes.describe(episodes.get_episode(episode_id)), as_json)
-
-
-@main.group(name="feeds")
-def feeds_group() -> None:
-    """Feeds."""
-
-
-@feeds_group.command("rebuild")
-@refusals
-def feeds_rebuild() -> None:
-    """Rewrite every school's feed files; prints the slugs whose feed changed."""
-    for slug in feeds.rebuild_all():
-        click.echo(slug)

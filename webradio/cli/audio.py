@@ -1,0 +1,34 @@
+"""`webradio process`: clean one take from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from webradio.cli.common import refusals
+from webradio.errors import WebradioError
+
+
+@click.command()
+@click.argument("in_path", type=click.Path(path_type=Path))
+@click.argument("out_path", type=click.Path(path_type=Path))
+@click.option("--preset", default="podcast", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def process(in_path: Path, out_path: Path, preset: str, as_json: bool) -> None:
+    """Clean one take: loudness, true peak, silences; write an MP3."""
+    from webradio import runtime
+    from webradio.audio.pipeline import process as run_pipeline
+    from webradio.audio.presets import get_preset
+
+    if not in_path.is_file():
+        raise WebradioError("Fichier introuvable : %(path)s", path=str(in_path))
+    report = run_pipeline(in_path, out_path, get_preset(preset), runtime.ffmpeg())
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        for key, value in report.to_json().items():
+            click.echo(f"{key}: {value}", err=True)
+        click.echo(str(out_path))

@@ -1,0 +1,44 @@
+"""What every command shares: messages on stderr, descriptions, refusals as exit code 1."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from webradio.errors import WebradioError
+from webradio.web import translate
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def say(message: str, **params: object) -> None:
+    """A message for people, on stderr, in the configured language."""
+    click.echo(translate(message, **params), err=True)
+
+
+def show(values: dict[str, object], as_json: bool) -> None:
+    """Print a description: one JSON object with --json, else one `key: value` per line."""
+    if as_json:
+        click.echo(json.dumps(values, ensure_ascii=False))
+        return
+    for key, value in values.items():
+        click.echo(f"{key}: {value}")
+
+
+def refusals(command: F) -> F:
+    """Turn a WebradioError into its message on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except WebradioError as error:
+            say(error.message, **error.params)
+            sys.exit(1)
+
+    return wrapped  # type: ignore[return-value]
