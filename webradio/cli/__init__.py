@@ -27,6 +27,7 @@ main.add_command(audio.process)
 main.add_command(consent.pupil)
 main.add_command(consent.consent_group)
 main.add_command(publishing.feeds_group)
+main.add_command(publishing.family_token_group)
 
 
 @main.command()

@@ -19,3 +19,8 @@ def feeds_rebuild() -> None:
     """Rewrite every school's feed files; prints the slugs whose feed changed."""
     for slug in feeds.rebuild_all():
         click.echo(slug)
+
+
+@click.group(name="family-token")
+def family_token_group() -> None:
+    """Family tokens: the private feed address of one family, revocable one by one."""
