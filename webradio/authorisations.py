@@ -1,11 +1,14 @@
-"""Domain verbs for parental authorisations: grant, amend, withdraw, each recorded as an event."""
+"""Domain verbs for parental authorisations: grant, amend, withdraw, expire, each recorded as
+an append-only event and an audit line."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from webradio import consent, publication
+from sqlalchemy import select
+
+from webradio import audit, consent, publication
 from webradio.clock import now_utc, school_year_end, school_year_label, today_paris
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
@@ -19,24 +22,33 @@ class GrantRequest:
     audiences: frozenset[str]
     valid_until: date | None = None
     credit_first_name: bool = False
+    signed_on: date | None = None
+    guardians_signed: int | None = None
+    pupil_assent: bool | None = None
+    scan_key: str | None = None
 
 
 def grant(pupil: Pupil, request: GrantRequest, actor_id: str | None = None) -> ConsentGrant:
     """Record the pupil's authorisation for this school year; a second one is an amendment."""
+    record = stage_grant(pupil, request, actor_id)
+    db.session.commit()
+    publication.reconsider(publication.episodes_of_pupil(pupil), actor_id)
+    return record
+
+
+def stage_grant(pupil: Pupil, request: GrantRequest, actor_id: str | None) -> ConsentGrant:
+    """Validate and stage a grant or amendment with its event, without committing."""
+    if pupil.erased_at is not None:
+        raise WebradioError(N_("Cet élève a été effacé ; aucune autorisation ne peut être notée."))
     today = today_paris()
-    year_end = school_year_end(today)
-    until = request.valid_until or year_end
-    if until > year_end:
-        raise WebradioError(
-            N_("Une autorisation vaut au plus jusqu'au %(end)s (fin de l'année scolaire)."),
-            end=year_end.strftime("%d/%m/%Y"),
-        )
-    if until < today:
-        raise WebradioError(N_("La date de fin de validité est déjà passée."))
+    until = _valid_until(request.valid_until, today)
+    if request.guardians_signed not in (None, 1, 2):
+        raise WebradioError(N_("Une autorisation est signée par un ou deux responsables légaux."))
+    if request.signed_on is not None and request.signed_on > today:
+        raise WebradioError(N_("La date de signature ne peut pas être dans le futur."))
     label = school_year_label(today)
     record = next((g for g in pupil.grants if g.school_year == label), None)
-    before = ""
-    kind = "granted"
+    before, kind = "", "granted"
     if record is None:
         record = ConsentGrant(pupil=pupil, school_year=label)
         db.session.add(record)
@@ -47,15 +59,59 @@ def grant(pupil: Pupil, request: GrantRequest, actor_id: str | None = None) -> C
     record.valid_until = until
     record.credit_first_name = request.credit_first_name
     record.withdrawn_at = None
-    _record(record, kind, before, actor_id)
-    publication.reconsider(publication.episodes_of_pupil(pupil))
+    record.signed_on = request.signed_on or record.signed_on
+    record.guardians_signed = request.guardians_signed or record.guardians_signed
+    if request.pupil_assent is not None:
+        record.pupil_assent = request.pupil_assent
+    record.scan_key = request.scan_key or record.scan_key
+    _stage_event(record, kind, before, actor_id)
     return record
+
+
+def unchanged(record: ConsentGrant | None, request: GrantRequest) -> bool:
+    """True when saving `request` over `record` would change nothing (the grid skips it)."""
+    if record is None or record.withdrawn_at is not None:
+        return False
+    until = request.valid_until or school_year_end(today_paris())
+    return (
+        record.audience_set == request.audiences
+        and record.valid_until == until
+        and record.credit_first_name == request.credit_first_name
+        and record.signed_on == (request.signed_on or record.signed_on)
+        and record.guardians_signed == (request.guardians_signed or record.guardians_signed)
+        and (request.pupil_assent is None or record.pupil_assent == request.pupil_assent)
+        and request.scan_key is None
+    )
+
+
+def _valid_until(asked: date | None, today: date) -> date:
+    """The last valid day: default and upper bound 31 August ending this school year."""
+    year_end = school_year_end(today)
+    until = asked or year_end
+    if until > year_end:
+        raise WebradioError(
+            N_("Une autorisation vaut au plus jusqu'au %(end)s (fin de l'année scolaire)."),
+            end=year_end.strftime("%d/%m/%Y"),
+        )
+    if until < today:
+        raise WebradioError(N_("La date de fin de validité est déjà passée."))
+    return until
 
 
 def withdraw(
     pupil: Pupil, audiences: frozenset[str] | None = None, actor_id: str | None = None
 ) -> ConsentGrant:
     """Withdraw all (or some) audiences; every channel drops what is no longer cleared."""
+    record = stage_withdrawal(pupil, audiences, actor_id)
+    db.session.commit()
+    publication.reconsider(publication.episodes_of_pupil(pupil), actor_id)
+    return record
+
+
+def stage_withdrawal(
+    pupil: Pupil, audiences: frozenset[str] | None, actor_id: str | None
+) -> ConsentGrant:
+    """Stage a total or partial withdrawal with its event, without committing."""
     record = publication.current_grant(pupil, today_paris())
     if record is None or record.withdrawn_at is not None:
         raise WebradioError(N_("Cet élève n'a aucune autorisation en cours à retirer."))
@@ -64,13 +120,28 @@ def withdraw(
     record.audiences = ",".join(consent.ordered(remaining))
     if not remaining:
         record.withdrawn_at = now_utc()
-    _record(record, "withdrawn", before, actor_id)
-    publication.reconsider(publication.episodes_of_pupil(pupil))
+    _stage_event(record, "withdrawn", before, actor_id)
     return record
 
 
-def _record(record: ConsentGrant, kind: str, before: str, actor_id: str | None) -> None:
-    """Append the event for a change and commit it with the change."""
+def sweep_expiries(today: date | None = None) -> list[ConsentGrant]:
+    """Record an `expired` event for every grant whose last valid day has passed (once each)."""
+    today = today or today_paris()
+    candidates = db.session.scalars(
+        select(ConsentGrant).where(
+            ConsentGrant.valid_until < today, ConsentGrant.withdrawn_at.is_(None)
+        )
+    )
+    expired = [g for g in candidates if all(e.kind != "expired" for e in g.events)]
+    for record in expired:
+        _stage_event(record, "expired", record.audiences, None)
+    db.session.commit()
+    return expired
+
+
+def _stage_event(record: ConsentGrant, kind: str, before: str, actor_id: str | None) -> None:
+    """Append the consent event and its audit line (committed with the change)."""
+    db.session.flush()
     db.session.add(
         ConsentEvent(
             grant=record,
@@ -81,4 +152,19 @@ def _record(record: ConsentGrant, kind: str, before: str, actor_id: str | None) 
             actor_id=actor_id,
         )
     )
-    db.session.commit()
+    audit.record(
+        f"consent.{kind}",
+        "grant",
+        record.id,
+        record.pupil.school_id,
+        actor_id,
+        pupil_id=record.pupil_id,
+        audiences_before=list(consent.ordered(filter(None, before.split(",")))),
+        audiences_after=list(consent.ordered(record.audience_set)),
+        valid_until=record.valid_until,
+    )
+
+
+def history(record: ConsentGrant) -> list[ConsentEvent]:
+    """The grant's events, oldest first (append-only)."""
+    return sorted(record.events, key=lambda e: (e.at, e.id))

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from webradio import episodes, feeds, publication, runtime, takes
+from webradio import episodes, feeds, retention, runtime, takes
 from webradio.clock import now_utc
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
@@ -72,11 +72,15 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
 
     @huey.periodic_task(crontab(minute="*/15"), name="webradio.consent_sweep")
     def consent_sweep() -> None:
-        """Expiries happen at Paris midnight: rewrite the feeds they affect."""
+        """Expiries happen at Paris midnight: record them, rewrite the feeds they affect."""
         with app.app_context():
-            publication.reconsider(
-                db.session.scalars(db.select(Episode).filter_by(state="published"))
-            )
+            retention.sweep(delete_takes=False)
+
+    @huey.periodic_task(crontab(minute="5", hour="0"), name="webradio.daily_sweep")
+    def daily_sweep() -> None:
+        """Once a day (00:05 UTC): the same sweep, plus raw takes past their retention."""
+        with app.app_context():
+            retention.sweep()
 
     return {
         "analyse_take": tracked("analyse_take", takes.analyse_take),

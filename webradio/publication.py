@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -9,11 +10,19 @@ from enum import Enum
 
 from sqlalchemy import select
 
-from webradio import consent, feeds
+from webradio import audit, consent, feeds
 from webradio.clock import now_utc, today_paris
 from webradio.errors import N_, ConsentRefused, WebradioError
 from webradio.extensions import db
-from webradio.models import ConsentGrant, Episode, EpisodeParticipant, Pupil, School
+from webradio.models import (
+    ConsentGrant,
+    Episode,
+    EpisodePart,
+    EpisodeParticipant,
+    Pupil,
+    School,
+    TakeSpeaker,
+)
 
 
 class Visibility(Enum):
@@ -57,7 +66,17 @@ def typed_texts(episode: Episode) -> dict[str, str]:
         "titre": episode.title,
         "description": episode.description,
         "chapitres": " / ".join(part.title for part in episode.parts),
+        "transcription": episode.transcript or "",
     }
+
+
+def speakers(episode: Episode) -> list[Pupil]:
+    """Everyone the gate must ask: the declared participants and whoever speaks in a part."""
+    found = {p.id: p for p in episode.participants}
+    for part in episode.parts:
+        for pupil in part.take.speakers:
+            found.setdefault(pupil.id, pupil)
+    return list(found.values())
 
 
 def names(text: str, first_name: str) -> bool:
@@ -75,7 +94,7 @@ def clearance(episode: Episode, day: date | None = None) -> consent.Clearance:
             _gate_grant(current_grant(p, day)),
             tuple(where for where, text in texts.items() if names(text, p.first_name)),
         )
-        for p in episode.participants
+        for p in speakers(episode)
     ]
     return consent.clear(episode.requested_audience, participants, episode.no_pupil_voices, day)
 
@@ -112,8 +131,18 @@ def publish(episode: Episode, approved_by: str | None) -> consent.Clearance:
     episode.state = "published"
     episode.approved_by = approved_by
     episode.published_at = episode.published_at or now_utc()
+    episode.withdrawn_at = episode.withdrawn_reason = None
     previous = set(filter(None, episode.published_audiences.split(",")))
     episode.published_audiences = ",".join(consent.ordered(previous | set(cleared.audiences)))
+    audit.record(
+        "episode.published",
+        "episode",
+        episode.id,
+        episode.school_id,
+        approved_by,
+        audiences=list(cleared.audiences),
+        authorised_until=cleared.authorised_until,
+    )
     db.session.commit()
     feeds.rebuild_school(episode.school)
     return cleared
@@ -128,25 +157,85 @@ def publish_as(episode: Episode, role: str, user_id: str) -> consent.Clearance |
     return publish(episode, approved_by=user_id)
 
 
-def reconsider(episodes: Iterable[Episode]) -> None:
-    """After a consent change: withdraw what is cleared for nothing, rebuild affected feeds."""
+def reconsider(episodes: Iterable[Episode], actor_id: str | None = None) -> None:
+    """After a consent change: log what each published episode lost, withdraw what is cleared
+    for nothing (with its reason), and rebuild the feeds of the schools concerned."""
     schools: dict[str, School] = {}
+    day = today_paris()
     for episode in episodes:
-        if episode.state == "published" and not clearance(episode).audiences:
-            episode.state = "withdrawn"
         schools[episode.school_id] = episode.school
+        if episode.state != "published":
+            continue
+        cleared = clearance(episode, day)
+        if not cleared.audiences:
+            episode.state = "withdrawn"
+            episode.withdrawn_at = now_utc()
+            episode.withdrawn_reason = withdrawal_reason(episode, day)
+            audit.record(
+                "episode.withdrawn",
+                "episode",
+                episode.id,
+                episode.school_id,
+                actor_id,
+                audiences=[],
+                reason=episode.withdrawn_reason,
+            )
+        elif list(cleared.audiences) != last_logged_audiences(episode):
+            audit.record(
+                "episode.narrowed",
+                "episode",
+                episode.id,
+                episode.school_id,
+                actor_id,
+                audiences=list(cleared.audiences),
+                authorised_until=cleared.authorised_until,
+            )
     db.session.commit()
     for school in schools.values():
         feeds.rebuild_school(school)
 
 
+def withdrawal_reason(episode: Episode, day: date) -> str:
+    """Why an episode lost its audiences: erasure, consent (a family) or expiry."""
+    reasons = set()
+    wanted = set(consent.tiers_up_to(episode.requested_audience))
+    for pupil in speakers(episode):
+        grant = current_grant(pupil, day)
+        gate_grant = _gate_grant(grant)
+        if gate_grant and gate_grant.valid_on(day) and wanted <= gate_grant.audiences:
+            continue
+        if pupil.erased_at is not None:
+            reasons.add("erasure")
+        elif grant is None or grant.withdrawn_at is not None or day <= grant.valid_until:
+            reasons.add("consent")
+        else:
+            reasons.add("expiry")
+    return next((r for r in ("erasure", "consent", "expiry") if r in reasons), "consent")
+
+
+def last_logged_audiences(episode: Episode) -> list[str] | None:
+    """The audiences the audit log last recorded for the episode (None if never logged)."""
+    for event in reversed(audit.events_about([episode.id])):
+        if event.kind.startswith("episode."):
+            logged = json.loads(event.detail_json).get("audiences")
+            if isinstance(logged, list):
+                return [str(a) for a in logged]
+    return None
+
+
 def episodes_of_pupil(pupil: Pupil) -> list[Episode]:
-    """The episodes in which the pupil speaks."""
+    """The episodes in which the pupil speaks: as a participant, or in a part's take."""
+    declared = select(EpisodeParticipant.episode_id).where(EpisodeParticipant.pupil_id == pupil.id)
+    in_parts = (
+        select(EpisodePart.episode_id)
+        .join(TakeSpeaker, TakeSpeaker.take_id == EpisodePart.take_id)
+        .where(TakeSpeaker.pupil_id == pupil.id)
+    )
     return list(
         db.session.scalars(
             select(Episode)
-            .join(EpisodeParticipant, EpisodeParticipant.episode_id == Episode.id)
-            .where(EpisodeParticipant.pupil_id == pupil.id)
+            .where(Episode.id.in_(declared.union(in_parts)))
+            .order_by(Episode.created_at)
         )
     )
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import click
 
-from webradio import authorisations, consent, schools
-from webradio.cli.common import refusals
+from webradio import authorisations, consent, pupils, retention, schools
+from webradio.cli.common import refusals, say
+from webradio.errors import N_, WebradioError
 
 
 @click.group()
@@ -54,3 +57,65 @@ def consent_withdraw(pupil_id: str, audiences: str | None) -> None:
     """Record a withdrawal; every channel drops what is no longer cleared before this returns."""
     chosen = consent.parse_audiences(audiences) if audiences else None
     click.echo(authorisations.withdraw(schools.get_pupil(pupil_id), chosen).id)
+
+
+@consent_group.command("show")
+@click.argument("pupil_id")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def consent_show(pupil_id: str, as_json: bool) -> None:
+    """The pupil's authorisation now: audiences, until when, and its history."""
+    summary = pupils.consent_summary(schools.get_pupil(pupil_id))
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    history = summary.pop("history")
+    for key, value in summary.items():
+        click.echo(f"{key}: {value}")
+    assert isinstance(history, list)
+    for event in history:
+        before, after = event["audiences_before"] or "-", event["audiences_after"] or "-"
+        click.echo(f"{event['at']} {event['kind']} {before} -> {after} ({event['valid_until']})")
+
+
+@consent_group.command("sweep")
+@refusals
+def consent_sweep() -> None:
+    """Record expiries, withdraw what they end, delete raw takes past retention, rebuild feeds."""
+    report = retention.sweep()
+    say(
+        "Autorisations expirées : %(grants)d ; épisodes retirés : %(episodes)d ; "
+        "prises effacées : %(takes)d.",
+        grants=len(report.expired_grant_ids),
+        episodes=len(report.withdrawn_episode_ids),
+        takes=len(report.deleted_take_ids),
+    )
+    for episode_id in report.withdrawn_episode_ids:
+        click.echo(episode_id)
+
+
+@pupil.command("export")
+@click.argument("pupil_id")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@refusals
+def pupil_export(pupil_id: str, out: Path) -> None:
+    """Write a zip of everything held about the pupil (JSON, and their takes); prints the path."""
+    if not out.parent.is_dir():
+        raise WebradioError(N_("Le dossier %(folder)s n'existe pas."), folder=str(out.parent))
+    written = pupils.export(schools.get_pupil(pupil_id), out)
+    say("Export écrit : %(path)s", path=str(written))
+    click.echo(str(written))
+
+
+@pupil.command("erase")
+@click.argument("pupil_id")
+@refusals
+def pupil_erase(pupil_id: str) -> None:
+    """Erase a pupil: takes deleted, episodes withdrawn and flagged; prints the pupil's id."""
+    found = schools.get_pupil(pupil_id)
+    withdrawn = pupils.erase(found)
+    say(
+        "Élève effacé ; épisodes concernés, retirés et signalés : %(count)d.",
+        count=len(withdrawn),
+    )
+    click.echo(found.id)

@@ -1,0 +1,75 @@
+"""A school with pupils, grants and a rendered two-part episode, each part spoken by one pupil."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from webradio import authorisations, episodes, schools, takes
+from webradio.consent import parse_audiences
+from webradio.extensions import db
+from webradio.models import Episode, Pupil, School, TakeSpeaker
+
+PASSWORD = "mot-de-passe-de-test"
+
+
+@dataclass
+class World:
+    """The objects a consent test starts from."""
+
+    school: School
+    lea: Pupil  # class, families, public; her first name may be credited
+    ines: Pupil  # class, families; her first name may not be credited
+    episode: Episode  # parts: Léa's take, then Inès's take; asks for public
+
+
+def grant(pupil: Pupil, audiences: str, credit: bool = False) -> None:
+    """Record an authorisation for this school year."""
+    request = authorisations.GrantRequest(parse_audiences(audiences), credit_first_name=credit)
+    authorisations.grant(pupil, request)
+
+
+def make_episode(
+    school: School, wav: Path, speakers: list[Pupil], title: str = "Le journal"
+) -> Episode:
+    """A rendered episode with one part per speaker (a distinct take each), asking for public."""
+    take_ids = []
+    for number, pupil in enumerate(speakers):
+        data = wav.read_bytes() + bytes(number)  # distinct bytes: distinct takes
+        take = takes.ingest(school, BytesIO(data), label=f"Partie {number + 1}")
+        db.session.add(TakeSpeaker(take_id=take.id, pupil_id=pupil.id))
+        take_ids.append(take.id)
+    db.session.commit()
+    draft = episodes.EpisodeDraft(
+        title=title,
+        take_ids=take_ids,
+        audience="public",
+        participant_ids=[p.id for p in speakers],
+    )
+    created = episodes.create(school, draft)
+    return episodes.render_episode(created.id)
+
+
+@pytest.fixture
+def world(app: Flask, take_wav: Path) -> World:
+    """École du Consentement: Léa (public, credited) and Inès (families) speak in one episode."""
+    school = schools.create_school("ecole-consent", "École du Consentement")
+    schools.create_user("head@consent.fr", "head", PASSWORD, school)
+    schools.create_user("prof@consent.fr", "teacher", PASSWORD, school)
+    lea = schools.add_pupil(school, "CM2", "Léa")
+    ines = schools.add_pupil(school, "CM2", "Inès")
+    grant(lea, "class,families,public", credit=True)
+    grant(ines, "class,families,public")
+    episode = make_episode(school, take_wav, [lea, ines])
+    return World(school, lea, ines, episode)
+
+
+def sign_in(client: FlaskClient, email: str) -> None:
+    """Sign in with the test password."""
+    response = client.post("/connexion", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, response.text
