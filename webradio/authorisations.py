@@ -168,3 +168,28 @@ def _stage_event(record: ConsentGrant, kind: str, before: str, actor_id: str | N
 def history(record: ConsentGrant) -> list[ConsentEvent]:
     """The grant's events, oldest first (append-only)."""
     return sorted(record.events, key=lambda e: (e.at, e.id))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of the head's grid: a grant or amendment, or (request None) a total withdrawal."""
+
+    pupil: Pupil
+    request: GrantRequest | None
+
+
+def save_many(changes: list[Change], actor_id: str | None) -> int:
+    """Record every change in one transaction (all or none), then reconsider their episodes."""
+    try:
+        for change in changes:
+            if change.request is None:
+                stage_withdrawal(change.pupil, None, actor_id)
+            else:
+                stage_grant(change.pupil, change.request, actor_id)
+    except WebradioError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    affected = {e.id: e for c in changes for e in publication.episodes_of_pupil(c.pupil)}
+    publication.reconsider(affected.values(), actor_id)
+    return len(changes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
@@ -249,3 +250,79 @@ def public_episodes(school: School, audience: str = "public") -> list[Episode]:
     )
     day = today_paris()
     return [e for e in published if audience in live_audiences(e, day)]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why one audience is or is not cleared, in words, and which pupils block it."""
+
+    audience: str
+    requested: bool
+    cleared: bool
+    live: bool
+    reason: str
+    blockers: tuple[str, ...]
+
+
+def explain(episode: Episode, day: date | None = None) -> list[Explanation]:
+    """For every audience tier: requested or not, cleared or not, why, and who blocks it."""
+    day = day or today_paris()
+    cleared = clearance(episode, day)
+    live = live_audiences(episode, day)
+    wanted = consent.tiers_up_to(episode.requested_audience)
+    names = [p.first_name for p in speakers(episode)]
+    explanations = []
+    for audience in consent.AUDIENCES:
+        blocked = next((b for b in cleared.blocked if b.audience == audience), None)
+        if audience not in wanted:
+            reason = N_("Non demandé pour cet épisode.")
+        elif blocked is not None:
+            reason = blocked.reason
+        elif episode.no_pupil_voices:
+            reason = N_("Aucune voix d'élève : rien à autoriser.")
+        else:
+            reason = N_("Toutes les familles des élèves qui parlent l'ont autorisé.")
+        blockers = tuple(n for n in names if blocked is not None and _blames(blocked.reason, n))
+        explanations.append(
+            Explanation(
+                audience,
+                audience in wanted,
+                cleared.allows(audience),
+                audience in live,
+                reason,
+                blockers,
+            )
+        )
+    return explanations
+
+
+def _blames(reason: str, first_name: str) -> bool:
+    """True when the gate's reason names this pupil as the cause."""
+    return names(reason, first_name)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A published episode that lost audiences since: which, and why (consent, expiry...)."""
+
+    episode: Episode
+    lost: tuple[str, ...]
+    reason: str
+
+
+def alerts(school: School, day: date | None = None) -> list[Alert]:
+    """The school's episodes that left a channel they had been published to, newest first."""
+    day = day or today_paris()
+    found = db.session.scalars(
+        select(Episode)
+        .where(Episode.school_id == school.id, Episode.state.in_(("published", "withdrawn")))
+        .order_by(Episode.published_at.desc())
+    )
+    result = []
+    for episode in found:
+        live = set(live_audiences(episode, day))
+        lost = [a for a in episode.published_audiences.split(",") if a and a not in live]
+        if lost:
+            reason = episode.withdrawn_reason or withdrawal_reason(episode, day)
+            result.append(Alert(episode, consent.ordered(lost), reason))
+    return result

@@ -1,7 +1,299 @@
-"""Parental authorisations for the school head: the grid, forms, history, data protection."""
+"""Parental authorisations for the school head: the grid, forms, history, episodes in words.
+
+Every query is scoped to the signed-in person's school; only the head records authorisations
+or sees a signed form. Teachers declare who speaks in each part and re-edit after a withdrawal.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date
+
+from flask import Blueprint, flash, render_template, request, send_file
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from webradio import authorisations, episodes, publication, reedit, runtime
+from webradio.authorisations import Change, GrantRequest
+from webradio.clock import school_year_end, today_paris
+from webradio.consent import AUDIENCE_LABELS, AUDIENCES
+from webradio.errors import N_, NotFound, WebradioError
+from webradio.extensions import db
+from webradio.models import Pupil, SchoolClass, TakeSpeaker
+from webradio.web import back_to, current_school, role_required, translate
 
 bp = Blueprint("consent", __name__)
+
+HEAD = ("head",)
+STAFF = ("head", "teacher")
+SCAN_MAX_BYTES = 10 * 1024 * 1024
+SCAN_TYPES = {b"%PDF": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png"}
+SAVED = N_("Autorisations enregistrées : %(count)d modification(s).")
+WITHDRAWN = N_("Retrait enregistré ; les épisodes concernés ont quitté les canaux non autorisés.")
+SPEAKERS_SAVED = N_("Voix déclarées pour chaque partie.")
+
+
+WITHDRAWAL_REASONS = {
+    "consent": N_("à la demande d’une famille"),
+    "expiry": N_("une autorisation a expiré"),
+    "erasure": N_("un élève a été effacé à la demande de sa famille"),
+}
+
+
+@bp.app_context_processor
+def consent_helpers() -> dict[str, object]:
+    """What the consent fragments on the dashboard and episode pages need."""
+    return {
+        "consent_alerts": publication.alerts,
+        "consent_explain": publication.explain,
+        "consent_speakers": publication.speakers,
+        "consent_school_pupils": _school_pupils,
+        "consent_blocking": reedit.blocking_pupils,
+        "withdrawal_reasons": WITHDRAWAL_REASONS,
+        "consent_labels": AUDIENCE_LABELS,
+    }
+
+
+@bp.get("/autorisations/")
+@role_required(*HEAD)
+def index() -> ResponseReturnValue:
+    """The school's classes, each with its grid and printable forms."""
+    school = current_school()
+    classes = db.session.scalars(
+        select(SchoolClass).filter_by(school_id=school.id).order_by(SchoolClass.label)
+    )
+    return render_template("consent_index.html", school=school, classes=list(classes))
+
+
+@bp.route("/autorisations/classes/<class_id>", methods=["GET", "POST"])
+@role_required(*HEAD)
+def grid(class_id: str) -> ResponseReturnValue:
+    """Pupils × audiences for one class; saving records every change in one go."""
+    found = _class(class_id)
+    pupils = _pupils(found)
+    if request.method == "POST":
+        changes = [c for c in (_row_change(p) for p in pupils) if c is not None]
+        count = authorisations.save_many(changes, current_user.id)
+        flash(translate(SAVED, count=count), "info")
+        return back_to("consent.grid", class_id=found.id)
+    today = today_paris()
+    return render_template(
+        "consent_grid.html",
+        school_class=found,
+        rows=[(p, publication.current_grant(p, today)) for p in pupils],
+        audiences=AUDIENCES,
+        labels=AUDIENCE_LABELS,
+        year_end=school_year_end(today),
+        today=today,
+    )
+
+
+@bp.get("/autorisations/classes/<class_id>/formulaires")
+@role_required(*HEAD)
+def forms(class_id: str) -> ResponseReturnValue:
+    """Printable authorisation forms for a class, one page per pupil, pre-filled."""
+    found = _class(class_id)
+    return render_template(
+        "consent_forms.html",
+        school=current_school(),
+        school_class=found,
+        pupils=_pupils(found),
+        audiences=AUDIENCES,
+        labels=AUDIENCE_LABELS,
+        year_end=school_year_end(today_paris()),
+    )
+
+
+@bp.get("/autorisations/eleves/<pupil_id>")
+@role_required(*HEAD)
+def pupil(pupil_id: str) -> ResponseReturnValue:
+    """One pupil's authorisations and their append-only history."""
+    found = _pupil(pupil_id)
+    grants = sorted(found.grants, key=lambda g: g.school_year, reverse=True)
+    return render_template(
+        "consent_pupil.html",
+        pupil=found,
+        grants=grants,
+        history={g.id: authorisations.history(g) for g in grants},
+        current=publication.current_grant(found, today_paris()),
+        episodes=publication.episodes_of_pupil(found),
+        audiences=AUDIENCES,
+        labels=AUDIENCE_LABELS,
+    )
+
+
+@bp.post("/autorisations/eleves/<pupil_id>/retrait")
+@role_required(*HEAD)
+def withdraw(pupil_id: str) -> ResponseReturnValue:
+    """Record a withdrawal: total, or of the audiences ticked."""
+    found = _pupil(pupil_id)
+    chosen = frozenset(a for a in request.form.getlist("audiences") if a in AUDIENCES)
+    total = request.form.get("total") == "1" or not chosen
+    authorisations.withdraw(found, None if total else chosen, current_user.id)
+    flash(translate(WITHDRAWN), "info")
+    return back_to("consent.pupil", pupil_id=found.id)
+
+
+@bp.get("/autorisations/eleves/<pupil_id>/formulaire-signe")
+@role_required(*HEAD)
+def scan(pupil_id: str) -> ResponseReturnValue:
+    """The signed form's scan, for the head of the pupil's school only, never cached."""
+    found = _pupil(pupil_id)
+    grant = publication.current_grant(found, today_paris())
+    if grant is None or not grant.scan_key:
+        raise NotFound(N_("Aucun formulaire numérisé pour cet élève."))
+    path = runtime.storage().local_path(grant.scan_key)
+    with path.open("rb") as handle:
+        mimetype = _scan_type(handle.read(4)) or "application/octet-stream"
+    response = send_file(path, mimetype=mimetype, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/autorisations/episodes/<episode_id>")
+@role_required(*STAFF)
+def episode(episode_id: str) -> ResponseReturnValue:
+    """Per audience, in words: why the episode is or is not cleared, and who blocks it."""
+    found = episodes.get_episode(episode_id, current_school())
+    return render_template(
+        "consent_episode.html",
+        episode=found,
+        explanations=publication.explain(found),
+        labels=AUDIENCE_LABELS,
+    )
+
+
+@bp.post("/episodes/<episode_id>/voix")
+@role_required(*STAFF)
+def speakers(episode_id: str) -> ResponseReturnValue:
+    """Declare which pupils speak in each part (the gate asks each of them)."""
+    found = episodes.get_episode(episode_id, current_school())
+    allowed = {p.id for p in _school_pupils()}
+    for part in found.parts:
+        chosen = set(request.form.getlist(f"part-{part.id}")) & allowed
+        db.session.execute(db.delete(TakeSpeaker).filter_by(take_id=part.take_id))
+        for pupil_id in sorted(chosen):
+            db.session.add(TakeSpeaker(take_id=part.take_id, pupil_id=pupil_id))
+    db.session.commit()
+    publication.reconsider([found], current_user.id)
+    flash(translate(SPEAKERS_SAVED), "info")
+    return back_to("staff.episode", episode_id=found.id)
+
+
+@bp.route("/episodes/<episode_id>/remontage", methods=["GET", "POST"])
+@role_required(*STAFF)
+def reedit_episode(episode_id: str) -> ResponseReturnValue:
+    """Cut the parts of the pupils chosen out of the master, then republish through the gate."""
+    found = episodes.get_episode(episode_id, current_school())
+    if request.method == "POST":
+        chosen = set(request.form.getlist("pupil_ids"))
+        cut = [p for p in publication.speakers(found) if p.id in chosen]
+        result = reedit.reedit(found, cut, current_user.id)
+        flash(translate(result.message, **result.params), "info")
+        return back_to("staff.episode", episode_id=found.id)
+    return render_template(
+        "reedit.html",
+        episode=found,
+        plan=reedit.plan(found, reedit.blocking_pupils(found)),
+        blocking={p.id for p in reedit.blocking_pupils(found)},
+        speakers=publication.speakers(found),
+    )
+
+
+def _row_change(found: Pupil) -> Change | None:
+    """Read one pupil's row of the grid: a grant, an amendment, a withdrawal, or nothing."""
+    prefix = f"p-{found.id}-"
+    form = request.form
+    chosen = frozenset(a for a in form.getlist(prefix + "audiences") if a in AUDIENCES)
+    current = publication.current_grant(found, today_paris())
+    active = current is not None and current.withdrawn_at is None
+    if not chosen:
+        return Change(found, None) if active and current and current.audiences else None
+    guardians = form.get(prefix + "guardians", "")
+    assent = form.get(prefix + "assent", "")
+    req = GrantRequest(
+        audiences=chosen,
+        valid_until=_date(form.get(prefix + "until", "")),
+        credit_first_name=form.get(prefix + "credit") == "1",
+        signed_on=_date(form.get(prefix + "signed_on", "")),
+        guardians_signed=int(guardians) if guardians in {"1", "2"} else None,
+        pupil_assent={"1": True, "0": False}.get(assent),
+        scan_key=_store_scan(found),
+    )
+    if active and authorisations.unchanged(current, req):
+        return None
+    if not active and (req.signed_on is None or req.guardians_signed is None):
+        raise WebradioError(
+            N_(
+                "%(name)s : indiquez la date de signature et qui a signé (un ou deux responsables)."
+            ),
+            name=found.first_name,
+        )
+    return Change(found, req)
+
+
+def _store_scan(found: Pupil) -> str | None:
+    """Keep the uploaded scan of the signed form privately in storage; its key, or None."""
+    upload = request.files.get(f"p-{found.id}-scan")
+    if upload is None or not upload.filename:
+        return None
+    if _scan_type(upload.stream.read(4)) is None:
+        raise WebradioError(N_("Le formulaire numérisé doit être un PDF, un JPEG ou un PNG."))
+    upload.stream.seek(0)
+    school = current_school()
+    return (
+        runtime.storage()
+        .put_stream(f"consent-scans/{school.id}", upload.stream, SCAN_MAX_BYTES)
+        .key
+    )
+
+
+def _scan_type(head: bytes) -> str | None:
+    """The scan's type from its first bytes, never from its name."""
+    return next((kind for magic, kind in SCAN_TYPES.items() if head.startswith(magic)), None)
+
+
+def _date(text: str) -> date | None:
+    """A YYYY-MM-DD form field, or None when empty; a readable refusal otherwise."""
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise WebradioError(
+            N_("Date illisible : %(text)s (format AAAA-MM-JJ)."), text=text
+        ) from None
+
+
+def _class(class_id: str) -> SchoolClass:
+    """A class of the signed-in head's school, or NotFound."""
+    found = db.session.get(SchoolClass, class_id)
+    if found is None or found.school_id != current_school().id:
+        raise NotFound(N_("Classe introuvable."))
+    return found
+
+
+def _pupil(pupil_id: str) -> Pupil:
+    """A pupil of the signed-in person's school, or NotFound."""
+    found = db.session.get(Pupil, pupil_id)
+    if found is None or found.school_id != current_school().id:
+        raise NotFound(N_("Aucun élève avec l'identifiant « %(id)s »."), id=pupil_id)
+    return found
+
+
+def _pupils(school_class: SchoolClass) -> list[Pupil]:
+    """The class's pupils still on record, by first name."""
+    return list(
+        db.session.scalars(
+            select(Pupil)
+            .filter_by(class_id=school_class.id, erased_at=None)
+            .order_by(Pupil.first_name)
+        )
+    )
+
+
+def _school_pupils() -> list[Pupil]:
+    """Every pupil of the signed-in person's school still on record."""
+    return list(
+        db.session.scalars(select(Pupil).filter_by(school_id=current_school().id, erased_at=None))
+    )
