@@ -1,42 +1,92 @@
-"""Generated take kinds and an independent judge of masters (named apart from conftest)."""
+"""Generated take kinds, bad inputs, and an independent judge of masters."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 WAV = ("-c:a", "pcm_s16le", "-f", "wav")
+WAV24 = ("-c:a", "pcm_s24le", "-f", "wav")
 
-# kind -> (file name, speechlike options, output args); the name's extension is never trusted.
-TAKES: dict[str, tuple[str, dict[str, float], tuple[str, ...]]] = {
-    "wav16_mono": ("take.wav", {"channels": 1}, WAV),
-    "wav16_stereo_48k": ("take.wav", {"channels": 2, "sample_rate_hz": 48000}, WAV),
-    "mp3_stereo": (
-        "take.mp3",
-        {"channels": 2},
-        ("-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3"),
+
+@dataclass(frozen=True)
+class Case:
+    """One input of the table: how it is made, and what must come of it.
+
+    `expect` is "ok" (a master meeting every promise), "capped" (finished at the gain cap and
+    flagged) or the AudioError code of a refusal. `make` names a bad-input recipe when the
+    input is not synthesised speech.
+    """
+
+    file_name: str
+    options: dict[str, float] = field(default_factory=dict)
+    output_args: tuple[str, ...] = WAV
+    expect: str = "ok"
+    make: str = ""
+    warnings: frozenset[str] = frozenset()
+    seconds: float = 12.0
+
+
+# The take's extension is never trusted; the content decides.
+CASES: dict[str, Case] = {
+    "wav16_mono_44k": Case("take.wav", {"channels": 1}),
+    "wav16_stereo_48k": Case("take.wav", {"channels": 2, "sample_rate_hz": 48000}),
+    "wav24_mono_8k": Case("take.wav", {"channels": 1, "sample_rate_hz": 8000}, WAV24),
+    "wav24_5.1_96k": Case("take.wav", {"channels": 6, "sample_rate_hz": 96000}, WAV24),
+    "mp3_stereo": Case(
+        "take.mp3", {"channels": 2}, ("-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3")
     ),
-    "m4a_aac_mono": ("take.m4a", {"channels": 1}, ("-c:a", "aac", "-b:a", "96k", "-f", "mp4")),
-    "ogg_opus_stereo": (
+    "m4a_aac_mono": Case("take.m4a", {"channels": 1}, ("-c:a", "aac", "-b:a", "96k", "-f", "mp4")),
+    "ogg_opus_stereo": Case(
         "take.ogg",
         {"channels": 2, "sample_rate_hz": 48000},
         ("-c:a", "libopus", "-b:a", "64k", "-f", "ogg"),
     ),
-    "webm_opus_mono": (
+    "webm_opus_mono": Case(
         "take.webm",
         {"channels": 1, "sample_rate_hz": 48000},
         ("-c:a", "libopus", "-b:a", "48k", "-f", "webm"),
     ),
-    "quiet_mono": ("take.wav", {"channels": 1, "speech_db": -32.0, "noise_db": -70.0}, WAV),
-    "loud_stereo": ("take.wav", {"channels": 2, "speech_db": -12.0, "noise_db": -55.0}, WAV),
-    "mp3_named_wav": (
-        "take.wav",
-        {"channels": 1},
-        ("-c:a", "libmp3lame", "-b:a", "96k", "-f", "mp3"),
+    "flac_stereo": Case("take.flac", {"channels": 2}, ("-c:a", "flac", "-f", "flac")),
+    "amr_nb": Case(
+        "take.amr",
+        {"channels": 1, "sample_rate_hz": 8000},
+        ("-c:a", "libopencore_amrnb", "-b:a", "12.2k", "-f", "amr"),
     ),
-    "very_quiet_mono": ("take.wav", {"channels": 1, "speech_db": -47.0, "noise_db": -85.0}, WAV),
+    "video_mp4": Case("clip.mp4", make="video"),
+    "mp3_named_wav": Case(
+        "take.wav", {"channels": 1}, ("-c:a", "libmp3lame", "-b:a", "96k", "-f", "mp3")
+    ),
+    "quiet_mono": Case("take.wav", {"channels": 1, "speech_db": -32.0, "noise_db": -70.0}),
+    # Loud enough to clip when written as integers: the limiter must catch it.
+    "shout_clipped": Case(
+        "take.wav",
+        {"channels": 2, "speech_db": -6.0, "noise_db": -55.0},
+        warnings=frozenset({"clipping"}),
+    ),
+    # A wide loudness range: the leveler brings the whisper up, the limiter holds the shout.
+    "whisper_then_shout": Case(
+        "take.wav",
+        {"channels": 1, "speech_db": -38.0, "shout_db": -7.0, "noise_db": -75.0},
+        warnings=frozenset({"clipping"}),
+        seconds=16.0,
+    ),
+    "very_quiet_mono": Case(
+        "take.wav",
+        {"channels": 1, "speech_db": -47.0, "noise_db": -85.0},
+        expect="capped",
+        warnings=frozenset({"too_quiet"}),
+    ),
+    "header_claims_more": Case("long.wav", make="header_claims_more"),
+    "one_second_clip": Case("clip.wav", make="one_second", seconds=1.0),
+    "empty": Case("empty.wav", make="empty", expect="empty"),
+    "text_named_mp3": Case("notes.mp3", make="text", expect="not_audio"),
+    "wav_cut_in_header": Case("cut.wav", make="cut_header", expect="not_audio"),
+    "digital_silence": Case("silence.wav", make="digital_silence", expect="silence"),
+    "room_tone": Case("room.wav", make="room_tone", expect="room_tone"),
 }
 
 
@@ -76,3 +126,16 @@ def judge(path: Path, ffmpeg_path: str) -> Judged:
         else 0.0
     )
     return Judged(integrated, peak, rate, duration, leading, trailing)
+
+
+def mp3val_problems(path: Path) -> list[str] | None:
+    """mp3val's WARNING/PROBLEM lines about the file; None when mp3val is not installed."""
+    tool = shutil.which("mp3val")
+    if tool is None:
+        return None
+    done = subprocess.run([tool, str(path)], capture_output=True, text=True, check=False)
+    return [
+        line
+        for line in done.stdout.splitlines()
+        if line.startswith(("WARNING", "PROBLEM")) and "No supported tags" not in line
+    ]

@@ -40,10 +40,10 @@ def test_analysis_command_decodes_first_audio_stream_once() -> None:
     assert argv[argv.index("-map") + 1] == "0:a:0"
     assert argv.count("-i") == 1
     graph = argv[argv.index("-af") + 1]
-    assert "ebur128=peak=true:framelog=verbose" in graph
-    assert "astats=" in graph
+    # One filter: ebur128 logs loudness and true peak every 0.1 s (the envelope).
+    assert graph == "ebur128=peak=true:framelog=info"
     assert argv[-3:] == ["-f", "null", "-"]
-    assert "-nostats" in argv and "-hide_banner" in argv
+    assert argv[argv.index("-stats_period") + 1] == "60" and "-hide_banner" in argv
     assert "ffprobe" not in " ".join(argv)
 
 
@@ -52,14 +52,23 @@ def test_render_command_shape() -> None:
         PartSource(Path("a.webm"), analysis(channels=1)),
         PartSource(Path("b.wav"), analysis(channels=2), in_s=1.0, out_s=15.0),
     ]
-    argv = build_render_command("ffmpeg", parts, PRESETS["podcast"], Path("out.mp3"), [6.0, -1.5])
+    argv = build_render_command(
+        "ffmpeg",
+        parts,
+        PRESETS["podcast"],
+        Path("out.mp3"),
+        [6.0, -1.5],
+        level_commands=[Path("/tmp/p0.cmd"), None],
+    )
     assert argv.count("-i") == 2
     graph = argv[argv.index("-filter_complex") + 1]
-    assert "[0:a:0]atrim=start=1.75:end=17.5" in graph
+    assert "[0:a:0]asendcmd=f=/tmp/p0.cmd,volume@lv0=volume=1:eval=frame,atrim=start=1.75" in graph
     assert "[1:a:0]atrim=start=1.75:end=15.0" in graph
+    assert graph.count("bandreject=f=50:width_type=q:w=20") == 2
+    assert "bandreject=f=100:" in graph and "bandreject=f=150:" in graph
     assert "pan=stereo|c0=c0|c1=c0" in graph
     assert "volume=6.00dB" in graph and "volume=-1.50dB" in graph
-    assert "highpass=f=80" in graph
+    assert "highpass=f=80:precision=f32" in graph
     assert "concat=n=2:v=0:a=1" in graph
     assert "alimiter=limit=0.7943:level=0" in graph
     assert "aresample=44100[out]" in graph
@@ -73,6 +82,15 @@ def test_render_command_shape() -> None:
     assert pairs["-map"] == "[out]"
     assert "-vn" in argv
     assert argv[-1] == "out.mp3"
+    piped = build_render_command(
+        "ffmpeg", parts, PRESETS["podcast"], Path("/a|b/out.mp3"), [0, 0], verify_pipe=True
+    )
+    assert piped[-3:] == [
+        "-f",
+        "tee",
+        "[f=mp3:write_xing=1:id3v2_version=0]/a\\|b/out.mp3"
+        "|[f=mp3:write_xing=0:id3v2_version=0]pipe:1",
+    ]
 
 
 def test_voice_preset_downmixes_stereo() -> None:
@@ -87,10 +105,43 @@ def test_voice_preset_downmixes_stereo() -> None:
 
 def test_gain_corrects_for_channel_count_and_caps() -> None:
     podcast, voice = PRESETS["podcast"], PRESETS["voice"]
-    assert part_gain_db(analysis(channels=2, lufs=-25.0), podcast) == (9.0, False)
-    assert part_gain_db(analysis(channels=1, lufs=-25.0), podcast) == (6.0, False)
-    assert part_gain_db(analysis(channels=2, lufs=-25.0), voice) == (9.0, False)
-    assert part_gain_db(analysis(channels=1, lufs=-50.0), voice) == (24.0, True)
+    assert part_gain_db(-25.0, 2, podcast) == (9.0, False)
+    assert part_gain_db(-25.0, 1, podcast) == (6.0, False)
+    assert part_gain_db(-25.0, 2, voice) == (9.0, False)
+    assert part_gain_db(-50.0, 1, voice) == (24.0, True)
+    assert part_gain_db(-50.0, 1, get_preset("voice", max_gain_db=12)) == (12.0, True)
+
+
+def test_gated_loudness_follows_bs1770() -> None:
+    from webradio.audio.level import gated_loudness
+
+    assert gated_loudness([-20.0] * 10) == pytest.approx(-20.0)
+    # Blocks under the absolute gate and 10 LU under the mean do not count.
+    assert gated_loudness([-20.0] * 10 + [-80.0] * 50) == pytest.approx(-20.0)
+    assert gated_loudness([-20.0] * 10 + [-35.0] * 10) == pytest.approx(-20.0)
+    assert gated_loudness([-20.0] * 10 + [-26.0] * 10) == pytest.approx(-22.04, abs=0.01)
+
+
+def test_leveler_plan_lifts_the_whisper_and_holds_the_pauses() -> None:
+    from array import array
+
+    from webradio.audio.analyse import Envelope
+    from webradio.audio.level import MAX_BOOST_DB, plan
+
+    # 10 s whisper (-40), 2 s pause (room at -70), 10 s shout (-12), every 0.1 s.
+    levels = [-40.0] * 100 + [-70.0] * 20 + [-12.0] * 100
+    envelope = Envelope(array("f", levels), array("f", [v + 12 for v in levels]))
+    levelled = plan(envelope, -70.0, 0.0, 22.0)
+    whisper, pause, shout = levelled.gains_db[50], levelled.gains_db[110], levelled.gains_db[170]
+    # 80 % of the way to the mean speech level (-26), within the bounds.
+    assert whisper == pytest.approx(11.2) and shout == pytest.approx(-11.2)
+    assert max(levelled.gains_db) <= MAX_BOOST_DB
+    assert shout <= pause <= whisper  # held, then lowered ahead of the shout
+    assert levelled.predicted_lufs < -12.0
+    lines = levelled.commands("volume@lv0").splitlines()
+    assert lines[0] == "0.00 volume@lv0 volume 3.6308;"  # +11.2 dB
+    assert 2 < len(lines) < 60  # only changes are written
+    assert plan(envelope, -70.0, 0.0, 22.0, enabled=False).gains_db == (0.0,) * 220
 
 
 def test_trim_keeps_a_little_room_and_respects_points() -> None:

@@ -1,11 +1,17 @@
-"""One decode of a take: loudness, true peak, noise floor, silence at both ends."""
+"""One decode of a take: loudness, true peak, noise floor, silences, and its envelope.
+
+ebur128 prints, every 0.1 s, the momentary loudness (the last 0.4 s, K-weighted) and the
+frame's true peak per channel. Those two series are the take's envelope: the silences, the
+noise floor, the leveler's plan (level.py) and the waveform (peaks.py) all come from them,
+so a take is decoded once, whatever is asked of it afterwards.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 from array import array
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -13,23 +19,35 @@ from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg
 from webradio.audio.meter import LogReader, build_decode_command
 from webradio.errors import N_, AudioError, FfmpegError
 
-# Level windows: astats resets every WINDOW_SAMPLES samples (0.1 s at 48 kHz, 0.109 s at 44.1).
-WINDOW_SAMPLES = 4800
-# Rumble below this is cut before measuring, as the render cuts it before applying the gain.
+# ebur128 logs one frame every FRAME_S seconds; its momentary window is MOMENTARY_S long.
+FRAME_S = 0.1
+MOMENTARY_S = 0.4
+# Rumble below this is cut by the render (and by nothing else).
 HIGHPASS_HZ = 80
-# The noise floor is this percentile of the windows' RMS levels (the quietest room tone).
+# The noise floor is this percentile of the frames' momentary loudness (the quietest room tone).
 FLOOR_PERCENTILE = 0.05
-# Silence is judged against the take itself, not a fixed level (CONTRACT 4): a window is
-# "active" when its RMS is this far above the floor, and never below ACTIVE_MIN_DB, so a
+# Silence is judged against the take itself, not a fixed level (CONTRACT 4): a frame is
+# "active" when its loudness is this far above the floor, and never below ACTIVE_MIN_LUFS, so a
 # take with a clean digital floor does not count its reverb tails as speech.
 ACTIVE_ABOVE_FLOOR_DB = 10.0
-ACTIVE_MIN_DB = -60.0
+ACTIVE_MIN_LUFS = -60.0
 # Less active time than this is room tone only.
-MIN_ACTIVE_S = 1.0
-# ebur128 answers -70 LUFS when no block passes its absolute gate.
+MIN_ACTIVE_S = 0.3
+# ebur128 answers -70 LUFS when no block passes its absolute gate, -120.7 for digital zero.
 SILENT_LUFS = -69.9
+DIGITAL_ZERO_LUFS = -120.0
+# Shorter than this, a take is too short to hold its own room tone: kept whole, not judged.
+SHORT_TAKE_S = 3.0
+# Report thresholds (standards.md 5): what a teacher is told about.
+TOO_QUIET_LUFS = -35.0
+CLIP_DBTP = -0.1
+NOISY_SNR_DB = 20.0
+LONG_PAUSE_S = 5.0
+# Where the momentary window blurs the edges of speech (seconds, measured on generated takes).
+ONSET_LAG_S = 0.2
+RELEASE_LAG_S = 0.3
 
-_WINDOW_RE = re.compile(r"lavfi\.astats\.Overall\.(RMS_level|Number_of_samples)=(\S+)")
+_FRAME_RE = re.compile(r"\bt:\s*\S+\s+TARGET:.*?\bM:\s*(\S+)\s+S:.*?FTPK:((?:\s+\S+)+?)\s+dBFS")
 
 NOT_AUDIO = N_(
     "Ce fichier n'est pas un enregistrement audio lisible (format inconnu, fichier abîmé ou "
@@ -46,8 +64,17 @@ class AudioWarning:
 
 
 @dataclass(frozen=True)
+class Envelope:
+    """The take every FRAME_S: momentary loudness (LUFS) and true peak (dBTP, all channels)."""
+
+    momentary: array[float]
+    peak_db: array[float]
+    step_s: float = FRAME_S
+
+
+@dataclass(frozen=True)
 class Analysis:
-    """What one decode of a take measured (stored as JSON on the take)."""
+    """What one decode of a take measured (stored as JSON on the take, envelope apart)."""
 
     duration_s: float
     sample_rate_hz: int
@@ -60,54 +87,48 @@ class Analysis:
     trailing_silence_s: float
     noise_floor_db: float | None
     active_s: float = 0.0
+    clipped_s: float = 0.0
+    longest_pause_s: float = 0.0
     warnings: tuple[AudioWarning, ...] = ()
+    envelope: Envelope | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        data = asdict(self)
-        data["warnings"] = [asdict(w) for w in self.warnings]
+        """A JSON-ready dict (the envelope is stored apart, see peaks.py)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "envelope"}
+        data["warnings"] = [{"code": w.code, "message": w.message} for w in self.warnings]
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Analysis:
-        """The inverse of to_dict."""
-        fields = dict(data)
-        fields["warnings"] = tuple(AudioWarning(**w) for w in data.get("warnings", ()))
-        return cls(**fields)
+    def from_dict(cls, data: dict[str, Any], envelope: Envelope | None = None) -> Analysis:
+        """The inverse of to_dict; unknown keys (older or newer reports) are ignored."""
+        known = {f.name for f in fields(cls)} - {"envelope", "warnings"}
+        values = {key: value for key, value in data.items() if key in known}
+        warnings = tuple(AudioWarning(**w) for w in data.get("warnings", ()))
+        return cls(**values, warnings=warnings, envelope=envelope)
 
 
 def build_analysis_command(ffmpeg_path: str, in_path: Path | str) -> list[str]:
-    """argv for the single analysis decode of the first audio stream."""
-    graph = ",".join(
-        [
-            f"highpass=f={HIGHPASS_HZ}",
-            f"asetnsamples=n={WINDOW_SAMPLES}:p=0",
-            "astats=metadata=1:reset=1:measure_perchannel=none"
-            ":measure_overall=RMS_level+Number_of_samples",
-            "ametadata=mode=print",
-            "ebur128=peak=true:framelog=verbose",
-        ]
-    )
-    return build_decode_command(ffmpeg_path, in_path, graph)
+    """argv for the single analysis decode of the first audio stream (frames logged)."""
+    return build_decode_command(ffmpeg_path, in_path, "ebur128=peak=true:framelog=info")
 
 
-class _WindowReader(LogReader):
-    """LogReader that also keeps each window's RMS level (4 bytes per 0.1 s)."""
+class FrameReader(LogReader):
+    """LogReader that also keeps every frame's momentary loudness and true peak."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.levels: array[float] = array("f")
-        self.total_samples = 0
+        self.momentary: array[float] = array("f")
+        self.peak_db: array[float] = array("f")
 
     def feed(self, line: str) -> None:
-        """Take one stderr line."""
-        match = _WINDOW_RE.search(line)
-        if match is None:
-            super().feed(line)
-        elif match.group(1) == "RMS_level":
-            self.levels.append(float(match.group(2)))
-        else:
-            self.total_samples += int(float(match.group(2)))
+        """Take one stderr line (progress lines may come glued with carriage returns)."""
+        match = _FRAME_RE.search(line)
+        if match is not None:
+            self.momentary.append(float(match.group(1)))
+            peaks = [float(v) for v in match.group(2).split()]
+            self.peak_db.append(max(peaks) if peaks else -math.inf)
+            return
+        super().feed(line)
 
 
 def analyse(in_path: Path | str, ffmpeg: FfmpegBinary) -> Analysis:
@@ -119,85 +140,157 @@ def analyse(in_path: Path | str, ffmpeg: FfmpegBinary) -> Analysis:
         raise AudioError("not_audio", NOT_AUDIO, detail=str(exc)) from exc
     if size == 0:
         raise AudioError("empty", N_("Ce fichier est vide : l'enregistrement n'a rien gardé."))
-    reader = _WindowReader()
+    reader = FrameReader()
     try:
         run_ffmpeg(build_analysis_command(ffmpeg.path, path), on_line=reader.feed)
     except FfmpegError as exc:
         # The binary answered -version when chosen, so a failed decode is the file's fault.
         raise AudioError("not_audio", NOT_AUDIO, detail=exc.stderr_tail) from exc
-    if reader.stream is None or reader.total_samples == 0:
-        raise AudioError("not_audio", NOT_AUDIO, detail="no audio decoded")
-    rate = reader.stream.sample_rate_hz
-    loudness = reader.loudness(reader.total_samples / rate)
+    if reader.stream is None or reader.clock_s <= 0 or not reader.momentary:
+        raise AudioError(
+            "too_short" if reader.stream is not None else "not_audio",
+            N_("Cet enregistrement est trop court ou illisible : il faut au moins une seconde.")
+            if reader.stream is not None
+            else NOT_AUDIO,
+            detail="no audio decoded",
+        )
+    loudness = reader.loudness(reader.clock_s)
     if loudness.integrated_lufs <= SILENT_LUFS or not math.isfinite(loudness.true_peak_dbtp):
         raise AudioError(
             "silence",
             N_("Cet enregistrement est muet : aucun son n'a été capté. Vérifiez le micro."),
         )
-    floor = noise_floor(reader.levels)
-    lead, trail, active = active_span(reader.levels, floor, WINDOW_SAMPLES / rate)
-    lead = min(lead, loudness.duration_s)
-    trail = min(trail, loudness.duration_s)
-    warnings = take_warnings(loudness.integrated_lufs, loudness.true_peak_dbtp, floor)
+    envelope = Envelope(reader.momentary, reader.peak_db)
+    return summarise(
+        reader,
+        loudness.integrated_lufs,
+        loudness.true_peak_dbtp,
+        loudness.lra_lu,
+        loudness.duration_s,
+        envelope,
+    )
+
+
+def summarise(
+    reader: LogReader,
+    integrated_lufs: float,
+    true_peak_dbtp: float,
+    lra_lu: float,
+    duration_s: float,
+    envelope: Envelope,
+) -> Analysis:
+    """The Analysis of a decoded take from its summary figures and envelope."""
+    assert reader.stream is not None
+    floor = noise_floor(envelope.momentary)
+    span = active_span(envelope.momentary, floor, duration_s)
+    if duration_s < SHORT_TAKE_S:
+        span = Span(0.0, 0.0, duration_s, 0.0)
+    clipped = sum(1 for p in envelope.peak_db if p >= CLIP_DBTP) * envelope.step_s
+    warnings = take_warnings(
+        integrated_lufs, true_peak_dbtp, floor, clipped_s=clipped, longest_pause_s=span.longest
+    )
+    if duration_s < SHORT_TAKE_S:
+        warnings += (
+            AudioWarning(
+                "very_short",
+                N_("Cet enregistrement dure moins de trois secondes : il est gardé en entier."),
+            ),
+        )
     return Analysis(
-        duration_s=round(loudness.duration_s, 3),
-        sample_rate_hz=rate,
+        duration_s=round(duration_s, 3),
+        sample_rate_hz=reader.stream.sample_rate_hz,
         channels=reader.stream.channels,
         codec=reader.stream.codec,
-        integrated_lufs=loudness.integrated_lufs,
-        true_peak_dbtp=loudness.true_peak_dbtp,
-        lra_lu=loudness.lra_lu,
-        leading_silence_s=round(lead, 3),
-        trailing_silence_s=round(trail, 3),
+        integrated_lufs=integrated_lufs,
+        true_peak_dbtp=true_peak_dbtp,
+        lra_lu=lra_lu,
+        leading_silence_s=round(span.lead, 3),
+        trailing_silence_s=round(span.trail, 3),
         noise_floor_db=None if floor is None else round(floor, 1),
-        active_s=round(active, 3),
+        active_s=round(span.active, 3),
+        clipped_s=round(clipped, 1),
+        longest_pause_s=round(span.longest, 1),
         warnings=warnings,
+        envelope=envelope,
     )
 
 
 def noise_floor(levels: array[float]) -> float | None:
-    """The room tone: a low percentile of the finite window levels, digital zeros skipped."""
-    finite = sorted(level for level in levels if math.isfinite(level))
+    """The room tone: a low percentile of the frames' loudness, digital zeros skipped."""
+    finite = sorted(v for v in levels if math.isfinite(v) and v > DIGITAL_ZERO_LUFS)
     if len(finite) < 5:
         return None
-    return max(finite[int(len(finite) * FLOOR_PERCENTILE)], -120.0)
+    return finite[int(len(finite) * FLOOR_PERCENTILE)]
 
 
 def active_threshold(floor: float | None) -> float:
-    """The RMS level above which a window counts as sound rather than room tone."""
-    return ACTIVE_MIN_DB if floor is None else max(floor + ACTIVE_ABOVE_FLOOR_DB, ACTIVE_MIN_DB)
+    """The loudness above which a frame counts as sound rather than room tone."""
+    if floor is None:
+        return ACTIVE_MIN_LUFS
+    return max(floor + ACTIVE_ABOVE_FLOOR_DB, ACTIVE_MIN_LUFS)
 
 
-def active_span(
-    levels: array[float], floor: float | None, window_s: float
-) -> tuple[float, float, float]:
-    """(leading silence, trailing silence, active time) in seconds; (0, 0, 0) if none active."""
+@dataclass(frozen=True)
+class Span:
+    """Where the sound is: silences at both ends, active time, the longest inner pause."""
+
+    lead: float
+    trail: float
+    active: float
+    longest: float
+
+
+def active_span(levels: array[float], floor: float | None, duration_s: float) -> Span:
+    """The take's sound span in seconds; all zero when nothing rises above the floor."""
     threshold = active_threshold(floor)
     active = [i for i, level in enumerate(levels) if level > threshold]
     if not active:
-        return 0.0, 0.0, 0.0
-    lead = active[0] * window_s
-    trail = (len(levels) - 1 - active[-1]) * window_s
-    return lead, trail, len(active) * window_s
+        return Span(0.0, 0.0, 0.0, 0.0)
+    first_t = (active[0] + 1) * FRAME_S
+    last_t = (active[-1] + 1) * FRAME_S
+    lead = min(max(0.0, first_t - ONSET_LAG_S - FRAME_S), duration_s)
+    trail = min(max(0.0, duration_s - (last_t - RELEASE_LAG_S)), duration_s)
+    longest = max((b - a - 1 for a, b in zip(active, active[1:], strict=False)), default=0)
+    longest_s = max(0.0, longest * FRAME_S - MOMENTARY_S)
+    return Span(lead, trail, len(active) * FRAME_S, longest_s)
 
 
 def take_warnings(
-    integrated_lufs: float, true_peak_dbtp: float, floor: float | None
+    integrated_lufs: float,
+    true_peak_dbtp: float,
+    floor: float | None,
+    *,
+    clipped_s: float = 0.0,
+    longest_pause_s: float = 0.0,
 ) -> tuple[AudioWarning, ...]:
     """Warnings a teacher can act on when recording the next take."""
     warnings: list[AudioWarning] = []
-    if true_peak_dbtp >= -0.1:
+    if integrated_lufs < TOO_QUIET_LUFS:
+        warnings.append(
+            AudioWarning(
+                "too_quiet",
+                N_("Les voix sont très faibles : rapprochez le micro de la bouche (une main)."),
+            )
+        )
+    if true_peak_dbtp >= CLIP_DBTP:
         warnings.append(
             AudioWarning(
                 "clipping",
                 N_("Le son sature par moments : éloignez un peu le micro ou parlez moins fort."),
             )
         )
-    if floor is not None and integrated_lufs - floor < 20.0:
+    if floor is not None and integrated_lufs - floor < NOISY_SNR_DB:
         warnings.append(
             AudioWarning(
                 "noisy",
                 N_("Le bruit de fond est fort par rapport aux voix : rapprochez le micro."),
+            )
+        )
+    if longest_pause_s >= LONG_PAUSE_S:
+        warnings.append(
+            AudioWarning(
+                "long_pause",
+                N_("Il y a un long silence au milieu : vous pourrez le couper au montage."),
             )
         )
     return tuple(warnings)
@@ -205,7 +298,6 @@ def take_warnings(
 
 def check_has_sound(analysis: Analysis) -> None:
     """AudioError `room_tone` when nothing rises above the take's own noise floor."""
-    # Room tone is steady: no window stands ACTIVE_ABOVE_FLOOR_DB above the quietest ones.
     if analysis.active_s < MIN_ACTIVE_S:
         raise AudioError(
             "room_tone",

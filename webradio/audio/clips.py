@@ -60,9 +60,21 @@ def build_speechlike_command(
     tail_s: float = 2.0,
     sample_rate_hz: int = SAMPLE_RATE_HZ,
     output_args: tuple[str, ...] = ("-c:a", "pcm_s16le", "-f", "wav"),
+    shout_db: float | None = None,
+    shout_after_s: float | None = None,
 ) -> list[str]:
-    """argv synthesising voice-like audio: gliding harmonics in syllables, on room noise."""
+    """argv synthesising voice-like audio: gliding harmonics in syllables, on room noise.
+
+    With `shout_db`, the voice jumps to that level after `shout_after_s` (a whisper, then a
+    shout); levels above about -8 LUFS clip when written as integers, as a real shout does.
+    """
     amp = 10 ** ((speech_db + 16.3) / 20) / 2.5  # calibrated: about speech_db LUFS
+    if shout_db is not None:
+        loud = 10 ** ((shout_db + 16.3) / 20) / 2.5
+        turn = seconds / 2 if shout_after_s is None else shout_after_s
+        level = f"if(lt(t,{turn}),{amp:.6f},{loud:.6f})"
+    else:
+        level = f"{amp:.6f}"
     noise = 10 ** (noise_db / 20) * 2
     end = seconds - tail_s
     phase = "2*PI*(125*t+4*sin(2*PI*0.9*t))"
@@ -74,7 +86,7 @@ def build_speechlike_command(
         "(0.6+0.4*sin(2*PI*4.3*t))*(0.75+0.25*sin(2*PI*0.23*t))"
         f"*gt(mod(t-{lead_s},2.3),0.6)*between(t,{lead_s},{end})"
     )
-    voice = f"aevalsrc=exprs='{amp:.6f}*({harmonics})*{envelope}':s={sample_rate_hz}:d={seconds}"
+    voice = f"aevalsrc=exprs='{level}*({harmonics})*{envelope}':s={sample_rate_hz}:d={seconds}"
     room = f"anoisesrc=c=pink:a={noise:.6f}:r={sample_rate_hz}:d={seconds}:seed=7"
     return [
         ffmpeg_path,

@@ -10,6 +10,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import IO
 
 from webradio.errors import N_, FfmpegError, WebradioError
 
@@ -125,6 +126,7 @@ def run_ffmpeg(
     *,
     timeout: float | None = None,
     on_line: Callable[[str], None] | None = None,
+    stdin: IO[bytes] | None = None,
 ) -> str:
     """Run argv; feed each stderr line to `on_line`; return the stderr tail; raise FfmpegError."""
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
@@ -132,7 +134,7 @@ def run_ffmpeg(
     try:
         proc = subprocess.Popen(
             argv,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else stdin,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -170,3 +172,44 @@ def run_ffmpeg(
     if returncode != 0:
         raise FfmpegError(argv, text)
     return text
+
+
+def run_ffmpeg_pair(
+    producer: list[str],
+    consumer: list[str],
+    *,
+    on_line: Callable[[str], None] | None = None,
+) -> str:
+    """Run `producer | consumer` (two cores at once); feed the consumer's stderr to on_line.
+
+    Returns the consumer's stderr tail; FfmpegError if either fails.
+    """
+    tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+    try:
+        first = subprocess.Popen(
+            producer,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=False,
+        )
+    except OSError as exc:
+        raise FfmpegError(producer, str(exc)) from exc
+    with first:
+        assert first.stdout is not None and first.stderr is not None
+        drained: collections.deque[bytes] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        reader = threading.Thread(target=lambda: drained.extend(first.stderr or ()), daemon=True)
+        reader.start()
+        try:
+            second_tail = run_ffmpeg(consumer, on_line=on_line, stdin=first.stdout)
+        except FfmpegError:
+            first.kill()
+            raise
+        finally:
+            first.stdout.close()
+            first.wait()
+            reader.join()
+        tail.extend(line.decode("utf-8", "replace").rstrip() for line in drained)
+        if first.returncode != 0:
+            raise FfmpegError(producer, "\n".join(tail))
+    return second_tail

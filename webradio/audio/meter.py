@@ -13,7 +13,7 @@ from webradio.errors import N_, AudioError, FfmpegError
 # "  Stream #0:1(und): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, stereo, fltp, 128 kb/s"
 _STREAM_RE = re.compile(r"^\s*Stream #0:\d+(?:\[\w+\])?(?:\(\w+\))?: Audio: (.+)$")
 _SUMMARY_VALUE_RE = re.compile(r"^\s+(I|LRA|Peak):\s+(\S+)\s+(LUFS|LU|dBFS)\s*$")
-_SAMPLES_RE = re.compile(r"\] Number of samples: (\d+)")
+_TIME_RE = re.compile(r"\btime=(\d+):(\d+):(\d+(?:\.\d+)?)")
 _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "quad": 4, "hexagonal": 6, "octagonal": 8}
 
 
@@ -67,7 +67,7 @@ class LogReader:
     def __init__(self) -> None:
         self.stream: StreamInfo | None = None
         self.summary: dict[str, float] = {}
-        self.samples: int | None = None
+        self.clock_s = 0.0
         self._inputs_done = False
         self._in_summary = False
 
@@ -85,9 +85,9 @@ class LogReader:
             match = _SUMMARY_VALUE_RE.match(line)
             if match and match.group(1) not in self.summary:
                 self.summary[match.group(1)] = float(match.group(2))
-        match = _SAMPLES_RE.search(line)
-        if match:
-            self.samples = int(match.group(1))
+        for clock in _TIME_RE.findall(line):
+            # The last progress line's clock is the decoded duration (10 ms resolution).
+            self.clock_s = int(clock[0]) * 3600 + int(clock[1]) * 60 + float(clock[2])
 
     def loudness(self, duration_s: float) -> Loudness:
         """The ebur128 summary; AudioError if ffmpeg printed none."""
@@ -100,13 +100,19 @@ class LogReader:
         return Loudness(self.summary["I"], self.summary["Peak"], self.summary["LRA"], duration_s)
 
 
-def build_decode_command(ffmpeg_path: str, in_path: Path | str, graph: str) -> list[str]:
-    """argv decoding the first audio stream of `in_path` through `graph` into nothing."""
+def build_decode_command(
+    ffmpeg_path: str, in_path: Path | str, graph: str, input_format: str | None = None
+) -> list[str]:
+    """argv decoding the first audio stream of `in_path` through `graph` into nothing.
+
+    One progress line a minute is kept: the last one gives the duration.
+    """
     return [
         ffmpeg_path,
         "-hide_banner",
-        "-nostats",
-        "-nostdin",
+        "-stats_period",
+        "60",
+        *(["-f", input_format] if input_format else ["-nostdin"]),
         "-i",
         str(in_path),
         "-map",
@@ -119,13 +125,12 @@ def build_decode_command(ffmpeg_path: str, in_path: Path | str, graph: str) -> l
     ]
 
 
-def build_measure_command(ffmpeg_path: str, in_path: Path | str) -> list[str]:
+def build_measure_command(
+    ffmpeg_path: str, in_path: Path | str, input_format: str | None = None
+) -> list[str]:
     """argv decoding the first audio stream through ebur128 (true peak) into nothing."""
     return build_decode_command(
-        ffmpeg_path,
-        in_path,
-        "astats=measure_perchannel=none:measure_overall=Number_of_samples,"
-        "ebur128=peak=true:framelog=verbose",
+        ffmpeg_path, in_path, "ebur128=peak=true:framelog=verbose", input_format
     )
 
 
@@ -140,9 +145,9 @@ def measure(path: Path | str, ffmpeg: FfmpegBinary) -> Loudness:
             N_("Ce fichier n'est pas un enregistrement audio lisible."),
             detail=exc.stderr_tail,
         ) from exc
-    if reader.stream is None or reader.samples is None:
+    if reader.stream is None or reader.clock_s <= 0:
         raise AudioError("not_audio", N_("Ce fichier n'est pas un enregistrement audio lisible."))
-    return reader.loudness(reader.samples / reader.stream.sample_rate_hz)
+    return reader.loudness(reader.clock_s)
 
 
 def finite_or(value: float, default: float) -> float:

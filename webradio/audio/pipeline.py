@@ -21,6 +21,7 @@ class ProcessReport:
     input_lra_lu: float
     output_lufs: float
     output_true_peak_dbtp: float
+    output_lra_lu: float
     duration_s: float
     trimmed_start_s: float
     trimmed_end_s: float
@@ -57,6 +58,7 @@ def process(
         input_lra_lu=analysis.lra_lu,
         output_lufs=result.output_lufs,
         output_true_peak_dbtp=result.output_true_peak_dbtp,
+        output_lra_lu=result.output_lra_lu,
         duration_s=result.duration_s,
         trimmed_start_s=result.trimmed_start_s,
         trimmed_end_s=result.trimmed_end_s,

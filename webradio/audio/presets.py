@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from webradio.errors import N_, WebradioError
 
@@ -17,7 +17,7 @@ class Preset:
     max_true_peak_dbtp: float
     bitrate_kbps: int
     sample_rate_hz: int = 44100
-    max_gain_db: float = 24.0
+    max_gain_db: float = 24.0  # DEFAULT_MAX_GAIN_DB
 
 
 # -19 LUFS mono is heard as loud as -16 LUFS stereo (standards.md 5.1).
@@ -31,13 +31,27 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def get_preset(name: str) -> Preset:
-    """The preset called `name`; WebradioError listing the choices otherwise."""
+DEFAULT_MAX_GAIN_DB = 24.0
+
+
+def get_preset(name: str, max_gain_db: float | None = None) -> Preset:
+    """The preset called `name` (gain cap from config MAX_GAIN_DB); WebradioError if unknown."""
     try:
-        return PRESETS[name]
+        preset = PRESETS[name]
     except KeyError:
         raise WebradioError(
             N_("Préréglage inconnu : %(name)s. Choix possibles : %(choices)s."),
             name=name,
             choices=", ".join(sorted(PRESETS)),
         ) from None
+    if max_gain_db is None:
+        return preset
+    return replace(preset, max_gain_db=float(max_gain_db))
+
+
+def configured_preset(name: str) -> Preset:
+    """The preset called `name`, with the app's MAX_GAIN_DB (default 24) as its gain cap."""
+    from flask import current_app, has_app_context
+
+    cap = current_app.config.get("MAX_GAIN_DB") if has_app_context() else None
+    return get_preset(name, DEFAULT_MAX_GAIN_DB if cap is None else float(cap))

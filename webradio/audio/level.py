@@ -1,0 +1,172 @@
+"""The leveler: a slow gain curve planned from the analysis, so the render stays one pass.
+
+A pupil who whispers and then shouts has a loudness range of 25 LU or more; one static gain
+would leave the whisper inaudible or the shout crushed by the limiter. The analysis already
+holds the take's loudness every 0.1 s, so the leveling gain is planned here, in Python, before
+the render: quiet stretches come up, loud ones go down, by a fraction of their distance to the
+take's speech level and within a few decibels. Because the plan is known, so is the loudness
+it leads to; the static gain that follows comes from the same analysis, and nothing is measured
+twice (CONTRACT 4). Measured against dynaudnorm (a filter that would need its output measured
+again before the gain), this costs nothing in the render: a `volume` filter fed by `asendcmd`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from webradio.audio.analyse import FRAME_S, Envelope, active_threshold
+
+# How far each stretch moves toward the speech level (0: not at all, 1: all the way).
+STRENGTH = 0.8
+MAX_BOOST_DB = 12.0
+MAX_CUT_DB = 12.0
+# The loudness the leveler follows is the mean of the active frames within this half-window.
+HALF_WINDOW_S = 1.5
+# Cuts start this early (we know the future), and the curve is smoothed over this long.
+LOOKAHEAD_S = 0.4
+SMOOTH_S = 0.6
+# A new gain command is written when the gain moves by at least this much.
+STEP_DB = 0.25
+# How much of the limiter's peak reduction shows in a block's loudness (fitted on shouts).
+LIMITER_SHARE = 0.3
+# BS.1770 gates: blocks under -70 LUFS, then blocks 10 LU under the mean, do not count.
+ABSOLUTE_GATE_LUFS = -70.0
+RELATIVE_GATE_LU = 10.0
+
+
+@dataclass(frozen=True)
+class LevelPlan:
+    """The leveling gain of every frame of a window, and the loudness it leads to."""
+
+    start_s: float
+    gains_db: tuple[float, ...]
+    predicted_lufs: float
+    speech_lufs: float
+    blocks: tuple[float, ...] = ()
+    peaks: tuple[float, ...] = ()
+
+    def commands(self, target: str) -> str:
+        """asendcmd lines setting `target`'s volume (times in the take's own timeline)."""
+        lines = []
+        last: float | None = None
+        for index, gain in enumerate(self.gains_db):
+            if last is None or abs(gain - last) >= STEP_DB:
+                # Block i is centred one frame before its own time stamp.
+                at = max(0.0, self.start_s + (index - 1) * FRAME_S)
+                lines.append(f"{at:.2f} {target} volume {10 ** (gain / 20):.4f};")
+                last = gain
+        return "\n".join(lines) + "\n"
+
+    def write_commands(self, path: Path, target: str) -> Path:
+        """Write the commands to a file for asendcmd=f=path."""
+        path.write_text(self.commands(target), encoding="ascii")
+        return path
+
+
+def to_energy(lufs: float) -> float:
+    """Mean square of a block from its loudness."""
+    return 10 ** ((lufs + 0.691) / 10)
+
+
+def to_lufs(energy: float) -> float:
+    """Loudness of a mean square."""
+    return -0.691 + 10 * math.log10(energy) if energy > 0 else -120.7
+
+
+def gated_loudness(blocks: Sequence[float]) -> float:
+    """BS.1770 integrated loudness of overlapping 0.4 s blocks given as LUFS."""
+    kept = [b for b in blocks if b > ABSOLUTE_GATE_LUFS]
+    if not kept:
+        return ABSOLUTE_GATE_LUFS
+    relative = to_lufs(sum(map(to_energy, kept)) / len(kept)) - RELATIVE_GATE_LU
+    gated = [to_energy(b) for b in kept if b > relative]
+    return to_lufs(sum(gated) / len(gated))
+
+
+def plan(
+    envelope: Envelope, floor: float | None, start_s: float, end_s: float, enabled: bool = True
+) -> LevelPlan:
+    """The leveling curve for the frames between start_s and end_s of a take."""
+    first = max(0, int(start_s / FRAME_S))
+    last = max(first + 1, min(len(envelope.momentary), math.ceil(end_s / FRAME_S)))
+    blocks = [float(v) for v in envelope.momentary[first:last]]
+    threshold = active_threshold(floor)
+    active = [b for b in blocks if b > threshold]
+    # The leveler's reference is the mean level of the speech in dB, not its gated loudness:
+    # the gate would follow the shout alone and leave the whisper where it was.
+    speech = sum(active) / len(active) if active else gated_loudness(blocks)
+    if not enabled or not active:
+        gains = [0.0] * len(blocks)
+    else:
+        gains = _smooth(_raw_gains(blocks, threshold, speech))
+    predicted = gated_loudness([b + g for b, g in zip(blocks, gains, strict=True)])
+    # A momentary block spans four frames: its peak is theirs.
+    frame_peaks = [float(v) for v in envelope.peak_db[max(0, first - 3) : last]]
+    offset = first - max(0, first - 3)
+    peaks = tuple(
+        max(frame_peaks[max(0, i + offset - 3) : i + offset + 1], default=-120.0)
+        for i in range(len(blocks))
+    )
+    return LevelPlan(first * FRAME_S, tuple(gains), predicted, speech, tuple(blocks), peaks)
+
+
+def gain_to_reach(plan: LevelPlan, target_lufs: float, limit_dbfs: float) -> float:
+    """The static gain after leveling that lands on target, the limiter's bite included.
+
+    Where a block's peak would pass the limiter's ceiling, the block is counted that much
+    quieter times LIMITER_SHARE (the limiter acts on peaks, the loudness follows in part).
+    """
+    gain = target_lufs - plan.predicted_lufs
+    if not plan.blocks:
+        return gain
+    gains = plan.gains_db or (0.0,) * len(plan.blocks)
+    for _ in range(4):
+        reached = gated_loudness(
+            [
+                b + g + gain - LIMITER_SHARE * max(0.0, p + g + gain - limit_dbfs)
+                for b, g, p in zip(plan.blocks, gains, plan.peaks, strict=True)
+            ]
+        )
+        gain += target_lufs - reached
+    return gain
+
+
+def _raw_gains(blocks: Sequence[float], threshold: float, speech: float) -> list[float]:
+    """Per frame: move the local speech level toward `speech`; hold the gain in pauses."""
+    half = round(HALF_WINDOW_S / FRAME_S)
+    energies = [to_energy(b) if b > threshold else 0.0 for b in blocks]
+    counts = [1 if b > threshold else 0 for b in blocks]
+    # Running sums make the centered window O(n) on a three-hour take.
+    sum_e = [0.0]
+    sum_n = [0]
+    for e, n in zip(energies, counts, strict=True):
+        sum_e.append(sum_e[-1] + e)
+        sum_n.append(sum_n[-1] + n)
+    gains = []
+    held = 0.0
+    for i in range(len(blocks)):
+        lo, hi = max(0, i - half), min(len(blocks), i + half + 1)
+        count = sum_n[hi] - sum_n[lo]
+        if count >= 3:
+            local = to_lufs((sum_e[hi] - sum_e[lo]) / count)
+            held = max(-MAX_CUT_DB, min(MAX_BOOST_DB, (speech - local) * STRENGTH))
+        gains.append(held)
+    return gains
+
+
+def _smooth(gains: list[float]) -> list[float]:
+    """Cuts a little ahead of the loud stretch, then a moving average: no pumping."""
+    ahead = round(LOOKAHEAD_S / FRAME_S)
+    early = [min(gains[i : i + ahead + 1]) for i in range(len(gains))]
+    width = max(1, round(SMOOTH_S / FRAME_S))
+    sums = [0.0]
+    for g in early:
+        sums.append(sums[-1] + g)
+    smoothed = []
+    for i in range(len(early)):
+        lo, hi = max(0, i - width // 2), min(len(early), i + width // 2 + 1)
+        smoothed.append(round((sums[hi] - sums[lo]) / (hi - lo), 2))
+    return smoothed
