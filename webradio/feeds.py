@@ -1,19 +1,37 @@
-"""Rewrite a school's static feed files from what the gate clears now."""
+"""Rewrite the static feed files (public, family, city) from what the gate clears now."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
 from webradio import publication, runtime, urls
-from webradio.clock import aware
+from webradio.clock import aware, today_paris
 from webradio.extensions import db
-from webradio.models import Episode, School
+from webradio.models import Episode, Organisation, School
 from webradio.publishing.artwork import default_artwork
-from webradio.publishing.feed import FeedChannel, FeedItem, render_feed, write_feed
+from webradio.publishing.companions import chapter_marks, transcript_of
+from webradio.publishing.feed import (
+    FeedChannel,
+    FeedItem,
+    podcast_guid_for,
+    render_feed,
+    write_feed,
+)
+
+# Family feeds are stored once per school with this slot where each family's token goes; the
+# app fills it in when it serves the feed (urlsafe tokens never contain underscores twice).
+FAMILY_TOKEN_SLOT = "__jeton__"
+PRIVATE_DIR = "private"  # never served as is: a proxy must deny it (README)
+CITY_DIR = "ville"
+GZIP_LEVEL = 9
 
 
 def ensure_artwork(school: School) -> str:
@@ -21,41 +39,88 @@ def ensure_artwork(school: School) -> str:
     store = runtime.storage()
     if school.artwork_key and store.exists(school.artwork_key):
         return school.artwork_key
-    data = default_artwork(school.name)
-    digest = hashlib.sha256(data).hexdigest()[:12]
-    with tempfile.NamedTemporaryFile(dir=store.scratch_dir(), delete=False) as handle:
-        handle.write(data)
-    school.artwork_key = store.put_file(
-        f"artwork/{school.id}/cover-{digest}.png", Path(handle.name)
-    ).key
+    school.artwork_key = _store_default_artwork(f"artwork/{school.id}", school.name)
     db.session.commit()
     return school.artwork_key
 
 
-def feed_item(episode: Episode, audience: str) -> FeedItem:
-    """One published episode as a feed item."""
+def _store_default_artwork(prefix: str, name: str) -> str:
+    """Store the default artwork for `name` under `prefix` (once: the name is its hash)."""
+    store = runtime.storage()
+    data = default_artwork(name)
+    key = f"{prefix}/cover-{hashlib.sha256(data).hexdigest()[:12]}.png"
+    if not store.exists(key):
+        with tempfile.NamedTemporaryFile(dir=store.scratch_dir(), delete=False) as handle:
+            handle.write(data)
+        store.put_file(key, Path(handle.name))
+    return key
+
+
+def feed_item(
+    episode: Episode,
+    audience: str,
+    media_url: str,
+    chapters_url: str,
+    transcript_url: Callable[[str], str],
+) -> FeedItem:
+    """One published episode as a feed item, with the addresses of the channel it is in."""
     assert episode.media_key and episode.media_size and episode.published_at
     cleared = publication.clearance(episode)
+    transcript = transcript_of(episode.transcript)
     return FeedItem(
         guid=episode.guid,
         title=episode.title,
         description=episode.description or episode.title,
         page_url=urls.episode_page(episode.school.slug, episode.id),
-        media_url=urls.media(episode.id, episode.media_key),
+        media_url=media_url,
         media_length=episode.media_size,
         duration_s=episode.duration_s or 0.0,
         published_at=aware(episode.published_at),
         audience=cleared.audiences[-1] if cleared.audiences else audience,
         authorised_until=cleared.authorised_until,
+        chapters_url=chapters_url if chapter_marks(episode.chapters_json) else None,
+        transcript_url=transcript_url(transcript.extension) if transcript else None,
+        transcript_type=transcript.media_type if transcript else "text/vtt",
     )
 
 
-def public_feed(school: School) -> bytes:
-    """The school's public feed: directory-listed only for schools that opted in."""
-    audience = "directories" if school.directories_opt_in else "public"
-    episodes = publication.public_episodes(school, audience)
-    stamps = [school.updated_at] + [e.updated_at for e in episodes]
-    channel = FeedChannel(
+def public_item(episode: Episode, audience: str) -> FeedItem:
+    """An item of a public channel (school feed or city feed)."""
+    assert episode.media_key
+    return feed_item(
+        episode,
+        audience,
+        urls.media(episode.id, episode.media_key),
+        urls.chapters(episode.id),
+        lambda ext: urls.transcript(episode.id, ext),
+    )
+
+
+def family_item(episode: Episode) -> FeedItem:
+    """An item of a family feed: its files are reached through the family's token."""
+    assert episode.media_key
+    slot = FAMILY_TOKEN_SLOT
+    item = feed_item(
+        episode,
+        "families",
+        urls.family_media(slot, episode.id, episode.media_key),
+        urls.family_chapters(slot, episode.id),
+        lambda ext: urls.family_transcript(slot, episode.id, ext),
+    )
+    if "public" in publication.live_audiences(episode):
+        return item
+    # A family-only episode has no public page: the item links the family's own page.
+    return replace(item, page_url=urls.family_home(slot) + f"#e-{episode.id}")
+
+
+def _last_build(stamps: Iterable[datetime]) -> datetime:
+    """The latest change among what the feed shows (so an unchanged feed keeps its bytes)."""
+    return aware(max(stamps))
+
+
+def _school_channel(school: School, **values: object) -> FeedChannel:
+    """The channel values every feed of a school shares."""
+    defaults: dict[str, object] = dict(
         feed_url=urls.feed(school.slug),
         site_url=urls.school_page(school.slug),
         title=school.name,
@@ -65,26 +130,133 @@ def public_feed(school: School) -> bytes:
         podcast_guid=school.podcast_guid,
         artwork_url=urls.artwork(school.slug, ensure_artwork(school)),
         consent_url=urls.consent_page(school.slug),
-        last_build=aware(max(stamps)),
+    )
+    defaults.update(values)
+    return FeedChannel(**defaults)  # type: ignore[arg-type]
+
+
+def public_feed(school: School) -> bytes:
+    """The school's public feed: directory-listed only for schools that opted in."""
+    audience = "directories" if school.directories_opt_in else "public"
+    episodes = publication.public_episodes(school, audience)
+    channel = _school_channel(
+        school,
+        last_build=_last_build([school.updated_at] + [e.updated_at for e in episodes]),
         blocked=not school.directories_opt_in,
         owner_email=school.contact_email if school.directories_opt_in else None,
     )
-    return render_feed(channel, [feed_item(e, audience) for e in episodes])
+    return render_feed(channel, [public_item(e, audience) for e in episodes])
+
+
+def family_feed(school: School) -> bytes:
+    """The school's family feed, with FAMILY_TOKEN_SLOT where each family's token goes."""
+    episodes = publication.public_episodes(school, "families")
+    feed_url = urls.family_feed(FAMILY_TOKEN_SLOT)
+    channel = _school_channel(
+        school,
+        feed_url=feed_url,
+        site_url=urls.family_home(FAMILY_TOKEN_SLOT),
+        title=f"{school.name} (familles)",
+        description=f"La webradio de {school.name}, pour les familles de l'école.",
+        podcast_guid=podcast_guid_for(feed_url.replace(FAMILY_TOKEN_SLOT, school.slug)),
+        last_build=_last_build([school.updated_at] + [e.updated_at for e in episodes]),
+        blocked=True,
+    )
+    return render_feed(channel, [family_item(e) for e in episodes])
+
+
+def city_guid(org: Organisation) -> str:
+    """The city feed's podcast:guid, computed once from its URL and stored."""
+    if not org.podcast_guid:
+        org.podcast_guid = podcast_guid_for(urls.city_feed())
+        db.session.commit()
+    return org.podcast_guid
+
+
+def city_episodes() -> list[Episode]:
+    """The public episodes the schools chose to share with the city, newest first."""
+    shared = db.session.scalars(
+        select(Episode)
+        .filter_by(state="published", shared_with_city=True)
+        .order_by(Episode.published_at.desc())
+    )
+    day = today_paris()
+    return [e for e in shared if "public" in publication.live_audiences(e, day)]
+
+
+def city_artwork_key(org: Organisation) -> str:
+    """The city feed's generated artwork, bearing the organisation's name."""
+    return _store_default_artwork("artwork/city", org.name)
+
+
+def city_feed() -> bytes:
+    """The city-wide feed: what schools shared with the city, blocked from directories."""
+    from webradio.schools import default_organisation
+
+    org = default_organisation()
+    episodes = city_episodes()
+    channel = FeedChannel(
+        feed_url=urls.city_feed(),
+        site_url=urls.city_widget(),
+        title=f"Les webradios des écoles — {org.name}",
+        description=f"Les émissions que les écoles de {org.name} partagent avec la ville.",
+        author=org.name,
+        copyright=f"© {org.name}",
+        podcast_guid=city_guid(org),
+        artwork_url=urls.city_artwork(city_artwork_key(org)),
+        consent_url=urls.city_widget(),
+        last_build=_last_build([org.created_at] + [e.updated_at for e in episodes]),
+        blocked=True,
+    )
+    return render_feed(channel, [public_item(e, "public") for e in episodes])
 
 
 def feed_path(school: School) -> Path:
-    """Where the school's public feed is written."""
+    """Where the school's public feed is written (served as /feeds/SLUG.xml)."""
     return runtime.feeds_root() / f"{school.slug}.xml"
 
 
-def rebuild_school(school: School) -> bool:
-    """Rewrite the school's feeds; True when the bytes changed."""
-    path = feed_path(school)
+def family_feed_path(school: School) -> Path:
+    """Where the school's family feed template is written (never served as is)."""
+    return runtime.feeds_root() / PRIVATE_DIR / "familles" / f"{school.slug}.xml"
+
+
+def city_feed_path() -> Path:
+    """Where the city feed is written (served as /feeds/ville/flux.xml)."""
+    return runtime.feeds_root() / CITY_DIR / "flux.xml"
+
+
+def write_static(path: Path, data: bytes, precompress: bool = True) -> bool:
+    """Write `data` atomically, and its `.gz` beside it for `gzip_static`; True if it changed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_feed(path, public_feed(school))
+    changed = write_feed(path, data)
+    packed = path.with_name(path.name + ".gz")
+    if precompress and (changed or not packed.exists()):
+        write_feed(packed, gzip.compress(data, GZIP_LEVEL, mtime=0))
+    return changed
+
+
+def _rebuild_own(school: School) -> bool:
+    """Rewrite the school's public and family feeds; True when either changed."""
+    public = write_static(feed_path(school), public_feed(school))
+    family = write_static(family_feed_path(school), family_feed(school), precompress=False)
+    return public or family
+
+
+def rebuild_city() -> bool:
+    """Rewrite the city feed; True when its bytes changed."""
+    return write_static(city_feed_path(), city_feed())
+
+
+def rebuild_school(school: School) -> bool:
+    """Rewrite the school's public and family feeds and the city feed; True if one changed."""
+    own = _rebuild_own(school)
+    return rebuild_city() or own
 
 
 def rebuild_all() -> list[str]:
-    """Rewrite every school's feeds; the slugs whose feed changed."""
-    schools = db.session.scalars(select(School).order_by(School.slug))
-    return [s.slug for s in schools if rebuild_school(s)]
+    """Rewrite every school's feeds and the city feed; the slugs whose feeds changed."""
+    schools = db.session.scalars(select(School).order_by(School.slug)).all()
+    changed = [s.slug for s in schools if _rebuild_own(s)]
+    rebuild_city()
+    return changed

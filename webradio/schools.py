@@ -67,6 +67,7 @@ def school_summary(school: School) -> dict[str, object]:
         "name": school.name,
         "page_url": urls.school_page(school.slug),
         "feed_url": urls.feed(school.slug),
+        "city_feed_url": urls.city_feed(),
         "podcast_guid": school.podcast_guid,
         "preset": school.preset,
         "classes": [c.label for c in school.classes],

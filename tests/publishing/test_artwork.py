@@ -7,7 +7,12 @@ import io
 import pytest
 from PIL import Image
 
-from webradio.publishing.artwork import default_artwork
+from webradio.publishing.artwork import (
+    ArtworkRefused,
+    CheckedArtwork,
+    check_artwork,
+    default_artwork,
+)
 
 
 @pytest.mark.parametrize(
@@ -36,3 +41,36 @@ def test_default_artwork_is_deterministic_and_depends_on_the_name() -> None:
     """The same name gives the same bytes (stable URL and ETag); another name another image."""
     assert default_artwork("École Jules Ferry") == default_artwork("École Jules Ferry")
     assert default_artwork("École Jules Ferry") != default_artwork("École Louis Pasteur")
+
+
+def _image(width: int, height: int, kind: str = "PNG", mode: str = "RGB") -> bytes:
+    """An image of this size, format and colour mode."""
+    buffer = io.BytesIO()
+    Image.new(mode, (width, height), "white" if mode != "CMYK" else (0, 0, 0, 0)).save(
+        buffer, format=kind
+    )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"pas une image", "lisible"),
+        (lambda: _image(1400, 1200), "carrée"),
+        (lambda: _image(1000, 1000), "entre 1400 et 3000"),
+        (lambda: _image(3001, 3001, "JPEG"), "entre 1400 et 3000"),
+        (lambda: _image(1400, 1400, "GIF"), "PNG ou JPEG"),
+        (lambda: _image(1400, 1400, "JPEG", "CMYK"), "RVB"),
+    ],
+)
+def test_uploaded_artwork_is_refused_in_words(data: object, words: str) -> None:
+    raw = data() if callable(data) else data
+    assert isinstance(raw, bytes)
+    with pytest.raises(ArtworkRefused) as refused:
+        check_artwork(raw)
+    assert words in str(refused.value)
+
+
+def test_square_png_and_jpeg_between_the_bounds_are_accepted() -> None:
+    assert check_artwork(_image(1400, 1400)) == CheckedArtwork("png", 1400)
+    assert check_artwork(_image(3000, 3000, "JPEG")) == CheckedArtwork("jpg", 3000)

@@ -16,10 +16,10 @@ from .cases import CASE_FILES, GOLDEN_DIR, FeedCase
 UPDATE = os.environ.get("WEBRADIO_UPDATE_GOLDEN") == "1"
 
 
-def test_the_golden_set_covers_public_blocked_and_empty_feeds() -> None:
-    """The three feeds the brief asks for are there, and no expected output is orphaned."""
+def test_the_golden_set_covers_every_kind_of_feed() -> None:
+    """Public (directories), public blocked, family, city and empty feeds; no orphaned output."""
     names = {path.stem for path in CASE_FILES}
-    assert {"public", "families", "empty"} <= names
+    assert {"public", "public_blocked", "families", "city", "empty"} <= names
     assert {path.stem for path in GOLDEN_DIR.glob("*.xml")} <= names
 
 

@@ -186,7 +186,9 @@ def test_item_elements(case: FeedCase) -> None:
         expected_chapters = [{"url": item.chapters_url, "type": "application/json+chapters"}]
         assert chapters == (expected_chapters if item.chapters_url else [])
         transcripts = [dict(e.attrib) for e in element.findall("podcast:transcript", NS)]
-        expected_transcripts = [{"url": item.transcript_url, "type": "text/vtt"}]
+        expected_transcripts = [
+            {"url": item.transcript_url, "type": item.transcript_type, "language": "fr"}
+        ]
         assert transcripts == (expected_transcripts if item.transcript_url else [])
         assert [e.text for e in element.findall("webradio:audience", NS)] == [item.audience]
         until = [e.text for e in element.findall("webradio:authorisedUntil", NS)]

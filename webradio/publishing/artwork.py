@@ -7,9 +7,14 @@ import io
 import unicodedata
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+from webradio.errors import N_, WebradioError
 
 SIZE_PX = 1400  # Apple's minimum, so the feed is valid without an upload
+MIN_PX, MAX_PX = 1400, 3000  # Apple's bounds for show artwork
+FORMATS = {"PNG": "png", "JPEG": "jpg"}
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MARGIN_PX = 140
 MAX_LINES = 5
 NAME_BAND_PX = (440, 1160)  # between the waves and the label
@@ -38,6 +43,49 @@ PALETTES = (
     Palette((232, 240, 250), (20, 50, 90), (230, 90, 70)),  # paper blue, navy, coral
     Palette((50, 48, 110), (255, 255, 255), (120, 220, 200)),  # indigo, mint
 )
+
+
+class ArtworkRefused(WebradioError):
+    """An uploaded image that podcast directories would refuse; the message says what to do."""
+
+    http_status = 422
+
+
+@dataclass(frozen=True)
+class CheckedArtwork:
+    """An accepted upload: its file extension and side in pixels."""
+
+    extension: str
+    side_px: int
+
+
+def check_artwork(data: bytes) -> CheckedArtwork:
+    """Accept a square RGB PNG or JPEG of 1400 to 3000 px, else say what is wrong."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ArtworkRefused(N_("L'image dépasse 10 Mo ; enregistrez-la plus légère."))
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            kind, mode, (width, height) = image.format, image.mode, image.size
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ArtworkRefused(N_("Ce fichier n'est pas une image PNG ou JPEG lisible.")) from error
+    if kind not in FORMATS:
+        raise ArtworkRefused(N_("L'image doit être au format PNG ou JPEG."))
+    if width != height:
+        raise ArtworkRefused(
+            N_("L'image doit être carrée (elle mesure %(width)d × %(height)d px)."),
+            width=width,
+            height=height,
+        )
+    if not MIN_PX <= width <= MAX_PX:
+        raise ArtworkRefused(
+            N_("L'image doit mesurer entre 1400 et 3000 px de côté (elle en mesure %(side)d)."),
+            side=width,
+        )
+    if mode not in {"RGB", "RGBA", "P", "L"}:
+        raise ArtworkRefused(N_("L'image doit être en couleurs RVB (pas en CMJN)."))
+    return CheckedArtwork(FORMATS[kind], width)
 
 
 def default_artwork(name: str) -> bytes:

@@ -74,6 +74,7 @@ class FeedItem:
     authorised_until: date | None
     chapters_url: str | None = None
     transcript_url: str | None = None
+    transcript_type: str = "text/vtt"
 
 
 def podcast_guid_for(feed_url: str) -> str:
@@ -206,6 +207,7 @@ def _add_item(fg: Any, item: FeedItem) -> None:
             authorised_until=item.authorised_until,
             chapters_url=item.chapters_url,
             transcript_url=item.transcript_url,
+            transcript_type=item.transcript_type,
         ),
     )
 

@@ -38,6 +38,7 @@ class ItemTags:
     authorised_until: date | None = None
     chapters_url: str | None = None
     transcript_url: str | None = None
+    transcript_type: str = TRANSCRIPT_TYPE
 
 
 def _text(tag: str, parent: Any, text: str, **attrs: str) -> Any:
@@ -105,7 +106,11 @@ class WebradioEntryExtension(BaseEntryExtension):
             xml_elem(f"{{{PODCAST_NS}}}chapters", item, url=tags.chapters_url, type=CHAPTERS_TYPE)
         if tags.transcript_url:
             xml_elem(
-                f"{{{PODCAST_NS}}}transcript", item, url=tags.transcript_url, type=TRANSCRIPT_TYPE
+                f"{{{PODCAST_NS}}}transcript",
+                item,
+                url=tags.transcript_url,
+                type=tags.transcript_type,
+                language="fr",
             )
         _text(f"{{{WEBRADIO_NS}}}audience", item, tags.audience)
         if tags.authorised_until is not None:

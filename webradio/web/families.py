@@ -1,7 +1,194 @@
-"""Family tokens and the letters that carry them (QR code, feed address)."""
+"""Family tokens and their letters (staff), the family feed and media (token), sharing settings."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
+
+from webradio import episodes, feeds, publication, sharing, urls
+from webradio.errors import N_
+from webradio.extensions import db
+from webradio.models import Episode, FamilyToken, School
+from webradio.publication import Visibility
+from webradio.publishing.companions import chapter_marks, qr_svg, transcript_of
+from webradio.web import back_to, current_school, delivery, role_required, translate
+from webradio.web.public import chapters_response, serve_master, transcript_response
 
 bp = Blueprint("families", __name__)
+
+STAFF = ("head", "teacher")
+CREATED = N_("Accès famille créé : imprimez la lettre et remettez-la à la famille.")
+REVOKED = N_("Accès révoqué : ce flux ne fonctionne plus.")
+SAVED = N_("Diffusion enregistrée ; les flux sont à jour.")
+ARTWORK_SAVED = N_("Image enregistrée ; les flux sont à jour.")
+
+
+# --- Staff: tokens, letters, artwork, what an episode shares ---------------------------------
+
+
+@bp.route("/ecole/familles", methods=["GET", "POST"])
+@role_required("head")
+def tokens() -> ResponseReturnValue:
+    """List the school's family accesses, and create one from a label (never an e-mail)."""
+    school = current_school()
+    if request.method == "POST":
+        token = sharing.create_token(school, request.form.get("label", ""))
+        flash(translate(CREATED), "info")
+        return back_to("families.letter", token_id=token.id)
+    return render_template("family_tokens.html", school=school, tokens=sharing.list_tokens(school))
+
+
+@bp.post("/ecole/familles/<token_id>/revoquer")
+@role_required("head")
+def revoke(token_id: str) -> ResponseReturnValue:
+    """Revoke one family's access; its feed and media stop answering at once."""
+    token = sharing.get_token(token_id, current_school())
+    sharing.revoke_token(token)
+    delivery.feed_cache.forget(token.token)
+    flash(translate(REVOKED), "info")
+    return back_to("families.tokens")
+
+
+@bp.get("/ecole/familles/<token_id>/lettre")
+@role_required("head")
+def letter(token_id: str) -> ResponseReturnValue:
+    """The printable letter: the feed address, its QR code and how to subscribe."""
+    school = current_school()
+    token = sharing.get_token(token_id, school)
+    if token.revoked_at is not None:
+        abort(404)
+    feed_url = urls.family_feed(token.token)
+    response = Response(
+        render_template(
+            "family_letter.html",
+            school=school,
+            token=token,
+            feed_url=feed_url,
+            home_url=urls.family_home(token.token),
+            qr=qr_svg(feed_url, translate(N_("QR code du flux des familles"))),
+        )
+    )
+    return delivery.mark_private(response, "private, no-cache")
+
+
+@bp.route("/ecole/image", methods=["GET", "POST"])
+@role_required("head")
+def artwork() -> ResponseReturnValue:
+    """Upload the radio's square artwork (PNG or JPEG, 1400 to 3000 px)."""
+    school = current_school()
+    if request.method == "POST":
+        upload = request.files.get("file")
+        sharing.set_artwork(school, upload.read() if upload else b"")
+        flash(translate(ARTWORK_SAVED), "info")
+        return back_to("families.artwork")
+    current = urls.artwork(school.slug, feeds.ensure_artwork(school))
+    return render_template("family_artwork.html", school=school, artwork_url=current)
+
+
+@bp.post("/episodes/<episode_id>/diffusion")
+@role_required(*STAFF)
+def sharing_settings(episode_id: str) -> ResponseReturnValue:
+    """Save the city sharing checkbox and the transcript of an episode."""
+    episode = episodes.get_episode(episode_id, current_school())
+    sharing.update_sharing(
+        episode,
+        shared_with_city=request.form.get("shared_with_city") == "1",
+        transcript=request.form.get("transcript", ""),
+    )
+    flash(translate(SAVED), "info")
+    return back_to("staff.episode", episode_id=episode.id)
+
+
+# --- Families: reached through their token only ----------------------------------------------
+
+
+def _token(secret: str) -> FamilyToken:
+    """The live token of this secret; 404 for a revoked or unknown one (CONTRACT.md s. 3)."""
+    token = sharing.live_token(secret)
+    if token is None:
+        abort(404)
+    return token
+
+
+def _family_episode(token: FamilyToken, episode_id: str) -> Episode:
+    """An episode of the token's school shown to families; 410 once withdrawn, else 404."""
+    episode = episodes.get_episode(episode_id)
+    if episode.school_id != token.school_id or not episode.media_key:
+        abort(404)
+    seen = publication.visibility(episode, "families")
+    if seen is Visibility.GONE:
+        abort(410)
+    if seen is Visibility.UNKNOWN:
+        abort(404)
+    return episode
+
+
+@bp.get("/familles/<secret>/")
+def family_home(secret: str) -> ResponseReturnValue:
+    """The family's page: the school's episodes for families, with players."""
+    school = _school_of(_token(secret))
+    shown = publication.public_episodes(school, "families")
+    html = render_template(
+        "family_home.html",
+        school=school,
+        episodes=shown,
+        secret=secret,
+        urls=urls,
+        chapters={e.id: chapter_marks(e.chapters_json) for e in shown},
+        transcripts={e.id: transcript_of(e.transcript) for e in shown},
+    )
+    return delivery.mark_private(Response(html), "private, no-cache")
+
+
+def _school_of(token: FamilyToken) -> School:
+    """The token's school."""
+    school = db.session.get(School, token.school_id)
+    assert school is not None
+    return school
+
+
+@bp.get("/familles/<secret>/flux.xml")
+def family_feed(secret: str) -> ResponseReturnValue:
+    """The family feed: private, noindex, blocked from directories, its links carry the token."""
+    school = _school_of(_token(secret))
+    path = feeds.family_feed_path(school)
+    fill = _filler(secret)
+    rep = delivery.feed_cache.get(path, secret, fill)
+    if rep is None:
+        feeds.rebuild_school(school)
+        rep = delivery.feed_cache.get(path, secret, fill)
+    assert rep is not None
+    response = delivery.feed_response(rep, delivery.PRIVATE_CACHE)
+    return delivery.mark_private(response, delivery.PRIVATE_CACHE)
+
+
+def _filler(secret: str) -> Callable[[bytes], bytes]:
+    """Put this family's token where the stored feed keeps its slot."""
+    slot = feeds.FAMILY_TOKEN_SLOT.encode()
+    value = secret.encode()
+    return lambda data: data.replace(slot, value)
+
+
+@bp.route("/familles/<secret>/media/<episode_id>/<name>.mp3", methods=["GET", "HEAD"])
+def family_media(secret: str, episode_id: str, name: str) -> ResponseReturnValue:
+    """A master through a live token: ranges, ETag, private."""
+    episode = _family_episode(_token(secret), episode_id)
+    current = urls.family_media(secret, episode.id, episode.media_key or "")
+    return delivery.mark_private(serve_master(episode, name, current))
+
+
+@bp.route("/familles/<secret>/media/<episode_id>/chapitres.json", methods=["GET", "HEAD"])
+def family_chapters(secret: str, episode_id: str) -> ResponseReturnValue:
+    """Chapters of a family episode."""
+    episode = _family_episode(_token(secret), episode_id)
+    return delivery.mark_private(chapters_response(episode, delivery.PRIVATE_CACHE))
+
+
+@bp.route("/familles/<secret>/media/<episode_id>/transcription.<ext>", methods=["GET", "HEAD"])
+def family_transcript(secret: str, episode_id: str, ext: str) -> ResponseReturnValue:
+    """Transcript of a family episode."""
+    episode = _family_episode(_token(secret), episode_id)
+    return delivery.mark_private(transcript_response(episode, ext, delivery.PRIVATE_CACHE))
