@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from webradio import consent, feeds, publication, runtime, takes, urls
-from webradio.audio.presets import get_preset
+from webradio.audio.presets import configured_preset
 from webradio.audio.render import PartSource, render
 from webradio.audio.tags import Chapter, EpisodeTags, write_tags
 from webradio.clock import today_paris
@@ -127,7 +127,7 @@ def _render(episode: Episode) -> None:
         )
     school = episode.school
     scratch = store.scratch_dir() / f"{episode.id}.mp3"
-    result = render(sources, get_preset(school.preset), scratch, runtime.ffmpeg())
+    result = render(sources, configured_preset(school.preset), scratch, runtime.ffmpeg())
     chapters = tuple(
         Chapter(source.title, start, end)
         for source, (start, end) in zip(sources, result.chapters, strict=True)

@@ -21,11 +21,11 @@ def process(in_path: Path, out_path: Path, preset: str, as_json: bool) -> None:
     """Clean one take: loudness, true peak, silences; write an MP3."""
     from webradio import runtime
     from webradio.audio.pipeline import process as run_pipeline
-    from webradio.audio.presets import get_preset
+    from webradio.audio.presets import configured_preset
 
     if not in_path.is_file():
         raise WebradioError("Fichier introuvable : %(path)s", path=str(in_path))
-    report = run_pipeline(in_path, out_path, get_preset(preset), runtime.ffmpeg())
+    report = run_pipeline(in_path, out_path, configured_preset(preset), runtime.ffmpeg())
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
