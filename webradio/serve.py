@@ -36,7 +36,8 @@ def run_all(app: Flask, host: str, port: int) -> None:
     server = create_server(app, host=host, port=port, threads=8)
     web = threading.Thread(target=server.run, name="web", daemon=True)
     web.start()
-    print(f"webradio : http://{host}:{port}/  (Ctrl+C pour arrêter / to stop)", file=sys.stderr, flush=True)
+    hint = "(Ctrl+C pour arrêter / to stop)"
+    print(f"webradio : http://{host}:{port}/  {hint}", file=sys.stderr, flush=True)
     try:
         if app.extensions["webradio.huey"].immediate:
             web.join()
