@@ -367,6 +367,7 @@ def test_embed_and_oembed_only_for_public_episodes(
 
     embed = fetch(client, f"/embed/{public.id}")
     assert embed.status_code == 200 and "Set-Cookie" not in embed.headers
+    assert embed.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "autoplay" not in embed.text.replace("autoplay 'none'", "")
     assert "default-src 'none'" in embed.headers["Content-Security-Policy"]
     assert 'data-theme="dark"' in fetch(client, f"/embed/{public.id}?theme=dark").text
@@ -389,6 +390,7 @@ def test_head_creates_prints_and_revokes_family_access(client: FlaskClient, scho
     letter = fetch(client, created.headers["Location"])
     token = sharing.list_tokens(school)[0]
     assert letter.status_code == 200 and "<svg" in letter.text
+    assert letter.headers["Content-Type"] == "text/html; charset=utf-8"
     assert f"/familles/{token.token}/flux.xml" in letter.text
     assert letter.headers["Cache-Control"].startswith("private")
     assert "CE1 famille 4" in fetch(client, "/ecole/familles").text

@@ -17,6 +17,8 @@ from webradio.publishing.companions import chapter_marks, qr_svg, transcript_of
 from webradio.web import back_to, current_school, delivery, role_required, translate
 from webradio.web.public import chapters_response, serve_master, transcript_response
 
+HTML = "text/html; charset=utf-8"
+
 bp = Blueprint("families", __name__)
 
 STAFF = ("head", "teacher")
@@ -69,7 +71,8 @@ def letter(token_id: str) -> ResponseReturnValue:
             feed_url=feed_url,
             home_url=urls.family_home(token.token),
             qr=qr_svg(feed_url, translate(N_("QR code du flux des familles"))),
-        )
+        ),
+        content_type=HTML,
     )
     return delivery.mark_private(response, "private, no-cache")
 
@@ -140,7 +143,7 @@ def family_home(secret: str) -> ResponseReturnValue:
         chapters={e.id: chapter_marks(e.chapters_json) for e in shown},
         transcripts={e.id: transcript_of(e.transcript) for e in shown},
     )
-    return delivery.mark_private(Response(html), "private, no-cache")
+    return delivery.mark_private(Response(html, content_type=HTML), "private, no-cache")
 
 
 def _school_of(token: FamilyToken) -> School:

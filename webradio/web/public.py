@@ -21,6 +21,8 @@ from webradio.publishing.companions import (
 from webradio.schools import SLUG
 from webradio.web import delivery
 
+HTML = "text/html; charset=utf-8"
+
 bp = Blueprint("public", __name__)
 
 MEDIA_NAME = re.compile(r"[0-9a-f]{12}")
@@ -113,7 +115,9 @@ def city_feed() -> ResponseReturnValue:
 def city_widget() -> ResponseReturnValue:
     """The latest public episodes shared with the city, for an iframe on the city website."""
     shown = feeds.city_episodes()[:10]
-    response = Response(render_template("city_widget.html", episodes=shown, urls=urls))
+    response = Response(
+        render_template("city_widget.html", episodes=shown, urls=urls), content_type=HTML
+    )
     response.headers["Content-Security-Policy"] = EMBED_CSP
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
@@ -156,7 +160,7 @@ def embed(episode_id: str) -> ResponseReturnValue:
         chapters=chapter_marks(episode.chapters_json) if shown else (),
         transcript=transcript_of(episode.transcript) if shown else None,
     )
-    response = Response(html, 200 if shown else 410)
+    response = Response(html, 200 if shown else 410, content_type=HTML)
     response.headers["Content-Security-Policy"] = EMBED_CSP
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     return response
