@@ -48,6 +48,36 @@ CASES = [
     ("public", [], False, ()),
     ("public", [], True, ("class", "families", "public")),
     ("class", [grant("class,families,public")], False, ("class",)),
+    # a family that refuses the class but allows families: the class tier is blocked
+    ("families", [grant("families,public")], False, ("families",)),
+    ("class", [grant("families,public")], False, ()),
+    # directories need every participant's leave
+    (
+        "directories",
+        [grant("class,families,public,directories")] * 2,
+        False,
+        ("class", "families", "public", "directories"),
+    ),
+    (
+        "directories",
+        [grant("class,families,public,directories"), grant("class,families,public")],
+        False,
+        ("class", "families", "public"),
+    ),
+    # an expired grant and a withdrawn one both empty the episode, whoever else agrees
+    (
+        "public",
+        [grant("class,families,public"), grant("class", until=date(2026, 11, 1))],
+        False,
+        (),
+    ),
+    ("families", [grant("class,families"), grant("class", withdrawn=True)], False, ()),
+    # partial withdrawal leaves the rest
+    ("public", [grant("class,public")], False, ("class", "public")),
+    # disjoint grants clear nothing though each pupil allows something
+    ("public", [grant("class"), grant("public")], False, ()),
+    # "no pupil voice" asks nobody, up to directories
+    ("directories", [], True, ("class", "families", "public", "directories")),
 ]
 
 
@@ -88,6 +118,20 @@ def test_authorised_until_is_the_earliest_valid_until() -> None:
         TODAY,
     )
     assert result.authorised_until == early
+
+
+def test_a_named_pupil_blocks_only_beyond_class_and_only_their_own_name() -> None:
+    named = Participant("Léa", grant("class,families,public"), named_in=("transcription",))
+    other = Participant("Inès", grant("class,families,public"))
+    result = clear("public", [named, other], False, TODAY)
+    assert result.audiences == ("class",)
+    assert all("Léa" in b.reason and "Inès" not in b.reason for b in result.blocked)
+    assert clear("class", [named], False, TODAY).audiences == ("class",)
+
+
+def test_nothing_is_authorised_until_a_date_when_nothing_is_cleared() -> None:
+    assert clear("public", [Participant("A", None)], False, TODAY).authorised_until is None
+    assert clear("public", [], True, TODAY).authorised_until is None
 
 
 def test_unknown_audience_is_refused_with_the_list() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pytest
 from flask import Flask
 
 from webradio import jobs, runtime, schools, takes
+from webradio.clock import now_utc
 from webradio.extensions import db
-from webradio.models import Job, Take
+from webradio.models import Episode, EpisodePart, Job, Take
 
 
 def ingest(path: Path) -> Take:
@@ -48,3 +50,31 @@ def test_work_left_half_done_is_picked_up_again(app: Flask, take_wav: Path) -> N
     assert jobs.recover_interrupted() == 1
     db.session.expire_all()
     assert take.state == "ready" and take.analysis_json
+
+
+def test_the_consent_sweeps_are_scheduled(app: Flask) -> None:
+    huey = app.extensions["webradio.huey"]
+    names = lambda moment: sorted(t.name for t in huey.read_periodic(moment))  # noqa: E731
+    assert names(datetime(2026, 11, 24, 0, 5)) == ["webradio.daily_sweep"]
+    assert names(datetime(2026, 11, 24, 0, 15)) == ["webradio.consent_sweep"]
+    assert names(datetime(2026, 11, 24, 0, 16)) == []
+
+
+def test_the_daily_sweep_deletes_raw_takes_past_retention(app: Flask, take_wav: Path) -> None:
+    take = ingest(take_wav)
+    episode = Episode(
+        guid="urn:uuid:jobs-1",
+        school_id=take.school_id,
+        title="Épisode abandonné",
+        requested_audience="class",
+        abandoned_at=now_utc() - timedelta(days=app.config["RAW_TAKE_RETENTION_DAYS"] + 1),
+    )
+    episode.parts.append(EpisodePart(position=0, take_id=take.id))
+    db.session.add(episode)
+    db.session.commit()
+    huey = app.extensions["webradio.huey"]
+    (daily,) = huey.read_periodic(datetime(2026, 11, 24, 0, 5))
+    huey.execute(daily)
+    db.session.expire_all()
+    assert take.deleted_at is not None
+    assert not runtime.storage().exists(take.storage_key)

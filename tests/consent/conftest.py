@@ -35,13 +35,21 @@ def grant(pupil: Pupil, audiences: str, credit: bool = False) -> None:
 
 
 def make_episode(
-    school: School, wav: Path, speakers: list[Pupil], title: str = "Le journal"
+    school: School,
+    wav: Path,
+    speakers: list[Pupil],
+    title: str = "Le journal",
+    labels: tuple[str, ...] = (),
 ) -> Episode:
-    """A rendered episode with one part per speaker (a distinct take each), asking for public."""
+    """A rendered episode with one part per speaker (a distinct take each), asking for public.
+
+    `labels` name the parts (chapter titles), by default "Partie 1", "Partie 2"...
+    """
     take_ids = []
     for number, pupil in enumerate(speakers):
         data = wav.read_bytes() + bytes(number)  # distinct bytes: distinct takes
-        take = takes.ingest(school, BytesIO(data), label=f"Partie {number + 1}")
+        label = labels[number] if number < len(labels) else f"Partie {number + 1}"
+        take = takes.ingest(school, BytesIO(data), label=label)
         db.session.add(TakeSpeaker(take_id=take.id, pupil_id=pupil.id))
         take_ids.append(take.id)
     db.session.commit()
