@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from webradio import consent, feeds, publication, runtime, takes, urls
+from webradio.audio.analyse import analyse, check_has_sound
+from webradio.audio.clips import make_jingle
 from webradio.audio.presets import configured_preset
 from webradio.audio.render import PartSource, render
 from webradio.audio.tags import Chapter, EpisodeTags, write_tags
@@ -30,6 +33,8 @@ class EpisodeDraft:
     no_pupil_voices: bool = False
     description: str = ""
     series: str = ""
+    # take id -> (in point, out point) in the take's seconds; None keeps the automatic trim.
+    points: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
 
 
 def create(school: School, draft: EpisodeDraft, created_by: str | None = None) -> Episode:
@@ -59,10 +64,25 @@ def create(school: School, draft: EpisodeDraft, created_by: str | None = None) -
     episode.participants = pupils
     for position, take_id in enumerate(draft.take_ids):
         take = takes.get_take(take_id, school)
-        episode.parts.append(EpisodePart(position=position, take_id=take.id, title=take.label))
+        in_s, out_s = _checked_points(draft.points.get(take.id, (None, None)))
+        episode.parts.append(
+            EpisodePart(
+                position=position, take_id=take.id, title=take.label, in_s=in_s, out_s=out_s
+            )
+        )
     db.session.add(episode)
     db.session.commit()
     return episode
+
+
+def _checked_points(points: tuple[float | None, float | None]) -> tuple[float | None, float | None]:
+    """In and out points rounded to the tenth of a second; an error if out is before in."""
+    in_s, out_s = (None if p is None else round(max(0.0, float(p)), 1) for p in points)
+    if in_s is not None and out_s is not None and out_s - in_s < 0.5:
+        raise WebradioError(
+            N_("Le point de sortie doit venir au moins une demi-seconde après le point d'entrée.")
+        )
+    return in_s, out_s
 
 
 def _pupil_of(school: School, pupil_id: str) -> Pupil:
@@ -113,7 +133,12 @@ def render_episode(episode_id: str) -> Episode:
 def _render(episode: Episode) -> None:
     """Analyse missing takes, render, tag, and store the master under its content hash."""
     store = runtime.storage()
-    sources = []
+    sources: list[PartSource] = []
+    part_ids: list[str | None] = []
+    intro = _jingle_source(episode.school, "intro")
+    if intro is not None:
+        sources.append(intro)
+        part_ids.append(None)
     for number, part in enumerate(episode.parts, start=1):
         analysis = takes.analyse_take(part.take_id)
         sources.append(
@@ -125,13 +150,21 @@ def _render(episode: Episode) -> None:
                 title=part.title or f"Partie {number}",
             )
         )
+        part_ids.append(part.id)
+    outro = _jingle_source(episode.school, "outro")
+    if outro is not None:
+        sources.append(outro)
+        part_ids.append(None)
     school = episode.school
     scratch = store.scratch_dir() / f"{episode.id}.mp3"
     result = render(sources, configured_preset(school.preset), scratch, runtime.ffmpeg())
-    chapters = tuple(
-        Chapter(source.title, start, end)
-        for source, (start, end) in zip(sources, result.chapters, strict=True)
-    )
+    # One chapter per part; the jingles belong to no part and get no chapter.
+    placed = [
+        (part_id, Chapter(source.title, start, end))
+        for part_id, source, (start, end) in zip(part_ids, sources, result.chapters, strict=True)
+        if part_id is not None
+    ]
+    chapters = tuple(chapter for _, chapter in placed)
     artwork = store.local_path(feeds.ensure_artwork(school)).read_bytes()
     write_tags(
         scratch,
@@ -154,7 +187,10 @@ def _render(episode: Episode) -> None:
     episode.media_size = stored.size_bytes
     episode.duration_s = result.duration_s
     episode.chapters_json = json.dumps(
-        [{"title": c.title, "start_s": c.start_s, "end_s": c.end_s} for c in chapters]
+        [
+            {"title": c.title, "start_s": c.start_s, "end_s": c.end_s, "part_id": part_id}
+            for part_id, c in placed
+        ]
     )
     episode.render_report_json = json.dumps(
         {
@@ -164,6 +200,81 @@ def _render(episode: Episode) -> None:
             "warnings": [{"code": w.code, "message": w.message} for w in result.warnings],
         }
     )
+
+
+JINGLE_KINDS: dict[str, str] = {
+    "intro": N_("Jingle de début"),
+    "outro": N_("Jingle de fin"),
+}
+# A jingle longer than this is refused: it opens or closes an episode, no more.
+JINGLE_MAX_S = 30.0
+
+
+def jingle_key(school: School, which: str) -> str | None:
+    """Storage key of the school's intro or outro jingle, if it has one."""
+    _check_kind(which)
+    return school.intro_jingle_key if which == "intro" else school.outro_jingle_key
+
+
+def _check_kind(which: str) -> None:
+    """NotFound unless `which` is intro or outro."""
+    if which not in JINGLE_KINDS:
+        raise NotFound(N_("Pas de jingle ici."))
+
+
+def _set_jingle(school: School, which: str, key: str | None) -> None:
+    """Record the jingle's key on the school."""
+    if which == "intro":
+        school.intro_jingle_key = key
+    else:
+        school.outro_jingle_key = key
+    db.session.commit()
+
+
+def store_jingle(school: School, which: str, stream: IO[bytes]) -> str:
+    """Keep an uploaded jingle once it proves to be short, audible audio; returns its key."""
+    _check_kind(which)
+    store = runtime.storage()
+    stored = store.put_stream("jingles", stream, 50 * 1024 * 1024)
+    analysis = analyse(store.local_path(stored.key), runtime.ffmpeg())
+    check_has_sound(analysis)
+    if analysis.duration_s > JINGLE_MAX_S:
+        raise AudioError(
+            "jingle_too_long",
+            N_("Un jingle dure au plus %(max).0f secondes ; celui-ci en dure %(s).0f."),
+            max=JINGLE_MAX_S,
+            s=analysis.duration_s,
+        )
+    _set_jingle(school, which, stored.key)
+    return stored.key
+
+
+def generate_jingle(school: School, which: str) -> str:
+    """Give the school the generated chime as its jingle (the outro a little longer)."""
+    _check_kind(which)
+    store = runtime.storage()
+    scratch = store.scratch_dir() / f"jingle-{uuid.uuid4().hex}.wav"
+    make_jingle(scratch, runtime.ffmpeg(), seconds=3.0 if which == "intro" else 4.0)
+    key = f"jingles/{school.id}-{which}-defaut.wav"
+    store.put_file(key, scratch)
+    _set_jingle(school, which, key)
+    return key
+
+
+def remove_jingle(school: School, which: str) -> None:
+    """The school's episodes go without this jingle from now on (the file stays)."""
+    _check_kind(which)
+    _set_jingle(school, which, None)
+
+
+def _jingle_source(school: School, which: str) -> PartSource | None:
+    """The school's jingle as a part of the master, analysed now (it is seconds long)."""
+    key = jingle_key(school, which)
+    store = runtime.storage()
+    if key is None or not store.exists(key):
+        return None
+    path = store.local_path(key)
+    return PartSource(path=path, analysis=analyse(path, runtime.ffmpeg()), title=which)
 
 
 def _sha12(path: Path) -> str:

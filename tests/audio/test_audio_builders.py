@@ -69,7 +69,8 @@ def test_render_command_shape() -> None:
     assert "pan=stereo|c0=c0|c1=c0" in graph
     assert "volume=6.00dB" in graph and "volume=-1.50dB" in graph
     assert "highpass=f=80:precision=f32" in graph
-    assert "concat=n=2:v=0:a=1" in graph
+    assert "[p0][p1]acrossfade=d=0.3:c1=tri:c2=tri[x1]" in graph
+    assert "[x1]afade=t=in:d=0.05,afade=t=out:st=" in graph
     assert "alimiter=limit=0.7943:level=0" in graph
     assert "aresample=44100[out]" in graph
     pairs = dict(zip(argv, argv[1:], strict=False))

@@ -15,7 +15,7 @@ from webradio.audio.analyse import analyse
 from webradio.audio.ffmpeg import FfmpegBinary, find_ffmpeg
 from webradio.audio.pipeline import process
 from webradio.audio.presets import PRESETS
-from webradio.audio.render import Loudness, PartSource, measure, render
+from webradio.audio.render import CROSSFADE_S, Loudness, PartSource, measure, render
 from webradio.errors import AudioError
 
 JSON_KEYS = {
@@ -140,9 +140,11 @@ def test_parts_become_chapters(
     out = tmp_path / "ep.mp3"
     result = render(parts, PRESETS["podcast"], out, ffmpeg_bin)
     (a_start, a_end), (b_start, b_end) = result.chapters
+    # The parts overlap by the crossfade; their bounds meet in its middle.
     assert a_start == 0.0 and a_end == b_start
-    assert b_end - b_start == pytest.approx(5.0, abs=0.01)
-    assert b_end == pytest.approx(result.duration_s, abs=0.1)
+    assert b_end - b_start == pytest.approx(5.0 - CROSSFADE_S / 2, abs=0.01)
+    assert b_end == pytest.approx(result.duration_s, abs=0.01)
+    assert judge(out, ffmpeg_bin.path).duration_s == pytest.approx(result.duration_s, abs=0.1)
     assert abs(measure(out, ffmpeg_bin).integrated_lufs + 16.0) <= 1.0
 
 

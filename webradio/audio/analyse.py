@@ -9,14 +9,17 @@ so a take is decoded once, whatever is asked of it afterwards.
 from __future__ import annotations
 
 import math
+import os
 import re
+import subprocess
+import threading
 from array import array
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg
-from webradio.audio.meter import LogReader, build_decode_command
+from webradio.audio.meter import LogReader, build_decode_command, gated_loudness, loudness_range
 from webradio.errors import N_, AudioError, FfmpegError
 
 # ebur128 logs one frame every FRAME_S seconds; its momentary window is MOMENTARY_S long.
@@ -47,7 +50,13 @@ LONG_PAUSE_S = 5.0
 ONSET_LAG_S = 0.2
 RELEASE_LAG_S = 0.3
 
-_FRAME_RE = re.compile(r"\bt:\s*\S+\s+TARGET:.*?\bM:\s*(\S+)\s+S:.*?FTPK:((?:\s+\S+)+?)\s+dBFS")
+_FRAME_RE = re.compile(
+    r"\bt:\s*\S+\s+TARGET:.*?\bM:\s*(\S+)\s+S:\s*(\S+).*?FTPK:((?:\s+\S+)+?)\s+dBFS"
+)
+_DURATION_RE = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+# A take longer than this is analysed in two halves at once, one per core; the halves'
+# frames are joined and the loudness computed from them (BS.1770 gating, in meter.py).
+SPLIT_MIN_S = 120.0
 
 NOT_AUDIO = N_(
     "Ce fichier n'est pas un enregistrement audio lisible (format inconnu, fichier abîmé ou "
@@ -119,20 +128,25 @@ class FrameReader(LogReader):
         super().__init__()
         self.momentary: array[float] = array("f")
         self.peak_db: array[float] = array("f")
+        self.short_term: array[float] = array("f")
 
     def feed(self, line: str) -> None:
         """Take one stderr line (progress lines may come glued with carriage returns)."""
         match = _FRAME_RE.search(line)
         if match is not None:
             self.momentary.append(float(match.group(1)))
-            peaks = [float(v) for v in match.group(2).split()]
+            self.short_term.append(float(match.group(2)))
+            peaks = [float(v) for v in match.group(3).split()]
             self.peak_db.append(max(peaks) if peaks else -math.inf)
             return
         super().feed(line)
 
 
-def analyse(in_path: Path | str, ffmpeg: FfmpegBinary) -> Analysis:
-    """Measure a take in one decode; AudioError `empty`, `not_audio` or `silence` if unusable."""
+def analyse(in_path: Path | str, ffmpeg: FfmpegBinary, split: bool = True) -> Analysis:
+    """Measure a take in one decode; AudioError `empty`, `not_audio` or `silence` if unusable.
+
+    Long takes are decoded as two halves at once when `split` (one decode per core).
+    """
     path = Path(in_path)
     try:
         size = path.stat().st_size
@@ -140,6 +154,9 @@ def analyse(in_path: Path | str, ffmpeg: FfmpegBinary) -> Analysis:
         raise AudioError("not_audio", NOT_AUDIO, detail=str(exc)) from exc
     if size == 0:
         raise AudioError("empty", N_("Ce fichier est vide : l'enregistrement n'a rien gardé."))
+    duration = probe_duration(ffmpeg.path, path) if split else None
+    if duration is not None and duration >= SPLIT_MIN_S and (os.cpu_count() or 1) > 1:
+        return _analyse_halves(path, ffmpeg, duration)
     reader = FrameReader()
     try:
         run_ffmpeg(build_analysis_command(ffmpeg.path, path), on_line=reader.feed)
@@ -169,6 +186,72 @@ def analyse(in_path: Path | str, ffmpeg: FfmpegBinary) -> Analysis:
         loudness.duration_s,
         envelope,
     )
+
+
+def probe_duration(ffmpeg_path: str, path: Path) -> float | None:
+    """The duration the container announces (header only, no decode); None if it says none."""
+    try:
+        done = subprocess.run(
+            [ffmpeg_path, "-hide_banner", "-nostdin", "-i", str(path)],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = _DURATION_RE.search(done.stderr)
+    if match is None:
+        return None
+    return int(match.group(1)) * 3600 + int(match.group(2)) * 60 + float(match.group(3))
+
+
+def _analyse_halves(path: Path, ffmpeg: FfmpegBinary, duration_s: float) -> Analysis:
+    """Analyse both halves of a long take at once; falls back to one decode if a half fails."""
+    half = round(duration_s / 2, 1)  # a whole number of frames, so the halves join exactly
+    first, second = FrameReader(), FrameReader()
+    graph = "ebur128=peak=true:framelog=info"
+    argv_first = build_decode_command(ffmpeg.path, path, graph, input_options=("-t", f"{half}"))
+    argv_second = build_decode_command(ffmpeg.path, path, graph, input_options=("-ss", f"{half}"))
+    failures: list[FfmpegError] = []
+
+    def run_first() -> None:
+        try:
+            run_ffmpeg(argv_first, on_line=first.feed)
+        except FfmpegError as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=run_first)
+    worker.start()
+    try:
+        run_ffmpeg(argv_second, on_line=second.feed)
+    except FfmpegError as exc:
+        failures.append(exc)
+    worker.join()
+    if failures or first.stream is None or not second.momentary or "Peak" not in first.summary:
+        return analyse_whole(path, ffmpeg)
+    momentary = first.momentary + second.momentary
+    integrated = round(gated_loudness(momentary), 1)
+    if integrated <= SILENT_LUFS:
+        raise AudioError(
+            "silence",
+            N_("Cet enregistrement est muet : aucun son n'a été capté. Vérifiez le micro."),
+        )
+    true_peak = max(first.summary["Peak"], second.summary.get("Peak", -math.inf))
+    return summarise(
+        first,
+        integrated,
+        true_peak,
+        loudness_range(first.short_term + second.short_term),
+        half + second.clock_s,
+        Envelope(momentary, first.peak_db + second.peak_db),
+    )
+
+
+def analyse_whole(path: Path, ffmpeg: FfmpegBinary) -> Analysis:
+    """Analyse in one decode, whatever the length (the fallback of the split analysis)."""
+    return analyse(path, ffmpeg, split=False)
 
 
 def summarise(

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from webradio.audio.analyse import FRAME_S, Envelope, active_threshold
+from webradio.audio.meter import gated_loudness, to_energy, to_lufs
+
+__all__ = ["LevelPlan", "gain_to_reach", "gated_loudness", "plan"]
 
 # How far each stretch moves toward the speech level (0: not at all, 1: all the way).
 STRENGTH = 0.8
@@ -32,9 +35,6 @@ SMOOTH_S = 0.6
 STEP_DB = 0.25
 # How much of the limiter's peak reduction shows in a block's loudness (fitted on shouts).
 LIMITER_SHARE = 0.3
-# BS.1770 gates: blocks under -70 LUFS, then blocks 10 LU under the mean, do not count.
-ABSOLUTE_GATE_LUFS = -70.0
-RELATIVE_GATE_LU = 10.0
 
 
 @dataclass(frozen=True)
@@ -64,26 +64,6 @@ class LevelPlan:
         """Write the commands to a file for asendcmd=f=path."""
         path.write_text(self.commands(target), encoding="ascii")
         return path
-
-
-def to_energy(lufs: float) -> float:
-    """Mean square of a block from its loudness."""
-    return 10 ** ((lufs + 0.691) / 10)
-
-
-def to_lufs(energy: float) -> float:
-    """Loudness of a mean square."""
-    return -0.691 + 10 * math.log10(energy) if energy > 0 else -120.7
-
-
-def gated_loudness(blocks: Sequence[float]) -> float:
-    """BS.1770 integrated loudness of overlapping 0.4 s blocks given as LUFS."""
-    kept = [b for b in blocks if b > ABSOLUTE_GATE_LUFS]
-    if not kept:
-        return ABSOLUTE_GATE_LUFS
-    relative = to_lufs(sum(map(to_energy, kept)) / len(kept)) - RELATIVE_GATE_LU
-    gated = [to_energy(b) for b in kept if b > relative]
-    return to_lufs(sum(gated) / len(gated))
 
 
 def plan(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,11 @@ from webradio.errors import N_, AudioError, FfmpegError
 _STREAM_RE = re.compile(r"^\s*Stream #0:\d+(?:\[\w+\])?(?:\(\w+\))?: Audio: (.+)$")
 _SUMMARY_VALUE_RE = re.compile(r"^\s+(I|LRA|Peak):\s+(\S+)\s+(LUFS|LU|dBFS)\s*$")
 _TIME_RE = re.compile(r"\btime=(\d+):(\d+):(\d+(?:\.\d+)?)")
+# BS.1770 gates: blocks under -70 LUFS, then blocks 10 LU under the mean, do not count;
+# the loudness range gates 20 LU under the mean (EBU Tech 3342).
+ABSOLUTE_GATE_LUFS = -70.0
+RELATIVE_GATE_LU = 10.0
+LRA_RELATIVE_GATE_LU = 20.0
 _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "quad": 4, "hexagonal": 6, "octagonal": 8}
 
 
@@ -101,7 +107,11 @@ class LogReader:
 
 
 def build_decode_command(
-    ffmpeg_path: str, in_path: Path | str, graph: str, input_format: str | None = None
+    ffmpeg_path: str,
+    in_path: Path | str,
+    graph: str,
+    input_format: str | None = None,
+    input_options: tuple[str, ...] = (),
 ) -> list[str]:
     """argv decoding the first audio stream of `in_path` through `graph` into nothing.
 
@@ -113,6 +123,7 @@ def build_decode_command(
         "-stats_period",
         "60",
         *(["-f", input_format] if input_format else ["-nostdin"]),
+        *input_options,
         "-i",
         str(in_path),
         "-map",
@@ -148,6 +159,40 @@ def measure(path: Path | str, ffmpeg: FfmpegBinary) -> Loudness:
     if reader.stream is None or reader.clock_s <= 0:
         raise AudioError("not_audio", N_("Ce fichier n'est pas un enregistrement audio lisible."))
     return reader.loudness(reader.clock_s)
+
+
+def to_energy(lufs: float) -> float:
+    """Mean square of a block from its loudness."""
+    return float(10 ** ((lufs + 0.691) / 10))
+
+
+def to_lufs(energy: float) -> float:
+    """Loudness of a mean square."""
+    return -0.691 + 10 * math.log10(energy) if energy > 0 else -120.7
+
+
+def gated_loudness(blocks: Sequence[float]) -> float:
+    """BS.1770 integrated loudness of overlapping 0.4 s blocks given as LUFS."""
+    kept = [b for b in blocks if b > ABSOLUTE_GATE_LUFS]
+    if not kept:
+        return ABSOLUTE_GATE_LUFS
+    relative = to_lufs(sum(map(to_energy, kept)) / len(kept)) - RELATIVE_GATE_LU
+    gated = [to_energy(b) for b in kept if b > relative]
+    return to_lufs(sum(gated) / len(gated))
+
+
+def loudness_range(short_terms: Sequence[float]) -> float:
+    """EBU Tech 3342 loudness range of 3 s short-term values: 95th minus 10th percentile."""
+    kept = [s for s in short_terms if s > ABSOLUTE_GATE_LUFS]
+    if not kept:
+        return 0.0
+    relative = to_lufs(sum(map(to_energy, kept)) / len(kept)) - LRA_RELATIVE_GATE_LU
+    gated = sorted(s for s in kept if s > relative)
+    if len(gated) < 2:
+        return 0.0
+    low = gated[round((len(gated) - 1) * 0.10)]
+    high = gated[round((len(gated) - 1) * 0.95)]
+    return round(high - low, 1)
 
 
 def finite_or(value: float, default: float) -> float:

@@ -40,6 +40,11 @@ RETRY_LU = 0.6
 TOLERANCE_LU = 1.0
 # BS.1770 reads a mono signal 3 LU lower than the same signal on two channels.
 DUAL_MONO_LU = 3.0
+# Parts (and jingles) overlap by this much, one fading out as the next fades in; the master
+# fades in and out over these (a click-free start, a soft end).
+CROSSFADE_S = 0.3
+FADE_IN_S = 0.05
+FADE_OUT_S = 0.3
 # Mains hum in France is 50 Hz; its first harmonics are notched too (narrow, -inf at centre).
 HUM_HZ = (50, 100, 150)
 HUM_Q = 20
@@ -69,6 +74,27 @@ class RenderResult:
     chapters: tuple[tuple[float, float], ...]
     warnings: tuple[AudioWarning, ...]
     output_lra_lu: float = 0.0
+
+
+def timeline(
+    parts: Sequence[PartSource], crossfade_s: float = CROSSFADE_S
+) -> tuple[tuple[tuple[float, float], ...], float, float]:
+    """(each part's bounds in the master, master duration, crossfade actually used).
+
+    Neighbours overlap by the crossfade; a part's bounds meet its neighbours' in the middle
+    of the overlap, so the bounds tile the master without gaps or overlaps (the consent
+    re-edit cuts a part out by them).
+    """
+    lengths = [end - start for start, end in map(trim_window, parts)]
+    fade = min(crossfade_s, min(lengths) / 3) if len(parts) > 1 else 0.0
+    bounds = []
+    position = 0.0
+    for index, length in enumerate(lengths):
+        start = position + (fade / 2 if index > 0 else 0.0)
+        end = position + length - (fade / 2 if index < len(lengths) - 1 else 0.0)
+        bounds.append((round(start, 3), round(end, 3)))
+        position += length - fade
+    return tuple(bounds), round(position + fade, 3), round(fade, 3)
 
 
 def trim_window(part: PartSource) -> tuple[float, float]:
@@ -150,8 +176,9 @@ def build_render_command(
     limit_dbfs: float | None = None,
     level_commands: Sequence[Path | None] | None = None,
     verify_pipe: bool = False,
+    crossfade_s: float = CROSSFADE_S,
 ) -> list[str]:
-    """argv rendering `parts` with their gains, concatenated, limited, to MP3 at out_path.
+    """argv rendering `parts` with their gains, crossfaded, limited, to MP3 at out_path.
 
     `level_commands[i]` is part i's asendcmd file (level.py); with `verify_pipe` the MP3 is
     also written to stdout for a measuring ffmpeg.
@@ -181,10 +208,20 @@ def build_render_command(
             f"aformat=sample_fmts=fltp:sample_rates={rate}:channel_layouts={layout}[p{index}]"
         )
     limit = min(1.0, max(0.0625, 10 ** (limit_dbfs / 20)))
-    labels = "".join(f"[p{i}]" for i in range(len(parts)))
+    _, total, fade = timeline(parts, crossfade_s)
+    joined = "[p0]"
+    for index in range(1, len(parts)):
+        label = f"[x{index}]"
+        if fade > 0:
+            chains.append(f"{joined}[p{index}]acrossfade=d={fade}:c1=tri:c2=tri{label}")
+        else:
+            chains.append(f"{joined}[p{index}]concat=n=2:v=0:a=1{label}")
+        joined = label
+    fade_out = min(FADE_OUT_S, total / 4)
     # level=0: by default alimiter raises its output to full scale, which undoes the target.
     chains.append(
-        f"{labels}concat=n={len(parts)}:v=0:a=1,"
+        f"{joined}afade=t=in:d={FADE_IN_S},"
+        f"afade=t=out:st={max(0.0, total - fade_out):.3f}:d={fade_out:.3f},"
         f"alimiter=limit={limit:.4f}:level=0:attack=5:release=50:latency=1,"
         f"aresample={rate}[out]"
     )
@@ -342,15 +379,12 @@ def _result(
     parts: Sequence[PartSource], loud: Loudness, gains: Sequence[float], capped: Sequence[bool]
 ) -> RenderResult:
     """Chapters from the trimmed durations, what was trimmed, and the cap warnings."""
-    chapters: list[tuple[float, float]] = []
-    position = 0.0
+    chapters, position, _ = timeline(parts)
     trimmed_start = trimmed_end = 0.0
     for part in parts:
         start, end = trim_window(part)
         trimmed_start += start
         trimmed_end += part.analysis.duration_s - end
-        chapters.append((round(position, 3), round(position + end - start, 3)))
-        position += end - start
     warnings = tuple(
         AudioWarning(
             "gain_capped",
@@ -371,7 +405,7 @@ def _result(
         gains_db=tuple(gains),
         trimmed_start_s=round(trimmed_start, 3),
         trimmed_end_s=round(trimmed_end, 3),
-        chapters=tuple(chapters),
+        chapters=chapters,
         warnings=warnings,
         output_lra_lu=loud.lra_lu,
     )

@@ -7,9 +7,48 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   var button = form.querySelector("button[type=submit]");
   var fileInput = form.querySelector("input[type=file]");
 
+  // The sound report of a ready take: advice for the class, figures for the teacher.
+  function showReport(report) {
+    var old = form.querySelector(".take-report");
+    if (old) { old.remove(); }
+    var box = document.createElement("div");
+    box.className = "take-report" + (report.good ? " good" : "");
+    var list = document.createElement("ul");
+    list.className = "advice";
+    report.advice.forEach(function (line) {
+      var item = document.createElement("li"); item.textContent = line; list.appendChild(item);
+    });
+    box.appendChild(list);
+    var details = document.createElement("details");
+    var summary = document.createElement("summary");
+    summary.textContent = text.figures;
+    details.appendChild(summary);
+    var table = document.createElement("table");
+    table.className = "figures";
+    report.figures.forEach(function (f) {
+      var row = table.insertRow();
+      var head = document.createElement("th"); head.scope = "row"; head.textContent = f.label;
+      row.appendChild(head);
+      row.insertCell().textContent = f.value;
+      var hint = row.insertCell(); hint.className = "hint"; hint.textContent = f.hint;
+    });
+    details.appendChild(table);
+    box.appendChild(details);
+    status.after(box);
+  }
+
   function follow(take) {
     var template = form.dataset.statusUrl;
-    if (take.state === "ready") { status.textContent = text.ready; return; }
+    if (take.state === "ready") {
+      status.textContent = text.ready;
+      if (take.report) { showReport(take.report); return; }
+      if (template) {
+        fetch(template.replace("TAKE_ID", take.id), {headers: {Accept: "application/json"}})
+          .then(function (r) { return r.json(); })
+          .then(function (t) { if (t.report) { showReport(t.report); } });
+      }
+      return;
+    }
     if (take.state === "failed") { status.textContent = text.failed + " " + take.failure_reason; return; }
     status.textContent = text.analysing;
     if (!template) { return; }

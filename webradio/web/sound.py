@@ -2,6 +2,155 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+from typing import Any
 
-bp = Blueprint("sound", __name__)
+from flask import Blueprint, flash, jsonify, render_template, request, send_file
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from webradio import episodes, runtime, takes
+from webradio.audio.report import take_report
+from webradio.errors import N_, NotFound, WebradioError
+from webradio.models import Episode, School, Take
+from webradio.web import back_to, current_school, role_required, translate
+
+bp = Blueprint("sound", __name__, url_prefix="/son")
+
+STAFF = ("head", "teacher")
+SAVED = N_("Jingle enregistré.")
+REMOVED = N_("Jingle retiré : les prochains épisodes s'en passeront.")
+NO_FILE = N_("Choisissez un fichier audio à envoyer.")
+
+
+@bp.app_context_processor
+def sound_helpers() -> dict[str, object]:
+    """What the take reports in the studio, dashboard and episode pages need."""
+    return {
+        "take_report": take_report,
+        "school_recent_takes": _recent_takes,
+        "episode_render_report": _render_report,
+    }
+
+
+def _recent_takes(school: School, limit: int = 5) -> list[Take]:
+    """The school's latest takes, newest first."""
+    query = Take.query.filter_by(school_id=school.id).order_by(Take.created_at.desc())
+    return list(query.limit(limit))
+
+
+def _render_report(episode: Episode) -> dict[str, Any] | None:
+    """What the render measured on the master, decoded."""
+    if not episode.render_report_json:
+        return None
+    report: dict[str, Any] = json.loads(episode.render_report_json)
+    return report
+
+
+def take_state_json(take: Take) -> dict[str, Any]:
+    """A take's state for the pages that follow it, with its report once analysed."""
+    data: dict[str, Any] = {
+        "id": take.id,
+        "state": take.state,
+        "failure_reason": translate(take.failure_reason) if take.failure_reason else None,
+        "label": take.label,
+    }
+    if take.state == "ready" and take.analysis:
+        report = take_report(take.analysis)
+        data["report"] = {
+            "good": report.good,
+            "advice": [translate(line) for line in report.advice],
+            "figures": [
+                {"label": translate(f.label), "value": f.value, "hint": translate(f.hint)}
+                for f in report.figures
+            ],
+        }
+    return data
+
+
+def parts_from_form(
+    form: MultiDict[str, str],
+) -> tuple[list[str], dict[str, tuple[float | None, float | None]]]:
+    """The chosen takes in the editor's order, and their in and out points (seconds).
+
+    Fields: `take_ids` (checked), `order_<id>` (position), `in_s_<id>` and `out_s_<id>`
+    (blank: the automatic trim of silences).
+    """
+    chosen = form.getlist("take_ids")
+    order = {tid: _number(form.get(f"order_{tid}")) for tid in chosen}
+    ranked = sorted(
+        enumerate(chosen), key=lambda item: (order[item[1]] is None, order[item[1]] or 0, item[0])
+    )
+    take_ids = [tid for _, tid in ranked]
+    points = {
+        tid: (_number(form.get(f"in_s_{tid}")), _number(form.get(f"out_s_{tid}")))
+        for tid in take_ids
+    }
+    return take_ids, points
+
+
+def _number(raw: str | None) -> float | None:
+    """A decimal typed in French or English ("12,5" or "12.5"); None when blank."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return float(raw.strip().replace(",", "."))
+    except ValueError:
+        raise WebradioError(
+            N_("« %(value)s » n'est pas un nombre de secondes."), value=raw
+        ) from None
+
+
+@bp.get("/prises/<take_id>/onde.json")
+@role_required(*STAFF)
+def take_peaks(take_id: str) -> ResponseReturnValue:
+    """The take's waveform peaks (0.1 s buckets), for staff of its school only."""
+    take = takes.get_take(take_id, current_school())
+    key = takes.peaks_key(take.id)
+    store = runtime.storage()
+    if take.state != "ready" or not store.exists(key):
+        raise NotFound(N_("Le dessin du son de cette prise n'est pas encore prêt."))
+    return send_file(
+        store.local_path(key), mimetype="application/json", conditional=True, max_age=0
+    )
+
+
+@bp.get("/prises/<take_id>/etat")
+@role_required(*STAFF)
+def take_state(take_id: str) -> ResponseReturnValue:
+    """A take's state and report as JSON."""
+    return jsonify(take_state_json(takes.get_take(take_id, current_school())))
+
+
+@bp.route("/jingles", methods=["GET", "POST"])
+@role_required("head")
+def jingles_page() -> ResponseReturnValue:
+    """The school's intro and outro jingles: upload, generate a default one, or remove."""
+    school = current_school()
+    if request.method == "POST":
+        which = request.form.get("which", "")
+        action = request.form.get("action", "upload")
+        if action == "remove":
+            episodes.remove_jingle(school, which)
+            flash(translate(REMOVED), "info")
+        elif action == "generate":
+            episodes.generate_jingle(school, which)
+            flash(translate(SAVED), "info")
+        else:
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                raise WebradioError(NO_FILE)
+            episodes.store_jingle(school, which, upload.stream)
+            flash(translate(SAVED), "info")
+        return back_to("sound.jingles_page")
+    return render_template("sound_jingles.html", school=school, kinds=episodes.JINGLE_KINDS)
+
+
+@bp.get("/jingles/<which>.son")
+@role_required(*STAFF)
+def jingle_audio(which: str) -> ResponseReturnValue:
+    """Listen to the school's jingle."""
+    key = episodes.jingle_key(current_school(), which)
+    if key is None:
+        raise NotFound(N_("Pas de jingle ici."))
+    return send_file(runtime.storage().local_path(key), mimetype="audio/wav", max_age=0)

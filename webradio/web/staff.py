@@ -105,25 +105,31 @@ def upload_take() -> ResponseReturnValue:
 @bp.get("/prises/<take_id>/etat")
 @role_required(*STAFF)
 def take_status(take_id: str) -> ResponseReturnValue:
-    """A take's state as JSON, for the page to follow its analysis."""
-    return take_json(takes.get_take(take_id, current_school()))
+    """A take's state as JSON (with its sound report once analysed), for the page to follow."""
+    from webradio.web import sound
+
+    return jsonify(sound.take_state_json(takes.get_take(take_id, current_school())))
 
 
 @bp.route("/episodes/nouveau", methods=["GET", "POST"])
 @role_required(*STAFF)
 def new_episode() -> ResponseReturnValue:
-    """Build an episode from ready takes, name who speaks, ask for an audience."""
+    """Build an episode from ready takes (ordered, trimmed), name who speaks, pick an audience."""
     school = current_school()
     ready = Take.query.filter_by(school_id=school.id, state="ready").order_by(Take.created_at)
     pupils = Pupil.query.filter_by(school_id=school.id).order_by(Pupil.first_name)
     if request.method == "POST":
+        from webradio.web import sound
+
+        take_ids, points = sound.parts_from_form(request.form)
         draft = episodes.EpisodeDraft(
             title=request.form.get("title", ""),
             description=request.form.get("description", ""),
-            take_ids=request.form.getlist("take_ids"),
+            take_ids=take_ids,
             participant_ids=request.form.getlist("participant_ids"),
             no_pupil_voices=bool(request.form.get("no_pupil_voices")),
             audience=request.form.get("audience", "class"),
+            points=points,
         )
         episode = episodes.create(school, draft, created_by=current_user.id)
         episodes.queue_render(episode)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, session
+from flask import Blueprint, jsonify, render_template, request, session
 from flask.typing import ResponseReturnValue
 
 from webradio import publication, schools, takes
@@ -11,6 +11,7 @@ from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import limiter
 from webradio.models import SchoolClass, Take
 from webradio.web import back_to, take_json, wants_json
+from webradio.web.sound import take_state_json
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
@@ -66,9 +67,9 @@ def upload(code: str) -> ResponseReturnValue:
 @bp.get("/<code>/prises/<take_id>/etat")
 @limiter.limit("120/minute")
 def take_status(code: str, take_id: str) -> ResponseReturnValue:
-    """A take of this class, as JSON, so the tablet can follow its analysis."""
+    """A take of this class, as JSON with its sound report, so the tablet can follow it."""
     school_class = schools.class_for_studio_code(code)
     take = takes.get_take(take_id, school_class.school)
     if take.class_id != school_class.id:
         raise NotFound(N_("Aucune prise avec l'identifiant « %(id)s »."), id=take_id)
-    return take_json(take)
+    return jsonify(take_state_json(take))

@@ -1,0 +1,254 @@
+"""Audio benchmark: speed against a plain encode, two-pass ffmpeg-normalize, peak memory.
+
+Generates realistic classroom takes locally (no download): French speech from espeak-ng in
+several voices with pauses, loud (+10 dB) and quiet (-10 dB) passages, pink room noise,
+50 Hz mains hum, 3 s of room tone before and 5 s after. Then prints, in one run:
+
+- the pipeline's wall time (analysis, render, verification, tags) on a 30-minute take, a
+  plain ffmpeg encode of the same take to the same format and bitrate, and their ratio;
+- ffmpeg-normalize's two-pass loudnorm time on the same take (if installed: dev extra);
+- the peak RSS of the pipeline, Python and its ffmpeg children summed, on a 120-minute take.
+
+Usage:  .venv/bin/python bench/audio.py [--speed-minutes 30] [--memory-minutes 120]
+        [--workdir /tmp/webradio-bench] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from array import array
+from pathlib import Path
+
+from webradio.audio.ffmpeg import FfmpegBinary, find_ffmpeg, run_ffmpeg
+
+RATE = 48000
+SENTENCES = (
+    "Bonjour à tous et bienvenue sur la radio de l'école, préparée par la classe de CM2.",
+    "Aujourd'hui nous allons parler de la sortie au jardin et du match de samedi.",
+    "Mais d'abord, un petit rappel : la sortie au musée aura lieu jeudi prochain.",
+    "N'oubliez pas votre pique-nique, une bouteille d'eau et votre autorisation signée.",
+    "Nous sommes allés interviewer la documentaliste, qui nous a parlé du club lecture.",
+    "Chaque semaine, les élèves choisissent un livre et le présentent aux autres.",
+    "Ensuite nous votons pour le livre du mois, exposé dans la vitrine.",
+    "Passons maintenant au sport : l'équipe a gagné trois buts à deux !",
+    "Merci de nous avoir écoutés, et à la semaine prochaine sur la radio de l'école.",
+)
+VOICES = ("fr", "fr+f2", "fr+m3")
+# Per sentence, cycling: normal, quiet (-10 dB), normal, loud (+10 dB, some clipping).
+LEVELS = (1.0, 0.316, 1.0, 1.0, 3.16, 1.0)
+PAUSES_S = (0.5, 1.2, 0.7, 2.0, 0.9)
+
+
+def speech_block(work: Path) -> Path:
+    """About two minutes of varied speech with pauses, as 22.05 kHz mono WAV."""
+    block = work / "block.wav"
+    if block.exists():
+        return block
+    samples = array("h")
+    rate = 22050
+    index = 0
+    for voice in VOICES:
+        for sentence in SENTENCES:
+            raw = work / "sentence.wav"
+            subprocess.run(
+                ["espeak-ng", "-v", voice, "-s", "155", "-w", str(raw), sentence],
+                check=True,
+                capture_output=True,
+            )
+            with wave.open(str(raw)) as handle:
+                rate = handle.getframerate()
+                frames = array("h", handle.readframes(handle.getnframes()))
+            gain = LEVELS[index % len(LEVELS)]
+            samples.extend(max(-32768, min(32767, int(v * gain))) for v in frames)
+            samples.extend([0] * int(rate * PAUSES_S[index % len(PAUSES_S)]))
+            index += 1
+    with wave.open(str(block), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    return block
+
+
+def make_take(minutes: float, work: Path, ffmpeg: FfmpegBinary) -> Path:
+    """A take of `minutes` as 48 kHz 16-bit stereo WAV (the corpus's format), made once."""
+    path = work / f"take{minutes:g}.wav"
+    if path.exists():
+        return path
+    block = speech_block(work)
+    body = minutes * 60 - 8.0
+    graph = (
+        f"[0:a]aresample={RATE},atrim=duration={body},adelay=3000:all=1,apad=pad_dur=5[v];"
+        f"anoisesrc=c=pink:a=0.002:r={RATE}:seed=11[n];"
+        f"sine=f=50:r={RATE},volume=0.0016[h];"
+        "[v][n][h]amix=inputs=3:normalize=0:duration=first,pan=stereo|c0=c0|c1=c0[out]"
+    )
+    run_ffmpeg(
+        [ffmpeg.path, "-hide_banner", "-nostats", "-nostdin", "-y"]
+        + ["-stream_loop", "-1", "-i", str(block), "-filter_complex", graph, "-map", "[out]"]
+        + ["-c:a", "pcm_s16le", "-f", "wav", str(path)]
+    )
+    return path
+
+
+def timed(label: str, action: object) -> float:
+    """Run a zero-argument callable and return its wall time in seconds."""
+    start = time.perf_counter()
+    action()  # type: ignore[operator]
+    elapsed = time.perf_counter() - start
+    print(f"  {label}: {elapsed:.1f} s", flush=True)
+    return elapsed
+
+
+def plain_encode(take: Path, out: Path, ffmpeg: FfmpegBinary) -> None:
+    """The reference: the same take to the same format and bitrate, nothing else."""
+    run_ffmpeg(
+        [ffmpeg.path, "-hide_banner", "-nostats", "-nostdin", "-y", "-i", str(take)]
+        + ["-c:a", "libmp3lame", "-b:a", "128k", "-ar", "44100", "-ac", "2", str(out)]
+    )
+
+
+PIPELINE = """
+import json, sys
+from pathlib import Path
+from webradio.audio.ffmpeg import find_ffmpeg
+from webradio.audio.pipeline import process
+from webradio.audio.tags import Chapter, EpisodeTags, write_tags
+ffmpeg = find_ffmpeg()
+report = process(sys.argv[1], sys.argv[2], "podcast", ffmpeg)
+write_tags(sys.argv[2], EpisodeTags(
+    title="Banc d'essai", artist="Radio de l'école", album="Banc", date="2026-11-24",
+    chapters=(Chapter("Tout", 0.0, report.duration_s),)))
+print(json.dumps(report.to_json()))
+"""
+
+
+def pipeline(take: Path, out: Path) -> dict[str, object]:
+    """The whole pipeline in a child Python (analysis, render, verification, tags)."""
+    done = subprocess.run(
+        [sys.executable, "-c", PIPELINE, str(take), str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def tree_rss_kb(root: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry)
+        children.setdefault(int(fields.get("PPid", "0").strip()), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def peak_rss_mb(take: Path, out: Path) -> tuple[float, float]:
+    """(peak summed RSS in MB, wall time) of the pipeline on `take`, sampled every 50 ms."""
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-c", PIPELINE, str(take), str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_kb(child.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = child.communicate()
+    done.set()
+    sampler.join()
+    if child.returncode != 0:
+        raise SystemExit(f"pipeline failed on {take}: {err.decode()[-2000:]}")
+    return peak / 1024, time.perf_counter() - start
+
+
+def normalize_two_pass(take: Path, out: Path, ffmpeg: FfmpegBinary) -> float | None:
+    """ffmpeg-normalize's two-pass loudnorm to the same MP3; None if it is not installed."""
+    tool = shutil.which("ffmpeg-normalize") or str(
+        Path(sys.executable).with_name("ffmpeg-normalize")
+    )
+    if not Path(tool).exists():
+        print("  ffmpeg-normalize: not installed (pip install -e '.[dev]')")
+        return None
+    env = {**os.environ, "FFMPEG_PATH": ffmpeg.path}
+    argv = [tool, str(take), "-o", str(out), "-f", "-nt", "ebu", "-t", "-16", "-tp", "-1"]
+    argv += ["-c:a", "libmp3lame", "-b:a", "128k", "-ar", "44100", "-ext", "mp3"]
+    return timed(
+        "ffmpeg-normalize two-pass",
+        lambda: subprocess.run(argv, check=True, capture_output=True, env=env),
+    )
+
+
+def main() -> None:
+    """Generate the takes, run every measurement, print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speed-minutes", type=float, default=30.0)
+    parser.add_argument("--memory-minutes", type=float, default=120.0)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the generated takes")
+    args = parser.parse_args()
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit("espeak-ng is needed to generate speech (apt-get install espeak-ng)")
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="webradio-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    ffmpeg = find_ffmpeg(os.environ.get("WEBRADIO_FFMPEG"))
+    print(f"ffmpeg {ffmpeg.version_label} ({ffmpeg.source}), {os.cpu_count()} cores, in {work}")
+    try:
+        print(f"Generating a {args.speed_minutes:g}-minute take...", flush=True)
+        take = make_take(args.speed_minutes, work, ffmpeg)
+        print(f"Speed on {args.speed_minutes:g} minutes (48 kHz stereo WAV to 128 kbit/s MP3):")
+        plain = timed("plain ffmpeg encode", lambda: plain_encode(take, work / "plain.mp3", ffmpeg))
+        reports: list[dict[str, object]] = []
+        whole = timed(
+            "pipeline (analysis, render, verification, tags)",
+            lambda: reports.append(pipeline(take, work / "pipeline.mp3")),
+        )
+        print(f"  ratio pipeline / plain encode: {whole / plain:.2f}x (target <= 1.5x)")
+        print(f"  report: {json.dumps(reports[0], ensure_ascii=False)}")
+        two_pass = normalize_two_pass(take, work / "normalized.mp3", ffmpeg)
+        if two_pass is not None:
+            print(f"  ratio ffmpeg-normalize / plain encode: {two_pass / plain:.2f}x")
+        print(f"Generating a {args.memory_minutes:g}-minute take...", flush=True)
+        long_take = make_take(args.memory_minutes, work, ffmpeg)
+        print(f"Memory on {args.memory_minutes:g} minutes:")
+        peak, wall = peak_rss_mb(long_take, work / "long.mp3")
+        print(f"  peak RSS, Python and ffmpeg children summed: {peak:.0f} MB (target <= 150 MB)")
+        print(f"  pipeline wall time: {wall:.1f} s")
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""Takes and episodes on the staff side: sound reports, waveform peaks, jingles, trimmed parts,
+chapters in the master's timeline, and the tags read back by ffprobe."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import TestResponse, encode_multipart
+
+from webradio import runtime, schools
+from webradio.audio.ffmpeg import find_ffmpeg
+from webradio.audio.tags import read_tags
+from webradio.extensions import db
+from webradio.models import Episode, School
+
+PASSWORD = "mot-de-passe-de-test"
+
+
+@pytest.fixture
+def school(app: Flask) -> School:
+    """A school with a head and a teacher, and a second school with its own teacher."""
+    created = schools.create_school("ecole-son", "École du Son")
+    schools.create_user("head@son.fr", "head", PASSWORD, created)
+    schools.create_user("prof@son.fr", "teacher", PASSWORD, created)
+    other = schools.create_school("ecole-autre", "École d'à côté")
+    schools.create_user("prof@autre.fr", "teacher", PASSWORD, other)
+    return created
+
+
+def sign_in(client: FlaskClient, email: str) -> None:
+    """Sign in with the test password (and out of any previous account)."""
+    client.post("/deconnexion")
+    response = client.post("/connexion", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, response.text
+
+
+def fetch(client: FlaskClient, path: str, method: str = "GET", **kwargs: object) -> TestResponse:
+    """Request `path`, read the body and close the response (send_file keeps the file open)."""
+    response = client.open(path, method=method, **kwargs)  # type: ignore[arg-type]
+    response.get_data()
+    response.close()
+    return response
+
+
+def post_file(client: FlaskClient, url: str, path: Path, **fields: str) -> TestResponse:
+    """POST a multipart form with one file, encoded in memory."""
+    boundary, body = encode_multipart(
+        {**fields, "file": FileStorage(BytesIO(path.read_bytes()), path.name)}
+    )
+    return client.post(
+        url,
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Accept": "application/json"},
+    )
+
+
+def upload(client: FlaskClient, path: Path, label: str) -> str:
+    """Upload a take from the staff page; its id."""
+    response = post_file(client, "/prises/nouvelle", path, label=label)
+    assert response.status_code == 201, response.text
+    return str(response.get_json()["id"])
+
+
+def test_a_take_gets_its_report_and_its_peaks(
+    client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    sign_in(client, "prof@son.fr")
+    take_id = upload(client, take_wav, "Interview")
+    state = client.get(f"/prises/{take_id}/etat").get_json()
+    assert state["state"] == "ready"
+    report = state["report"]
+    assert report["advice"] and all(line[0].isupper() for line in report["advice"])
+    labels = [f["label"] for f in report["figures"]]
+    assert "Volume moyen" in labels and "Bruit de fond" in labels and "Crête" in labels
+    assert any(f["value"].endswith("LUFS") for f in report["figures"])
+
+    peaks = client.get(f"/son/prises/{take_id}/onde.json")
+    document = json.loads(peaks.get_data())
+    peaks.close()
+    assert document["step_s"] == 0.1
+    assert len(document["max"]) == len(document["min"]) >= 10 * 9  # ten a second
+    assert max(document["max"]) > 0.05 and min(document["min"]) < -0.05
+    assert all(0.0 <= v <= 1.0 for v in document["max"])
+
+    # The dashboard and the studio show the report in words.
+    page = fetch(client, "/").text
+    assert "Le son des dernières prises" in page and "Mesures pour l’enseignant" in page
+
+    # Another school's staff, or nobody signed in, gets nothing.
+    sign_in(client, "prof@autre.fr")
+    assert fetch(client, f"/son/prises/{take_id}/onde.json").status_code == 404
+    client.post("/deconnexion")
+    assert fetch(client, f"/son/prises/{take_id}/onde.json").status_code in {302, 401}
+
+
+def test_a_bad_upload_is_reported_in_words(
+    client: FlaskClient, school: School, tmp_path: Path
+) -> None:
+    sign_in(client, "prof@son.fr")
+    bad = tmp_path / "notes.mp3"
+    bad.write_text("Ceci n'est pas un son.\n" * 20, encoding="utf-8")
+    take_id = upload(client, bad, "Raté")
+    state = client.get(f"/prises/{take_id}/etat").get_json()
+    assert state["state"] == "failed" and "report" not in state
+    assert "pas un enregistrement audio" in state["failure_reason"]
+    assert fetch(client, f"/son/prises/{take_id}/onde.json").status_code == 404
+    assert "n’a pas pu être traitée" in fetch(client, "/").text
+
+
+def test_jingles_are_the_heads(client: FlaskClient, school: School, tmp_path: Path) -> None:
+    sign_in(client, "prof@son.fr")
+    assert fetch(client, "/son/jingles").status_code == 403
+    sign_in(client, "head@son.fr")
+    assert "Jingles de l’école" in fetch(client, "/son/jingles").text
+    client.post("/son/jingles", data={"which": "intro", "action": "generate"})
+    room = tmp_path / "room.wav"
+    _lavfi("anoisesrc=c=pink:a=0.003:r=44100:seed=3", 4.0, room)
+    refused = post_file(client, "/son/jingles", room, which="outro")
+    assert refused.status_code == 422 and "bruit de la pièce" in refused.get_json()["error"]
+    db.session.expire_all()
+    found = db.session.get(School, school.id)
+    assert found is not None and found.intro_jingle_key and found.outro_jingle_key is None
+    assert fetch(client, "/son/jingles/intro.son").status_code == 200
+    assert fetch(client, "/son/jingles/outro.son").status_code == 404
+
+
+def test_parts_jingles_chapters_and_tags(
+    client: FlaskClient, school: School, take_wav: Path, tmp_path: Path
+) -> None:
+    sign_in(client, "head@son.fr")
+    client.post("/son/jingles", data={"which": "intro", "action": "generate"})
+    client.post("/son/jingles", data={"which": "outro", "action": "generate"})
+    first = upload(client, take_wav, "Le potager")
+    second = upload(client, take_wav, "Les abeilles")
+    response = client.post(
+        "/episodes/nouveau",
+        data={
+            "title": "Le journal du jardin",
+            "description": "Épisode réalisé en classe.",
+            "take_ids": [first, second],
+            # The editor's order puts the second take first; it is cut from 2.5 s to 6,0 s.
+            f"order_{first}": "2",
+            f"order_{second}": "1",
+            f"in_s_{second}": "2.5",
+            f"out_s_{second}": "6,0",
+            "audience": "class",
+            "no_pupil_voices": "1",
+        },
+    )
+    assert response.status_code == 302, response.text
+    episode = Episode.query.order_by(Episode.created_at.desc()).first()
+    assert episode is not None and episode.state == "ready", episode and episode.failure_reason
+    parts = sorted(episode.parts, key=lambda p: p.position)
+    assert [p.take_id for p in parts] == [second, first]
+    assert (parts[0].in_s, parts[0].out_s) == (2.5, 6.0)
+
+    chapters = json.loads(episode.chapters_json or "[]")
+    assert [c["title"] for c in chapters] == ["Les abeilles", "Le potager"]
+    assert [c["part_id"] for c in chapters] == [parts[0].id, parts[1].id]
+    # After the intro jingle (about 3 s), the cut part lasts 3.5 s less half a crossfade.
+    assert 2.0 < chapters[0]["start_s"] < 3.5
+    assert chapters[0]["end_s"] - chapters[0]["start_s"] == pytest.approx(3.5 - 0.3, abs=0.05)
+    assert chapters[1]["start_s"] == chapters[0]["end_s"]
+    assert chapters[1]["end_s"] < (episode.duration_s or 0) - 2.0  # the outro follows
+    report = json.loads(episode.render_report_json or "{}")
+    assert abs(report["output_lufs"] + 16) <= 1 and report["output_true_peak_dbtp"] <= -1.0
+
+    page = fetch(client, f"/episodes/{episode.id}").text
+    assert "Le son de l’épisode" in page and "Volume final" in page
+
+    master = runtime.storage().local_path(episode.media_key or "")
+    probed = probe(master)
+    tags = {k.lower(): v for k, v in probed["format"]["tags"].items()}
+    assert tags["title"] == "Le journal du jardin"
+    assert tags["artist"] == "École du Son"
+    assert tags["album"] == "École du Son"  # no series: the school's name
+    assert tags["comment"] == "Épisode réalisé en classe."
+    assert len(tags["date"]) == 10
+    # ffprobe lists CHAP frames as stored; players follow the CTOC, which mutagen reads back.
+    marks = sorted(probed["chapters"], key=lambda c: float(c["start_time"]))
+    assert [c["tags"]["title"] for c in marks] == ["Les abeilles", "Le potager"]
+    assert float(marks[0]["start_time"]) == pytest.approx(chapters[0]["start_s"], abs=0.01)
+    assert any(s.get("codec_name") == "png" for s in probed["streams"])  # the artwork
+    toc = read_tags(master).chapters
+    assert [c.title for c in toc] == ["Les abeilles", "Le potager"]
+
+
+def probe(path: Path) -> Any:
+    """ffprobe's JSON view of a file (tags, chapters, streams)."""
+    tool = shutil.which("ffprobe")
+    if tool is None:
+        pytest.skip("ffprobe is not installed (apt-get install ffmpeg)")
+    done = subprocess.run(
+        [tool, "-v", "error", "-print_format", "json", "-show_format", "-show_chapters"]
+        + ["-show_streams", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def _lavfi(source: str, seconds: float, path: Path) -> None:
+    """Write `seconds` of a lavfi source to a 16-bit WAV."""
+    subprocess.run(
+        [find_ffmpeg().path, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"]
+        + ["-i", source, "-t", str(seconds), "-c:a", "pcm_s16le", str(path)],
+        check=True,
+    )

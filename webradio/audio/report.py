@@ -1,0 +1,87 @@
+"""The take's analysis told to a class in plain French, with the figures for teachers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from webradio.errors import N_
+
+GOOD = N_("Le son est bon : rien à corriger pour la prochaine prise.")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measured figure: a French label, a value with its unit, and what it means."""
+
+    label: str
+    value: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class TakeReport:
+    """Advice for the class (French sentences, to translate) and figures for the teacher."""
+
+    advice: tuple[str, ...]
+    figures: tuple[Figure, ...]
+    good: bool
+
+
+def _seconds(value: float) -> str:
+    """A duration as people read it: 42,5 s or 3 min 05 s."""
+    if value < 60:
+        return f"{value:.1f} s".replace(".", ",")
+    minutes, seconds = divmod(round(value), 60)
+    return f"{minutes} min {seconds:02d} s"
+
+
+def _db(value: float | None, unit: str) -> str:
+    """A level with its unit, French decimal comma."""
+    return "—" if value is None else f"{value:.1f} {unit}".replace(".", ",")
+
+
+def take_report(analysis: dict[str, Any]) -> TakeReport:
+    """The report of a stored analysis (Take.analysis)."""
+    advice = tuple(str(w["message"]) for w in analysis.get("warnings", ()))
+    floor = analysis.get("noise_floor_db")
+    figures = (
+        Figure(N_("Durée"), _seconds(analysis["duration_s"]), N_("toute la prise")),
+        Figure(
+            N_("Volume moyen"),
+            _db(analysis["integrated_lufs"], "LUFS"),
+            N_("une voix bien enregistrée est entre -30 et -14"),
+        ),
+        Figure(
+            N_("Crête"),
+            _db(analysis["true_peak_dbtp"], "dBTP"),
+            N_("à 0, le son sature"),
+        ),
+        Figure(
+            N_("Saturation"),
+            _seconds(analysis.get("clipped_s", 0.0)),
+            N_("temps passé au maximum"),
+        ),
+        Figure(
+            N_("Bruit de fond"),
+            _db(floor, "LUFS"),
+            N_("le plus bas possible : au moins 20 sous le volume moyen"),
+        ),
+        Figure(
+            N_("Silence au début / à la fin"),
+            f"{_seconds(analysis['leading_silence_s'])} / "
+            f"{_seconds(analysis['trailing_silence_s'])}",
+            N_("coupé automatiquement"),
+        ),
+        Figure(
+            N_("Plus longue pause"),
+            _seconds(analysis.get("longest_pause_s", 0.0)),
+            N_("gardée dans l'épisode ; à couper au montage si besoin"),
+        ),
+        Figure(
+            N_("Écart de volume"),
+            _db(analysis.get("lra_lu"), "LU"),
+            N_("entre passages calmes et forts ; nivelé au rendu"),
+        ),
+    )
+    return TakeReport(advice or (GOOD,), figures, not advice)
