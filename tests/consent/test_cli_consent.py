@@ -113,3 +113,19 @@ def test_sweep_deletes_raw_takes_after_retention(runner: FlaskCliRunner, world: 
     assert not any(runtime.storage().exists(k) for k in keys)
     assert all(t.deleted_at is not None for t in Take.query.all())
     assert world.episode.state == "published"  # the master stays
+
+
+def test_consent_grant_records_the_signature_facts(runner: FlaskCliRunner, world: World) -> None:
+    signed = today_paris().isoformat()
+    args = ("--audiences", "class", "--signed-on", signed, "--guardians", "2", "--pupil-assent")
+    result = cli(runner, "consent", "grant", world.lea.id, *args)
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    (grant,) = world.lea.grants
+    assert (grant.signed_on, grant.guardians_signed, grant.pupil_assent) == (
+        today_paris(),
+        2,
+        True,
+    )
+    assert cli(runner, "consent", "grant", world.lea.id, "--audiences", "class",
+               "--guardians", "3").exit_code == 2  # fmt: skip

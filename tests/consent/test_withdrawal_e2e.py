@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from mutagen.mp3 import MP3
 from werkzeug.test import TestResponse
 
-from webradio import publication, runtime, urls
+from webradio import publication, pupils, reedit, runtime, urls
 from webradio.audio.tags import read_tags
 from webradio.extensions import db
 
@@ -91,3 +91,19 @@ def test_withdraw_then_reedit_without_the_pupil_and_republish(
     assert abs(chapter["end_s"] - kept_s) < 0.05  # Léa's part, whole; Inès's, gone
     master = MP3(runtime.storage().local_path(episode.media_key or ""))
     assert abs(master.info.length - kept_s) < 0.15  # the bytes, not just the bookkeeping
+
+
+def test_after_an_erasure_the_re_edit_drops_the_master_holding_the_voice(
+    client: FlaskClient, world: World
+) -> None:
+    publication.publish(world.episode, approved_by=None)
+    old_key = world.episode.media_key or ""
+    pupils.erase(world.ines)
+    db.session.expire_all()
+    assert world.episode.state == "withdrawn"
+    assert reedit.blocking_pupils(world.episode) == [world.ines]
+    outcome = reedit.reedit(world.episode, [world.ines], actor_id=None)
+    assert "republié" in outcome.message
+    assert not runtime.storage().exists(old_key)
+    assert publication.live_audiences(world.episode) == ("class", "families", "public")
+    assert get(client, f"/embed/{world.episode.id}").status_code == 200

@@ -38,13 +38,27 @@ def consent_group() -> None:
 @click.option("--audiences", required=True, help="class,families,public,directories")
 @click.option("--until", "until", type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--credit-first-name", is_flag=True)
+@click.option("--signed-on", type=click.DateTime(["%Y-%m-%d"]), help="date on the paper form")
+@click.option("--guardians", type=click.IntRange(1, 2), help="1 or 2 legal guardians signed")
+@click.option("--pupil-assent/--no-pupil-assent", default=None, help="the pupil's own agreement")
 @refusals
-def consent_grant(pupil_id: str, audiences: str, until: Any, credit_first_name: bool) -> None:
+def consent_grant(
+    pupil_id: str,
+    audiences: str,
+    until: Any,
+    credit_first_name: bool,
+    signed_on: Any,
+    guardians: int | None,
+    pupil_assent: bool | None,
+) -> None:
     """Record a family's authorisation for this school year; prints its id."""
     request = authorisations.GrantRequest(
         audiences=consent.parse_audiences(audiences),
         valid_until=until.date() if until else None,
         credit_first_name=credit_first_name,
+        signed_on=signed_on.date() if signed_on else None,
+        guardians_signed=guardians,
+        pupil_assent=pupil_assent,
     )
     click.echo(authorisations.grant(schools.get_pupil(pupil_id), request).id)
 
