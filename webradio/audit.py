@@ -23,6 +23,7 @@ KINDS = (
     "consent.expired",
     "episode.published",
     "episode.narrowed",
+    "episode.widened",
     "episode.withdrawn",
     "episode.reedited",
     "pupil.exported",

@@ -159,8 +159,8 @@ def publish_as(episode: Episode, role: str, user_id: str) -> consent.Clearance |
 
 
 def reconsider(episodes: Iterable[Episode], actor_id: str | None = None) -> None:
-    """After a consent change: log what each published episode lost, withdraw what is cleared
-    for nothing (with its reason), and rebuild the feeds of the schools concerned."""
+    """After a consent change: log how each published episode's audiences moved, withdraw what is
+    cleared for nothing (with its reason), and rebuild the feeds of the schools concerned."""
     schools: dict[str, School] = {}
     day = today_paris()
     for episode in episodes:
@@ -181,9 +181,10 @@ def reconsider(episodes: Iterable[Episode], actor_id: str | None = None) -> None
                 audiences=[],
                 reason=episode.withdrawn_reason,
             )
-        elif list(cleared.audiences) != last_logged_audiences(episode):
+        elif list(cleared.audiences) != (logged := last_logged_audiences(episode)):
+            wider = logged is not None and set(cleared.audiences) > set(logged)
             audit.record(
-                "episode.narrowed",
+                "episode.widened" if wider else "episode.narrowed",
                 "episode",
                 episode.id,
                 episode.school_id,

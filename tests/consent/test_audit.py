@@ -80,3 +80,12 @@ def test_a_speaker_declared_on_a_part_counts_even_if_not_a_participant(world: Wo
     db.session.commit()
     authorisations.withdraw(world.ines, parse_audiences("public"))
     assert publication.clearance(world.episode).audiences == ("class", "families")
+
+
+def test_a_grant_that_widens_a_published_episode_is_logged_as_such(world: World) -> None:
+    publication.publish(world.episode, approved_by=None)
+    authorisations.withdraw(world.ines, parse_audiences("public"))
+    request = authorisations.GrantRequest(parse_audiences("class,families,public"))
+    authorisations.grant(world.ines, request)
+    assert kinds(world.episode.id) == ["episode.published", "episode.narrowed", "episode.widened"]
+    assert publication.live_audiences(world.episode) == ("class", "families", "public")
