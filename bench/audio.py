@@ -143,44 +143,52 @@ def pipeline(take: Path, out: Path) -> dict[str, object]:
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def tree_rss_kb(root: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB, from /proc."""
+def tree_memory_kb(root: int) -> tuple[int, int]:
+    """(RSS, PSS) of a process and all its descendants, in KiB, from /proc.
+
+    RSS counts the pages several processes share (the ffmpeg binary, libraries) once per
+    process; PSS shares them out, so its sum is the tree's real footprint.
+    """
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            status = Path(f"/proc/{entry}/status").read_text()
+            stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        pid = int(entry)
-        children.setdefault(int(fields.get("PPid", "0").strip()), []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
-    total, stack = 0, [root]
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+    rss = pss = 0
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in rollup.splitlines()[1:] if ":" in line)
+        rss += int(fields.get("Rss", "0 kB").split()[0])
+        pss += int(fields.get("Pss", "0 kB").split()[0])
         stack.extend(children.get(pid, []))
-    return total
+    return rss, pss
 
 
-def peak_rss_mb(take: Path, out: Path) -> tuple[float, float]:
-    """(peak summed RSS in MB, wall time) of the pipeline on `take`, sampled every 50 ms."""
+def peak_memory_mb(take: Path, out: Path) -> tuple[float, float, float]:
+    """(peak summed RSS, peak summed PSS, wall time) of the pipeline on `take` (50 ms samples)."""
     start = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-c", PIPELINE, str(take), str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    peak = 0
+    peaks = [0, 0]
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss_kb(child.pid))
+            rss, pss = tree_memory_kb(child.pid)
+            peaks[0], peaks[1] = max(peaks[0], rss), max(peaks[1], pss)
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -190,7 +198,7 @@ def peak_rss_mb(take: Path, out: Path) -> tuple[float, float]:
     sampler.join()
     if child.returncode != 0:
         raise SystemExit(f"pipeline failed on {take}: {err.decode()[-2000:]}")
-    return peak / 1024, time.perf_counter() - start
+    return peaks[0] / 1024, peaks[1] / 1024, time.perf_counter() - start
 
 
 def normalize_two_pass(take: Path, out: Path, ffmpeg: FfmpegBinary) -> float | None:
@@ -242,8 +250,11 @@ def main() -> None:
         print(f"Generating a {args.memory_minutes:g}-minute take...", flush=True)
         long_take = make_take(args.memory_minutes, work, ffmpeg)
         print(f"Memory on {args.memory_minutes:g} minutes:")
-        peak, wall = peak_rss_mb(long_take, work / "long.mp3")
-        print(f"  peak RSS, Python and ffmpeg children summed: {peak:.0f} MB (target <= 150 MB)")
+        rss, pss, wall = peak_memory_mb(long_take, work / "long.mp3")
+        print(
+            f"  peak memory, Python and ffmpeg children summed: PSS {pss:.0f} MB, RSS {rss:.0f} MB"
+        )
+        print("  (target <= 150 MB; RSS counts the pages the processes share once per process)")
         print(f"  pipeline wall time: {wall:.1f} s")
     finally:
         if not args.keep and args.workdir is None:

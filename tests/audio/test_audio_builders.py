@@ -58,11 +58,24 @@ def test_render_command_shape() -> None:
         PRESETS["podcast"],
         Path("out.mp3"),
         [6.0, -1.5],
-        level_commands=[Path("/tmp/p0.cmd"), None],
+        level_curves=[Path("/tmp/p0.f32"), None],
     )
-    assert argv.count("-i") == 2
     graph = argv[argv.index("-filter_complex") + 1]
-    assert "[0:a:0]asendcmd=f=/tmp/p0.cmd,volume@lv0=volume=1:eval=frame,atrim=start=1.75" in graph
+    assert argv.count("-i") == 3  # two takes, one leveling curve
+    assert argv[argv.index("/tmp/p0.f32") - 7 :][:7] == [
+        "-f",
+        "f32le",
+        "-ar",
+        "10",
+        "-ac",
+        "1",
+        "-i",
+    ]
+    assert "[0:a:0]atrim=start=1.75:end=17.5" in graph
+    assert (
+        "[2:a]aresample=44100:filter_size=4:phase_shift=0:linear_interp=1,atrim=start=1.75" in graph
+    )
+    assert "[a0][g0]amultiply[p0]" in graph
     assert "[1:a:0]atrim=start=1.75:end=15.0" in graph
     assert graph.count("bandreject=f=50:width_type=q:w=20") == 2
     assert "bandreject=f=100:" in graph and "bandreject=f=150:" in graph
@@ -139,9 +152,9 @@ def test_leveler_plan_lifts_the_whisper_and_holds_the_pauses() -> None:
     assert max(levelled.gains_db) <= MAX_BOOST_DB
     assert shout <= pause <= whisper  # held, then lowered ahead of the shout
     assert levelled.predicted_lufs < -12.0
-    lines = levelled.commands("volume@lv0").splitlines()
-    assert lines[0] == "0.00 volume@lv0 volume 3.6308;"  # +11.2 dB
-    assert 2 < len(lines) < 60  # only changes are written
+    curve = levelled.curve(225)
+    assert len(curve) == 225 and curve[0] == pytest.approx(3.6308, abs=1e-4)  # +11.2 dB
+    assert curve[224] == pytest.approx(10 ** (levelled.gains_db[-1] / 20), abs=1e-4)
     assert plan(envelope, -70.0, 0.0, 22.0, enabled=False).gains_db == (0.0,) * 220
 
 

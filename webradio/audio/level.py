@@ -7,12 +7,15 @@ the render: quiet stretches come up, loud ones go down, by a fraction of their d
 take's speech level and within a few decibels. Because the plan is known, so is the loudness
 it leads to; the static gain that follows comes from the same analysis, and nothing is measured
 twice (CONTRACT 4). Measured against dynaudnorm (a filter that would need its output measured
-again before the gain), this costs nothing in the render: a `volume` filter fed by `asendcmd`.
+again before the gain), this costs little in the render: the curve is a second input of ten
+values a second, resampled and multiplied in (`amultiply`), in constant memory (an `asendcmd`
+file of volume commands grew ffmpeg by 80 MB an hour of audio).
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +34,6 @@ HALF_WINDOW_S = 1.5
 # Cuts start this early (we know the future), and the curve is smoothed over this long.
 LOOKAHEAD_S = 0.4
 SMOOTH_S = 0.6
-# A new gain command is written when the gain moves by at least this much.
-STEP_DB = 0.25
 # How much of the limiter's peak reduction shows in a block's loudness (fitted on shouts).
 LIMITER_SHARE = 0.3
 
@@ -48,21 +49,24 @@ class LevelPlan:
     blocks: tuple[float, ...] = ()
     peaks: tuple[float, ...] = ()
 
-    def commands(self, target: str) -> str:
-        """asendcmd lines setting `target`'s volume (times in the take's own timeline)."""
-        lines = []
-        last: float | None = None
-        for index, gain in enumerate(self.gains_db):
-            if last is None or abs(gain - last) >= STEP_DB:
-                # Block i is centred one frame before its own time stamp.
-                at = max(0.0, self.start_s + (index - 1) * FRAME_S)
-                lines.append(f"{at:.2f} {target} volume {10 ** (gain / 20):.4f};")
-                last = gain
-        return "\n".join(lines) + "\n"
+    def curve(self, total_frames: int) -> array[float]:
+        """Linear gain at every FRAME_S of the whole take (held before and after the window)."""
+        if not self.gains_db:
+            return array("f", [1.0] * total_frames)
+        first = round(self.start_s / FRAME_S)
+        linear = [10 ** (g / 20) for g in self.gains_db]
+        # Block i (its 0.4 s window ends at frame first + i + 1) is centred about frame
+        # first + i - 1: the curve is read one frame earlier.
+        values = array("f")
+        for k in range(total_frames):
+            values.append(linear[min(len(linear) - 1, max(0, k - first + 1))])
+        return values
 
-    def write_commands(self, path: Path, target: str) -> Path:
-        """Write the commands to a file for asendcmd=f=path."""
-        path.write_text(self.commands(target), encoding="ascii")
+    def write_curve(self, path: Path, duration_s: float) -> Path:
+        """Write the curve as raw 32-bit floats at 1/FRAME_S Hz, for ffmpeg's amultiply."""
+        # Two frames more than the take, so the curve never ends before the sound.
+        with path.open("wb") as out:
+            self.curve(math.ceil(duration_s / FRAME_S) + 2).tofile(out)
         return path
 
 

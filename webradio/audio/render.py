@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from webradio.audio import level
-from webradio.audio.analyse import HIGHPASS_HZ, Analysis, AudioWarning
+from webradio.audio.analyse import FRAME_S, HIGHPASS_HZ, Analysis, AudioWarning
 from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg_pair
 from webradio.audio.meter import LogReader, Loudness, build_measure_command, measure
 from webradio.audio.presets import Preset
@@ -174,39 +174,50 @@ def build_render_command(
     out_path: Path | str,
     gains_db: Sequence[float],
     limit_dbfs: float | None = None,
-    level_commands: Sequence[Path | None] | None = None,
+    level_curves: Sequence[Path | None] | None = None,
     verify_pipe: bool = False,
     crossfade_s: float = CROSSFADE_S,
 ) -> list[str]:
     """argv rendering `parts` with their gains, crossfaded, limited, to MP3 at out_path.
 
-    `level_commands[i]` is part i's asendcmd file (level.py); with `verify_pipe` the MP3 is
+    `level_curves[i]` is part i's leveling curve (level.py); with `verify_pipe` the MP3 is
     also written to stdout for a measuring ffmpeg.
     """
     if not parts or len(parts) != len(gains_db):
         raise ValueError("one gain per part, at least one part")
     if limit_dbfs is None:
         limit_dbfs = preset.max_true_peak_dbtp - LIMIT_MARGIN_DB
-    commands = list(level_commands or [None] * len(parts))
+    curves = list(level_curves or [None] * len(parts))
     layout = "mono" if preset.channels == 1 else "stereo"
     rate = preset.sample_rate_hz
     argv = [ffmpeg_path, "-hide_banner", "-nostats", "-nostdin", "-y"]
     chains = []
-    for index, (part, gain) in enumerate(zip(parts, gains_db, strict=True)):
+    for part in parts:
         argv += ["-i", str(part.path)]
+    curve_inputs: dict[int, int] = {}
+    for index, curve in enumerate(curves):
+        if curve is not None:
+            curve_inputs[index] = len(parts) + len(curve_inputs)
+            argv += ["-f", "f32le", "-ar", str(round(1 / FRAME_S)), "-ac", "1", "-i", str(curve)]
+    for index, (part, gain) in enumerate(zip(parts, gains_db, strict=True)):
         start, end = trim_window(part)
-        leveler = (
-            f"asendcmd=f={commands[index]},volume@lv{index}=volume=1:eval=frame,"
-            if commands[index] is not None
-            else ""
-        )
+        window = f"atrim=start={start}:end={end},asetpts=PTS-STARTPTS"
+        formats = f"aformat=sample_fmts=fltp:sample_rates={rate}:channel_layouts={layout}"
+        label = f"[a{index}]" if index in curve_inputs else f"[p{index}]"
         chains.append(
-            f"[{index}:a:0]{leveler}atrim=start={start}:end={end},asetpts=PTS-STARTPTS,"
+            f"[{index}:a:0]{window},"
             f"aformat=sample_fmts=fltp,{cleanup_filters()},"
             f"{_channel_filter(part.analysis.channels, preset.channels)},"
-            f"volume={gain:.2f}dB,aresample={rate},"
-            f"aformat=sample_fmts=fltp:sample_rates={rate}:channel_layouts={layout}[p{index}]"
+            f"volume={gain:.2f}dB,aresample={rate},{formats}{label}"
         )
+        if index in curve_inputs:
+            # The curve's ten values a second, smoothly upsampled, multiply the part.
+            upsample = f"aresample={rate}:filter_size=4:phase_shift=0:linear_interp=1"
+            chains.append(
+                f"[{curve_inputs[index]}:a]{upsample},{window},"
+                f"{_channel_filter(1, preset.channels)},{formats}[g{index}]"
+            )
+            chains.append(f"[a{index}][g{index}]amultiply[p{index}]")
     limit = min(1.0, max(0.0625, 10 ** (limit_dbfs / 20)))
     _, total, fade = timeline(parts, crossfade_s)
     joined = "[p0]"
@@ -304,8 +315,10 @@ def render(
     scratch = Path(tempfile.mkdtemp(prefix="webradio-level-"))
     try:
         commands = [
-            plan.write_commands(scratch / f"p{i}.cmd", f"volume@lv{i}") if plan.gains_db else None
-            for i, plan in enumerate(planned.levels)
+            plan.write_curve(scratch / f"p{i}.f32", part.analysis.duration_s)
+            if plan.gains_db
+            else None
+            for i, (part, plan) in enumerate(zip(parts, planned.levels, strict=True))
         ]
         loud = _render_once(parts, preset, tmp, gains, limit_dbfs, commands, ffmpeg)
         if _off_target(loud, preset, RETRY_LU):
