@@ -19,6 +19,7 @@ from webradio import authorisations, episodes, feeds, publication, schools, shar
 from webradio.cli import main
 from webradio.extensions import db
 from webradio.models import Episode, Organisation, Pupil, School
+from webradio.web.delivery import accepts_gzip
 
 PASSWORD = "mot-de-passe-de-test"
 NS = {
@@ -225,6 +226,11 @@ def test_feed_serving_gzip_etags_and_304(
         == plain.headers["ETag"]
     )
 
+    refused = fetch(client, "/feeds/ecole-web.xml", headers={"Accept-Encoding": "gzip;q=0, br"})
+    assert "Content-Encoding" not in refused.headers and refused.data == plain.data
+    head = fetch(client, "/feeds/ecole-web.xml", method="HEAD", headers={"Accept-Encoding": "gzip"})
+    assert head.data == b"" and head.headers["Content-Length"] == str(len(packed.data))
+
     # A rebuild that changes nothing keeps the ETag; a change gives a new one.
     assert feeds.rebuild_all() == []
     assert fetch(client, "/feeds/ecole-web.xml").headers["ETag"] == plain.headers["ETag"]
@@ -429,3 +435,12 @@ def test_head_uploads_square_artwork(client: FlaskClient, school: School) -> Non
     assert served.status_code == 200 and served.data == buffer.getvalue()
     assert served.headers["Content-Type"] == "image/jpeg"
     judge_feed(feed.data)
+
+
+@pytest.mark.parametrize(
+    ("header", "accepted"),
+    [("gzip", True), ("gzip, deflate, br", True), ("br;q=1, gzip;q=0.5", True),
+     ("gzip;q=0", False), ("gzip;q=0.000", False), ("*", True), ("", False), ("identity", False)],
+)  # fmt: skip
+def test_accept_encoding_is_read_with_its_quality(header: str, accepted: bool) -> None:
+    assert accepts_gzip(header) is accepted

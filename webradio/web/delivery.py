@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +23,7 @@ from werkzeug.http import http_date, parse_date
 from werkzeug.wrappers import Response
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 FEED_TYPE = "application/rss+xml; charset=utf-8"
 PUBLIC_FEED_CACHE = "public, max-age=60"
@@ -126,9 +128,14 @@ def _load(path: Path, mtime: float, fill: Callable[[bytes], bytes] | None) -> Re
     return Representation(body, _etag(body), packed, _etag(packed), modified)
 
 
-def wants_gzip() -> bool:
-    """True when the client accepts gzip (a q=0 refuses it)."""
-    return request.accept_encodings["gzip"] > 0
+def accepts_gzip(header: str) -> bool:
+    """True when an Accept-Encoding value accepts gzip (`gzip;q=0` refuses it)."""
+    for part in header.lower().split(","):
+        name, _, params = part.partition(";")
+        if name.strip() in {"gzip", "x-gzip", "*"}:
+            quality = params.strip().removeprefix("q=").strip()
+            return not quality or quality.strip("0.") != ""
+    return False
 
 
 def _matches(header: str, etag: str) -> bool:
@@ -139,36 +146,85 @@ def _matches(header: str, etag: str) -> bool:
     return etag in candidates
 
 
-def not_modified(etag: str, last_modified: str) -> bool:
+def _not_modified(environ: WSGIEnvironment, etag: str, last_modified: str) -> bool:
     """True when the request's validators say the client already holds this representation."""
-    if_none_match = request.headers.get("If-None-Match")
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         return _matches(if_none_match, etag)
-    since = request.headers.get("If-Modified-Since")
+    since = environ.get("HTTP_IF_MODIFIED_SINCE")
     if since is None:
         return False
     since_date, modified = parse_date(since), parse_date(last_modified)
     return since_date is not None and modified is not None and modified <= since_date
 
 
-def feed_response(
-    rep: Representation, cache_control: str = PUBLIC_FEED_CACHE, **extra: str
-) -> Response:
+@dataclass(frozen=True)
+class Answer:
+    """A feed answer before it becomes a response: status, headers, body."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def feed_answer(rep: Representation, environ: WSGIEnvironment, cache_control: str) -> Answer:
     """The feed in the encoding asked for, or 304; every answer says it varies by encoding."""
-    packed = wants_gzip()
+    packed = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
     etag = rep.gzip_etag if packed else rep.etag
-    headers = {
-        "ETag": etag,
-        "Last-Modified": rep.last_modified,
-        "Cache-Control": cache_control,
-        **extra,
-    }
-    if not_modified(etag, rep.last_modified):
-        return FeedResponse(status=304, headers=headers)
-    if packed:
-        headers["Content-Encoding"] = "gzip"
+    headers = [
+        ("ETag", etag),
+        ("Last-Modified", rep.last_modified),
+        ("Cache-Control", cache_control),
+        ("Vary", "Accept-Encoding"),
+    ]
+    if _not_modified(environ, etag, rep.last_modified):
+        return Answer(304, headers, b"")
     body = rep.gzip_body if packed else rep.body
-    return FeedResponse(body, 200, headers, content_type=FEED_TYPE)
+    headers.append(("Content-Type", FEED_TYPE))
+    headers.append(("Content-Length", str(len(body))))
+    if packed:
+        headers.append(("Content-Encoding", "gzip"))
+    return Answer(200, headers, body)
+
+
+def feed_response(rep: Representation, cache_control: str = PUBLIC_FEED_CACHE) -> Response:
+    """The feed answer as a Flask response (the fallback when the fast path did not answer)."""
+    answer = feed_answer(rep, request.environ, cache_control)
+    response = FeedResponse(answer.body, answer.status)
+    response.headers.clear()
+    response.headers.extend(answer.headers)
+    return response
+
+
+# Public feed files the fast path may answer: a school's (slug rule) and the city's.
+FAST_FEED_PATH = re.compile(r"/feeds/(?:[a-z0-9][a-z0-9-]{1,62}|ville/flux)\.xml")
+
+
+class FeedFastPath:
+    """A WSGI layer answering GET and HEAD of the public feed files from the cache.
+
+    Public feeds are static files the gate already decided on when they were written, so a
+    request needs neither the database, the session nor Flask's dispatch; what the file does not
+    answer (missing file, other paths) goes on to the app unchanged. No URL is logged here.
+    """
+
+    def __init__(self, app: WSGIApplication, feeds_root: Path) -> None:
+        self.app = app
+        self.feeds_root = feeds_root
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Answer a public feed file, or hand the request on."""
+        method = environ.get("REQUEST_METHOD")
+        path = environ.get("PATH_INFO", "")
+        if method in {"GET", "HEAD"} and FAST_FEED_PATH.fullmatch(path):
+            rep = feed_cache.get(self.feeds_root / path.removeprefix("/feeds/"))
+            if rep is not None:
+                answer = feed_answer(rep, environ, PUBLIC_FEED_CACHE)
+                start_response(
+                    f"{answer.status} {HTTPStatus(answer.status).phrase}", answer.headers
+                )
+                return [b""] if method == "HEAD" else [answer.body]
+        return self.app(environ, start_response)
 
 
 def bytes_response(data: bytes, mimetype: str, cache_control: str, **extra: str) -> Response:
