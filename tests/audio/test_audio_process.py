@@ -187,3 +187,26 @@ def test_a_missed_target_leaves_nothing(
         render([part], PRESETS["podcast"], outdir / "m.mp3", ffmpeg_bin)
     assert caught.value.code == "target_missed"
     assert list(outdir.iterdir()) == []
+
+
+def test_a_long_take_is_analysed_in_two_halves_alike(
+    ffmpeg_bin: FfmpegBinary, tmp_path: Path
+) -> None:
+    from audio_judge import Case, speech
+
+    from webradio.audio.analyse import SPLIT_MIN_S, probe_duration
+
+    path = tmp_path / "long.flac"
+    case = Case("long.flac", {"channels": 2}, ("-c:a", "flac", "-f", "flac"))
+    speech(ffmpeg_bin, path, case, seconds=SPLIT_MIN_S + 10, lead_s=3.0, tail_s=4.0)
+    assert (probe_duration(ffmpeg_bin.path, path) or 0) >= SPLIT_MIN_S  # so it is split
+    halves = analyse(path, ffmpeg_bin)
+    whole = analyse(path, ffmpeg_bin, split=False)
+    assert halves.duration_s == pytest.approx(whole.duration_s, abs=0.02)
+    assert halves.integrated_lufs == pytest.approx(whole.integrated_lufs, abs=0.15)
+    assert halves.true_peak_dbtp == pytest.approx(whole.true_peak_dbtp, abs=0.05)
+    assert halves.lra_lu == pytest.approx(whole.lra_lu, abs=1.0)
+    assert halves.leading_silence_s == pytest.approx(whole.leading_silence_s, abs=0.05)
+    assert halves.trailing_silence_s == pytest.approx(whole.trailing_silence_s, abs=0.05)
+    assert halves.envelope is not None and whole.envelope is not None
+    assert abs(len(halves.envelope.momentary) - len(whole.envelope.momentary)) <= 1
