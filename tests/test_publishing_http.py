@@ -444,3 +444,34 @@ def test_head_uploads_square_artwork(client: FlaskClient, school: School) -> Non
 )  # fmt: skip
 def test_accept_encoding_is_read_with_its_quality(header: str, accepted: bool) -> None:
     assert accepts_gzip(header) is accepted
+
+
+def test_new_feed_url_only_once_the_instance_moved(app: Flask, school: School) -> None:
+    feeds.rebuild_school(school)
+    path = feeds.feed_path(school)
+    assert b"new-feed-url" not in path.read_bytes()
+    app.config["FORMER_BASE_URL"] = "http://ancienne-radio.test"
+    feeds.rebuild_school(school)
+    channel = etree.fromstring(path.read_bytes()).find("channel")
+    assert channel.findtext("itunes:new-feed-url", namespaces=NS) == (
+        "http://radio.test/feeds/ecole-web.xml"
+    )
+    guid = channel.findtext("podcast:guid", namespaces=NS)
+    assert guid == school.podcast_guid  # computed once: moving never changes it
+    judge_feed(path.read_bytes())
+
+
+def test_a_first_name_in_the_transcript_takes_the_episode_off_public_channels(
+    client: FlaskClient, school: School, radio: dict[str, Episode]
+) -> None:
+    episode = radio["public"]
+    sign_in(client, "prof@ecole.fr")
+    saved = client.post(
+        f"/episodes/{episode.id}/diffusion",
+        data={"transcript": "Bonjour, je suis Léa et je vais vous parler du jardin."},
+    )
+    assert saved.status_code == 302
+    assert episode.guid not in fetch(client, "/feeds/ecole-web.xml").text
+    assert fetch(client, f"/radio/ecole-web/episodes/{episode.id}").status_code == 410
+    staff = fetch(client, f"/episodes/{episode.id}").text
+    assert "Léa" in staff and "transcription" in staff.lower()

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from webradio import publication, runtime, urls
@@ -135,6 +136,11 @@ def _school_channel(school: School, **values: object) -> FeedChannel:
     return FeedChannel(**defaults)  # type: ignore[arg-type]
 
 
+def moved_to(feed_url: str) -> str | None:
+    """`itunes:new-feed-url` only when the instance moved (WEBRADIO_FORMER_BASE_URL is set)."""
+    return feed_url if current_app.config.get("FORMER_BASE_URL") else None
+
+
 def public_feed(school: School) -> bytes:
     """The school's public feed: directory-listed only for schools that opted in."""
     audience = "directories" if school.directories_opt_in else "public"
@@ -144,6 +150,7 @@ def public_feed(school: School) -> bytes:
         last_build=_last_build([school.updated_at] + [e.updated_at for e in episodes]),
         blocked=not school.directories_opt_in,
         owner_email=school.contact_email if school.directories_opt_in else None,
+        new_feed_url=moved_to(urls.feed(school.slug)),
     )
     return render_feed(channel, [public_item(e, audience) for e in episodes])
 
@@ -207,6 +214,7 @@ def city_feed() -> bytes:
         consent_url=urls.city_widget(),
         last_build=_last_build([org.created_at] + [e.updated_at for e in episodes]),
         blocked=True,
+        new_feed_url=moved_to(urls.city_feed()),
     )
     return render_feed(channel, [public_item(e, "public") for e in episodes])
 

@@ -9,6 +9,7 @@ from typing import cast
 from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, send_file
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from markupsafe import escape
 from werkzeug.wrappers import Response
 
 from webradio import episodes, feeds, publication, runtime, schools, urls
@@ -205,12 +206,11 @@ def oembed() -> ResponseReturnValue:
 
 def embed_code(episode: Episode, width: int | str = "100%", height: int = 200) -> str:
     """The iframe others paste: lazy, titled, sandboxed to what the player needs."""
-    from markupsafe import escape
-
     return (
         f'<iframe src="{escape(urls.embed(episode.id))}" width="{width}" height="{height}" '
         f'title="{escape(episode.title)}" loading="lazy" frameborder="0" '
-        'sandbox="allow-scripts allow-same-origin allow-popups" '
+        'sandbox="allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox '
+        'allow-downloads" '
         "allow=\"autoplay 'none'\"></iframe>"
     )
 
