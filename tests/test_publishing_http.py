@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from webradio.cli import main
 from webradio.extensions import db
 from webradio.models import Episode, Organisation, Pupil, School
 from webradio.web.delivery import accepts_gzip
+from webradio.web.families import RedactFamilyTokens
 
 PASSWORD = "mot-de-passe-de-test"
 NS = {
@@ -475,3 +477,14 @@ def test_a_first_name_in_the_transcript_takes_the_episode_off_public_channels(
     assert fetch(client, f"/radio/ecole-web/episodes/{episode.id}").status_code == 410
     staff = fetch(client, f"/episodes/{episode.id}").text
     assert "Léa" in staff and "transcription" in staff.lower()
+
+
+def test_logs_never_hold_a_family_token(app: Flask) -> None:
+    record = logging.LogRecord(
+        "werkzeug", logging.INFO, __file__, 1, '"GET %s HTTP/1.1" 200 -',
+        ("/familles/S3cr3t-token_x/media/e/a.mp3?x=1",), None,
+    )  # fmt: skip
+    assert RedactFamilyTokens().filter(record)
+    assert record.getMessage() == '"GET /familles/[jeton]/media/e/a.mp3?x=1 HTTP/1.1" 200 -'
+    for logger in (app.logger, logging.getLogger("werkzeug")):
+        assert sum(isinstance(f, RedactFamilyTokens) for f in logger.filters) == 1

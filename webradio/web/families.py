@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
+from typing import cast
 
-from flask import Blueprint, abort, flash, render_template, request
+from flask import Blueprint, Flask, abort, flash, render_template, request
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
@@ -106,6 +110,28 @@ def sharing_settings(episode_id: str) -> ResponseReturnValue:
 
 
 # --- Families: reached through their token only ----------------------------------------------
+
+TOKEN_IN_PATH = re.compile(r"/familles/[^/\s?#]+")
+
+
+class RedactFamilyTokens(logging.Filter):
+    """Replace the token of any family URL in a log line, so no log ever holds one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the message in place; never drop the record."""
+        message = record.getMessage()
+        if "/familles/" in message:
+            record.msg = TOKEN_IN_PATH.sub("/familles/[jeton]", message)
+            record.args = ()
+        return True
+
+
+@bp.record_once
+def _redact_logs(state: BlueprintSetupState) -> None:
+    """Our servers log no family URL: Flask's error log and werkzeug's request log are filtered."""
+    for logger in (cast(Flask, state.app).logger, logging.getLogger("werkzeug")):
+        if not any(isinstance(f, RedactFamilyTokens) for f in logger.filters):
+            logger.addFilter(RedactFamilyTokens())
 
 
 def _token(secret: str) -> FamilyToken:
