@@ -20,8 +20,10 @@ def test_layers_override_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     )
     monkeypatch.setenv("WEBRADIO_BASE_URL", "https://radio.ville.fr/")
     monkeypatch.setenv("WEBRADIO_MAX_UPLOAD_MB", "7")
+    monkeypatch.setenv("WEBRADIO_MAX_GAIN_DB", "18.5")
     app = create_app({"INSTANCE_PATH": str(instance), "MAX_UPLOAD_MB": 9, "QUEUE_URL": "immediate"})
     assert app.config["DEFAULT_PRESET"] == "voice"  # instance file over defaults
+    assert app.config["MAX_GAIN_DB"] == 18.5  # typed from the environment
     assert app.config["BASE_URL"] == "https://radio.ville.fr"  # environment over instance file
     assert app.config["MAX_CONTENT_LENGTH"] == 9 * 1024 * 1024  # test config over environment
     assert app.config["SESSION_COOKIE_SECURE"] is True  # an https address means secure cookies

@@ -1,79 +1,23 @@
-"""webradio: a school's web radio, from a take recorded in class to a published podcast feed."""
+"""webradio: a school's web radio, from a take recorded in class to a published podcast feed.
+
+The app factory lives in `webradio.factory` and is loaded on first use, so that the audio
+pipeline (`webradio.audio`) can run without importing Flask and SQLAlchemy.
+"""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, request, session
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from werkzeug.middleware.proxy_fix import ProxyFix
+if TYPE_CHECKING:
+    from webradio.factory import LANGUAGES, PACKAGE_DIR, TEMPLATES, create_app
 
-from webradio import config as config_layers
-from webradio.extensions import babel, csrf, db, limiter, login_manager, migrate
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES = PACKAGE_DIR.parent / "templates"
-LANGUAGES = ("fr", "en")
+__all__ = ["LANGUAGES", "PACKAGE_DIR", "TEMPLATES", "create_app"]
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config layers, extensions, blueprints, storage and the job queue."""
-    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("WEBRADIO_INSTANCE_PATH")
-    app = Flask(
-        __name__,
-        instance_path=str(Path(instance).resolve()) if instance else None,
-        instance_relative_config=True,
-        template_folder=str(TEMPLATES),
-    )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(config_layers.DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_mapping(config_layers.from_environment(os.environ))
-    if test_config:
-        app.config.from_mapping(test_config)
-    app.config.from_mapping(config_layers.finalise(dict(app.config), Path(app.instance_path)))
+def __getattr__(name: str) -> Any:
+    """`webradio.create_app` and its constants, imported when first asked for."""
+    if name in __all__:
+        from webradio import factory
 
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    limiter.init_app(app)
-    babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Europe/Paris")
-    if app.config["PROXY_FIX"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-
-    from webradio import jobs, storage
-    from webradio.web import register_web
-
-    app.extensions["webradio.storage"] = storage.open_storage(
-        app.config["STORAGE"], app.config["MEDIA_ROOT"]
-    )
-    huey = jobs.make_huey(app.config["QUEUE_URL"])
-    app.extensions["webradio.huey"] = huey
-    app.extensions["webradio.tasks"] = jobs.register_tasks(huey, app)
-    register_web(app)
-    return app
-
-
-def _locale() -> str:
-    """French unless the person chose English (?lang=en, kept in the session)."""
-    from flask import current_app, has_request_context
-
-    if not has_request_context():
-        return str(current_app.config["LANGUAGE"])
-    chosen = request.args.get("lang") or session.get("lang")
-    return str(chosen) if chosen in LANGUAGES else str(current_app.config["LANGUAGE"])
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """SQLite in WAL mode with foreign keys, and patience when the worker writes."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.close()
+        return getattr(factory, name)
+    raise AttributeError(f"module 'webradio' has no attribute {name!r}")

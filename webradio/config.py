@@ -24,11 +24,13 @@ DEFAULTS: dict[str, Any] = {
     "STUDIO_CODE_HOURS": 12,
     "PROXY_FIX": False,  # trust X-Forwarded-* from one reverse proxy
     "RAW_TAKE_RETENTION_DAYS": 30,
+    "MAX_GAIN_DB": 24.0,  # the most a quiet take is raised; beyond, finished at the cap, flagged
     "RATELIMIT_STORAGE_URI": "memory://",  # redis://... when several web processes run
 }
 
 # Values read from the environment are strings; these keys are converted.
 _INTS = {"QUEUE_WORKERS", "MAX_UPLOAD_MB", "STUDIO_CODE_HOURS", "RAW_TAKE_RETENTION_DAYS"}
+_FLOATS = {"MAX_GAIN_DB"}
 _BOOLS = {"PROXY_FIX"}
 
 
@@ -41,6 +43,8 @@ def from_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, An
         key = name[len(PREFIX) :]
         if key in _INTS:
             values[key] = int(raw)
+        elif key in _FLOATS:
+            values[key] = float(raw)
         elif key in _BOOLS:
             values[key] = raw.strip().lower() in {"1", "true", "yes", "oui", "on"}
         else:

@@ -88,7 +88,7 @@ def _checked_points(points: tuple[float | None, float | None]) -> tuple[float | 
 def _pupil_of(school: School, pupil_id: str) -> Pupil:
     """A pupil of this school, or NotFound."""
     pupil = db.session.get(Pupil, pupil_id)
-    if pupil is None or pupil.school_id != school.id:
+    if pupil is None or pupil.school_id != school.id or pupil.erased_at is not None:
         raise NotFound(N_("Aucun élève « %(id)s » dans cette école."), id=pupil_id)
     return pupil
 

@@ -84,6 +84,23 @@ def test_pupil_erase_deletes_takes_withdraws_and_rebuilds_feeds(
     assert cli(runner, "pupil", "erase", world.ines.id).exit_code == 1
     for row in AuditEvent.query.all():
         assert "Inès" not in row.detail_json
+    take_path = runtime.storage().local_path(world.episode.parts[0].take.storage_key)
+    again = cli(
+        runner,
+        "episode",
+        "create",
+        "--school",
+        world.school.slug,
+        "--title",
+        "Encore",
+        "--take",
+        str(take_path),
+        "--participant",
+        world.ines.id,
+        "--audience",
+        "class",
+    )
+    assert again.exit_code == 1  # an erased pupil can no longer be named as a participant
 
 
 def test_sweep_records_expiries_and_withdraws(runner: FlaskCliRunner, world: World) -> None:

@@ -103,9 +103,10 @@ def _too_large(error: HTTPException) -> ResponseReturnValue:
 
 
 def take_json(take: Take) -> Response:
-    """A take's state as JSON (upload answers and polling), its reason in the reader's language."""
-    reason = translate(take.failure_reason) if take.failure_reason else None
-    return jsonify(id=take.id, state=take.state, failure_reason=reason, label=take.label)
+    """A take's state as JSON (upload answers and polling), with its report once analysed."""
+    from webradio.web.sound import take_state_json
+
+    return jsonify(take_state_json(take))
 
 
 def role_required(*roles: str) -> Callable[[F], F]:

@@ -16,6 +16,7 @@ from webradio.web import (
     back_to,
     current_school,
     role_required,
+    sound,
     take_json,
     translate,
     wants_json,
@@ -106,8 +107,6 @@ def upload_take() -> ResponseReturnValue:
 @role_required(*STAFF)
 def take_status(take_id: str) -> ResponseReturnValue:
     """A take's state as JSON (with its sound report once analysed), for the page to follow."""
-    from webradio.web import sound
-
     return jsonify(sound.take_state_json(takes.get_take(take_id, current_school())))
 
 
@@ -117,10 +116,8 @@ def new_episode() -> ResponseReturnValue:
     """Build an episode from ready takes (ordered, trimmed), name who speaks, pick an audience."""
     school = current_school()
     ready = Take.query.filter_by(school_id=school.id, state="ready").order_by(Take.created_at)
-    pupils = Pupil.query.filter_by(school_id=school.id).order_by(Pupil.first_name)
+    pupils = Pupil.query.filter_by(school_id=school.id, erased_at=None).order_by(Pupil.first_name)
     if request.method == "POST":
-        from webradio.web import sound
-
         take_ids, points = sound.parts_from_form(request.form)
         draft = episodes.EpisodeDraft(
             title=request.form.get("title", ""),
