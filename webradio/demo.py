@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from webradio import authorisations, episodes, publication, runtime, schools, takes, urls
+from webradio import authorisations, episodes, publication, runtime, schools, sharing, takes, urls
 from webradio.audio.clips import make_speechlike_take
 from webradio.extensions import db
 from webradio.models import School
@@ -62,6 +62,8 @@ def seed() -> None:
     episode = episodes.create(school, draft)
     episodes.render_episode(episode.id)
     publication.publish(episode, approved_by=None)
+    sharing.update_sharing(episode, shared_with_city=True, transcript="")
+    family = sharing.create_token(school, "Famille de démo")
     base = urls.base()
     lines = [
         "",
@@ -71,6 +73,8 @@ def seed() -> None:
         f"  direction   : {HEAD}",
         f"  enseignant  : {TEACHER}",
         f"  mot de passe (affiché une seule fois / shown once) : {password}",
+        f"Flux des familles (privé) : {urls.family_feed(family.token)}",
+        f"Flux de la ville          : {urls.city_feed()}",
         "",
     ]
     click.echo("\n".join(lines), err=True)
