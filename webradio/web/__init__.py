@@ -57,7 +57,7 @@ class PublicPagesSessionInterface(SecureCookieSessionInterface):
         """Save as usual; drop the Vary header on public answers that did not touch the session."""
         super().save_session(app, session, response)
         if request.blueprint == "public" and not session.modified:
-            response.vary.discard("Cookie")
+            response.vary.discard("cookie")  # werkzeug compares lower-case
 
 
 def translate(message: str, **params: object) -> str:
