@@ -54,9 +54,8 @@ def blocking_pupils(episode: Episode) -> list[Pupil]:
         grant = publication.current_grant(pupil, day)
         ok = (
             pupil.erased_at is None
+            and publication.has_valid_grant(pupil, day)
             and grant is not None
-            and grant.withdrawn_at is None
-            and day <= grant.valid_until
             and wanted <= grant.audience_set
         )
         if not ok:
