@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from webradio.cli.common import refusals
 from webradio.errors import WebradioError
 
 
 @click.command()
+@with_appcontext
 @click.argument("in_path", type=click.Path(path_type=Path))
 @click.argument("out_path", type=click.Path(path_type=Path))
 @click.option("--preset", default="podcast", show_default=True)

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from flask.cli import AppGroup
 
 from webradio import authorisations, consent, pupils, retention, schools
 from webradio.cli.common import refusals, say
 from webradio.errors import N_, WebradioError
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def pupil() -> None:
     """Pupils (first name or pseudonym only)."""
 
@@ -28,7 +29,7 @@ def pupil_add(slug: str, class_label: str, first_name: str) -> None:
     click.echo(schools.add_pupil(schools.get_school(slug), class_label, first_name).id)
 
 
-@click.group(name="consent")
+@click.group(name="consent", cls=AppGroup)
 def consent_group() -> None:
     """Parental authorisations."""
 

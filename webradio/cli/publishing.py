@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from webradio import feeds, schools, sharing, urls
 from webradio.cli.common import refusals, say
 from webradio.errors import N_
 
 
-@click.group(name="feeds")
+@click.group(name="feeds", cls=AppGroup)
 def feeds_group() -> None:
     """Feeds."""
 
@@ -22,7 +23,7 @@ def feeds_rebuild() -> None:
         click.echo(slug)
 
 
-@click.group(name="family-token")
+@click.group(name="family-token", cls=AppGroup)
 def family_token_group() -> None:
     """Family tokens: the private feed address of one family, revocable one by one."""
 
