@@ -16,6 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -138,3 +142,12 @@ def demo_server(root: Path) -> Iterator[Demo]:
             yield Demo(base_url, emails["enseignant"], emails["direction"], found.group(1), root)
         finally:
             stop(process)
+
+
+def sign_in(page: Page, demo: Demo, email: str) -> None:
+    """Sign in at /connexion and land on the dashboard."""
+    page.goto(f"{demo.base_url}/connexion")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", demo.password)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{demo.base_url}/")

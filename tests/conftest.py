@@ -87,3 +87,23 @@ def take_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 10-second speech-like take (espeak-ng if present, else synthesis), made once."""
     path = tmp_path_factory.mktemp("audio") / "take.wav"
     return make_speechlike_take(path, find_ffmpeg(), seconds=10.0)
+
+
+@pytest.fixture
+def browser_path() -> str:
+    """The chromium to drive; skip when this machine has none."""
+    from browser_support import chromium_path
+
+    found = chromium_path()
+    if found is None:
+        pytest.skip("no browser installed: chromium was not found (/usr/bin/chromium or PATH)")
+    return found
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Any]:
+    """The demo school served by `webradio run` in its own folder, stopped afterwards."""
+    from browser_support import demo_server
+
+    with demo_server(tmp_path) as running:
+        yield running

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 import shutil
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM_ARGS, Demo, chromium_path, demo_server
+from browser_support import CHROMIUM_ARGS, Demo, sign_in
 from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
 
 from webradio.audio.clips import make_speechlike_take
@@ -21,31 +20,6 @@ TITLE = "Les secrets du potager"
 SLOW = 90_000  # ms: analysing or rendering a take on a busy machine
 DESKTOP: ViewportSize = {"width": 1100, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def browser_path() -> str:
-    """The chromium to drive; skip when this machine has none."""
-    found = chromium_path()
-    if found is None:
-        pytest.skip("no browser installed: chromium was not found (/usr/bin/chromium or PATH)")
-    return found
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Demo]:
-    """The demo school served by `webradio run` in its own folder, stopped afterwards."""
-    with demo_server(tmp_path) as running:
-        yield running
-
-
-def sign_in(page: Page, demo: Demo, email: str) -> None:
-    """Sign in at /connexion and land on the dashboard."""
-    page.goto(f"{demo.base_url}/connexion")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", demo.password)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{demo.base_url}/")
 
 
 def upload_take(page: Page, wav: Path) -> None:

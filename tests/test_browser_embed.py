@@ -5,33 +5,15 @@ from __future__ import annotations
 
 import re
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM_ARGS, Demo, chromium_path, demo_server
+from browser_support import CHROMIUM_ARGS, Demo
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from publishing.judges import node_judges
 
 SLUG = "ecole-jules-ferry"
 TAB_LIMIT = 20
-
-
-@pytest.fixture
-def browser_path() -> str:
-    """The chromium to drive; skip when this machine has none."""
-    found = chromium_path()
-    if found is None:
-        pytest.skip("no browser installed: chromium was not found (/usr/bin/chromium or PATH)")
-    return found
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Demo]:
-    """The demo school served by `webradio run`, stopped afterwards."""
-    with demo_server(tmp_path) as running:
-        yield running
 
 
 @pytest.fixture

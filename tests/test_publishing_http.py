@@ -14,7 +14,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from lxml import etree
 from PIL import Image
 from publishing.judges import judge_feed, partytime
-from werkzeug.test import TestResponse
+from web_support import PASSWORD, fetch, sign_in
 
 from webradio import authorisations, episodes, feeds, publication, schools, sharing, takes
 from webradio.cli import main
@@ -23,7 +23,6 @@ from webradio.models import Episode, Organisation, Pupil, School
 from webradio.web.delivery import accepts_gzip
 from webradio.web.families import RedactFamilyTokens
 
-PASSWORD = "mot-de-passe-de-test"
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
     "podcast": "https://podcastindex.org/namespace/1.0",
@@ -71,23 +70,9 @@ def radio(school: School, take_wav: Path) -> dict[str, Episode]:
     }
 
 
-def fetch(client: FlaskClient, path: str, method: str = "GET", **kwargs: object) -> TestResponse:
-    """Request `path`, read the body and close the response."""
-    response = client.open(path, method=method, **kwargs)  # type: ignore[arg-type]
-    response.get_data()
-    response.close()
-    return response
-
-
 def local(url: str) -> str:
     """The path of one of our absolute URLs."""
     return url.removeprefix("http://radio.test")
-
-
-def sign_in(client: FlaskClient, email: str) -> None:
-    """Sign in with the test password."""
-    response = client.post("/connexion", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302, response.text
 
 
 def enclosures(data: bytes) -> list[str]:

@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM_ARGS, Demo, chromium_path, demo_server
-from playwright.sync_api import Page, expect, sync_playwright
+from browser_support import CHROMIUM_ARGS, Demo, sign_in
+from playwright.sync_api import expect, sync_playwright
 
 from webradio.audio.clips import make_speechlike_take
 from webradio.audio.ffmpeg import find_ffmpeg
 
 SLOW = 90_000  # ms: analysing or rendering on a busy machine
-
-
-@pytest.fixture
-def browser_path() -> str:
-    """The chromium to drive; skip when this machine has none."""
-    found = chromium_path()
-    if found is None:
-        pytest.skip("no browser installed: chromium was not found (/usr/bin/chromium or PATH)")
-    return found
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Demo]:
-    """The demo school served by `webradio run` in its own folder, stopped afterwards."""
-    with demo_server(tmp_path) as running:
-        yield running
-
-
-def sign_in(page: Page, demo: Demo, email: str) -> None:
-    """Sign in at /connexion and land on the dashboard."""
-    page.goto(f"{demo.base_url}/connexion")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", demo.password)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(f"{demo.base_url}/")
 
 
 @pytest.mark.browser

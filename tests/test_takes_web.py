@@ -6,23 +6,19 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import TestResponse, encode_multipart
+from web_support import PASSWORD, fetch, post_file, sign_in
 
 from webradio import runtime, schools
 from webradio.audio.ffmpeg import find_ffmpeg
 from webradio.audio.tags import read_tags
 from webradio.extensions import db
 from webradio.models import Episode, School
-
-PASSWORD = "mot-de-passe-de-test"
 
 
 @pytest.fixture
@@ -34,34 +30,6 @@ def school(app: Flask) -> School:
     other = schools.create_school("ecole-autre", "École d'à côté")
     schools.create_user("prof@autre.fr", "teacher", PASSWORD, other)
     return created
-
-
-def sign_in(client: FlaskClient, email: str) -> None:
-    """Sign in with the test password (and out of any previous account)."""
-    client.post("/deconnexion")
-    response = client.post("/connexion", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302, response.text
-
-
-def fetch(client: FlaskClient, path: str, method: str = "GET", **kwargs: object) -> TestResponse:
-    """Request `path`, read the body and close the response (send_file keeps the file open)."""
-    response = client.open(path, method=method, **kwargs)  # type: ignore[arg-type]
-    response.get_data()
-    response.close()
-    return response
-
-
-def post_file(client: FlaskClient, url: str, path: Path, **fields: str) -> TestResponse:
-    """POST a multipart form with one file, encoded in memory."""
-    boundary, body = encode_multipart(
-        {**fields, "file": FileStorage(BytesIO(path.read_bytes()), path.name)}
-    )
-    return client.post(
-        url,
-        data=body,
-        content_type=f"multipart/form-data; boundary={boundary}",
-        headers={"Accept": "application/json"},
-    )
 
 
 def upload(client: FlaskClient, path: Path, label: str) -> str:

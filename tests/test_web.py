@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from io import BytesIO
 from pathlib import Path
 
 import feedparser
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import TestResponse, encode_multipart
+from web_support import PASSWORD, fetch, post_file, sign_in
 
 from webradio import authorisations, schools
 from webradio.extensions import db
 from webradio.models import Episode, Pupil, School
-
-PASSWORD = "mot-de-passe-de-test"
 
 
 @pytest.fixture
@@ -29,37 +25,6 @@ def school(app: Flask) -> School:
         pupil = schools.add_pupil(created, "CM2", name)
         authorisations.grant(pupil, authorisations.GrantRequest(frozenset(audiences.split(","))))
     return created
-
-
-def sign_in(client: FlaskClient, email: str) -> None:
-    """Sign in with the test password."""
-    response = client.post("/connexion", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302, response.text
-
-
-def fetch(client: FlaskClient, path: str, method: str = "GET", **kwargs: object) -> TestResponse:
-    """Request `path`, read the body and close the response (send_file keeps the file open)."""
-    response = client.open(path, method=method, **kwargs)  # type: ignore[arg-type]
-    response.get_data()
-    response.close()
-    return response
-
-
-def post_file(client: FlaskClient, url: str, path: Path, **fields: str) -> TestResponse:
-    """POST a multipart form with one file, as the page's XHR does.
-
-    The body is encoded in memory: werkzeug's test client leaks the temporary file it
-    spools large bodies to, which pytest reports as an unclosed file.
-    """
-    boundary, body = encode_multipart(
-        {**fields, "file": FileStorage(BytesIO(path.read_bytes()), path.name)}
-    )
-    return client.post(
-        url,
-        data=body,
-        content_type=f"multipart/form-data; boundary={boundary}",
-        headers={"Accept": "application/json"},
-    )
 
 
 def upload(client: FlaskClient, path: Path, label: str) -> dict[str, str]:

@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from web_support import PASSWORD
 
 from webradio import authorisations, episodes, schools, takes
 from webradio.consent import parse_audiences
 from webradio.extensions import db
 from webradio.models import Episode, Pupil, School, TakeSpeaker
-
-PASSWORD = "mot-de-passe-de-test"
 
 
 @dataclass
@@ -75,9 +73,3 @@ def world(app: Flask, take_wav: Path) -> World:
     grant(ines, "class,families,public")
     episode = make_episode(school, take_wav, [lea, ines])
     return World(school, lea, ines, episode)
-
-
-def sign_in(client: FlaskClient, email: str) -> None:
-    """Sign in with the test password."""
-    response = client.post("/connexion", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302, response.text

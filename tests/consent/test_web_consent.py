@@ -5,6 +5,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask.testing import FlaskClient
+from web_support import PASSWORD, sign_in
 from werkzeug.test import TestResponse
 
 from webradio import authorisations, publication, schools
@@ -13,7 +14,7 @@ from webradio.consent import parse_audiences
 from webradio.extensions import db
 from webradio.models import ConsentEvent, Pupil, TakeSpeaker
 
-from .conftest import PASSWORD, World, sign_in
+from .conftest import World
 
 
 def get(client: FlaskClient, path: str) -> TestResponse:

@@ -7,13 +7,14 @@ import json
 import feedparser
 from flask.testing import FlaskClient
 from mutagen.mp3 import MP3
+from web_support import sign_in
 from werkzeug.test import TestResponse
 
 from webradio import publication, pupils, reedit, runtime, urls
 from webradio.audio.tags import read_tags
 from webradio.extensions import db
 
-from .conftest import World, sign_in
+from .conftest import World
 
 
 def get(client: FlaskClient, path: str, method: str = "GET") -> TestResponse:
