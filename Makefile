@@ -26,6 +26,8 @@ translations: $(VENV)/.installed
 	@if ls webradio/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel compile -d webradio/translations >/dev/null; fi
 
+# Links in pages and feeds follow the port, unless WEBRADIO_BASE_URL is set.
+run: export WEBRADIO_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/webradio db upgrade
 	$(BIN)/webradio demo
