@@ -10,7 +10,7 @@ from mutagen.mp3 import MP3
 from web_support import sign_in
 from werkzeug.test import TestResponse
 
-from webradio import publication, pupils, reedit, runtime, urls
+from webradio import publication, pupils, reedit, runtime, sharing, urls
 from webradio.audio.tags import read_tags
 from webradio.extensions import db
 
@@ -36,8 +36,13 @@ def channels(client: FlaskClient, world: World) -> dict[str, int]:
     db.session.refresh(episode)
     assert episode.media_key
     feed = feedparser.parse(get(client, f"/feeds/{world.school.slug}.xml").data)
+    token = sharing.list_tokens(world.school)[0].token
+    family = feedparser.parse(get(client, local(urls.family_feed(token))).data)
+    page = urls.episode_page(world.school.slug, episode.id)
     return {
         "feed": 200 if any(e.id == episode.guid for e in feed.entries) else 404,
+        "family feed": 200 if any(e.id == episode.guid for e in family.entries) else 404,
+        "oembed": get(client, local(urls.oembed(page))).status_code,
         "page": get(client, f"/radio/{world.school.slug}/episodes/{episode.id}").status_code,
         "embed": get(client, f"/embed/{episode.id}").status_code,
         "media": get(client, local(urls.media(episode.id, episode.media_key))).status_code,
@@ -48,8 +53,9 @@ def channels(client: FlaskClient, world: World) -> dict[str, int]:
 def test_withdraw_then_reedit_without_the_pupil_and_republish(
     client: FlaskClient, world: World
 ) -> None:
+    sharing.create_token(world.school, "Famille test")
     publication.publish(world.episode, approved_by=None)
-    assert channels(client, world) == dict.fromkeys(("feed", "page", "embed", "media", "head"), 200)
+    assert set(channels(client, world).values()) == {200}
     old_media = urls.media(world.episode.id, world.episode.media_key or "")
     guid = world.episode.guid
     lea_chapter, _ = json.loads(world.episode.chapters_json or "[]")
@@ -57,7 +63,15 @@ def test_withdraw_then_reedit_without_the_pupil_and_republish(
     sign_in(client, "head@consent.fr")
     client.post(f"/autorisations/eleves/{world.ines.id}/retrait", data={"audiences": "public"})
     after = channels(client, world)
-    assert after == {"feed": 404, "page": 410, "embed": 410, "media": 410, "head": 410}
+    assert after == {
+        "feed": 404,
+        "family feed": 200,  # families are still granted: the episode stays there
+        "oembed": 404,
+        "page": 410,
+        "embed": 410,
+        "media": 410,
+        "head": 410,
+    }
     embed = get(client, f"/embed/{world.episode.id}")
     assert "retiré" in embed.text and "famille" in embed.text
     assert publication.live_audiences(world.episode) == ("class", "families")
@@ -78,7 +92,7 @@ def test_withdraw_then_reedit_without_the_pupil_and_republish(
     assert episode.guid == guid and episode.state == "published"
     assert [p.first_name for p in episode.participants] == ["Léa"]
     assert len(episode.parts) == 1
-    assert channels(client, world) == dict.fromkeys(("feed", "page", "embed", "media", "head"), 200)
+    assert set(channels(client, world).values()) == {200}
     new_media = urls.media(episode.id, episode.media_key or "")
     assert new_media != old_media
     moved = get(client, local(old_media))
