@@ -340,6 +340,10 @@ def test_embed_and_oembed_only_for_public_episodes(
     assert 'type="application/json+oembed"' in page
     assert "&lt;iframe" in page and f"/embed/{public.id}" in page
     assert '.mp3">' in page  # the direct link
+    for framed in (f"/embed/{public.id}?lang=en", "/ville/widget?lang=en"):
+        answer = fetch(client, framed)
+        assert answer.status_code == 200 and "Set-Cookie" not in answer.headers, framed
+    assert 'lang="en"' in fetch(client, f"/embed/{public.id}?lang=en").text
 
     oembed = fetch(client, "/oembed", query_string={"url": page_url, "format": "json"})
     assert oembed.status_code == 200

@@ -66,10 +66,14 @@ def translate(message: str, **params: object) -> str:
     return text % params if params else text
 
 
+# Pages framed by other sites promise no cookie: ?lang= applies to that answer only.
+COOKIE_FREE_ENDPOINTS = {"public.embed", "public.city_widget"}
+
+
 def _remember_language() -> None:
-    """Keep ?lang=fr|en for the rest of the visit."""
+    """Keep ?lang=fr|en for the rest of the visit (not in frames on other sites)."""
     lang = request.args.get("lang")
-    if lang in {"fr", "en"}:
+    if lang in {"fr", "en"} and request.endpoint not in COOKIE_FREE_ENDPOINTS:
         session["lang"] = lang
 
 
