@@ -30,10 +30,13 @@ def takes_of(pupil: Pupil) -> list[Take]:
 
 
 def export_takes(pupil: Pupil) -> list[Take]:
-    """Takes to hand over: those they speak in, and takes of their episodes whose speakers
-    nobody declared (they may be in them); never a take declared as someone else's only."""
+    """Takes to hand over: those they are declared speaking in, and the undeclared takes of
+    episodes in which they are the only speaker. Never another child's voice: an undeclared
+    take of an episode with several speakers may hold one, so it stays out (publish less)."""
     found = {t.id: t for t in takes_of(pupil)}
     for episode in publication.episodes_of_pupil(pupil):
+        if [p.id for p in publication.speakers(episode)] != [pupil.id]:
+            continue
         for part in episode.parts:
             if not part.take.speakers:
                 found.setdefault(part.take.id, part.take)

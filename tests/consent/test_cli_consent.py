@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import zipfile
 from datetime import timedelta
+from io import BytesIO
 from pathlib import Path
 
 import feedparser
 from click.testing import Result
 from flask.testing import FlaskCliRunner
 
-from webradio import feeds, publication, runtime
+from webradio import episodes, feeds, publication, pupils, runtime, takes
 from webradio.cli import main
 from webradio.clock import now_utc, today_paris
 from webradio.extensions import db
-from webradio.models import AuditEvent, Take
+from webradio.models import AuditEvent, Episode, Pupil, Take
 
 from .conftest import World
 
@@ -146,3 +147,23 @@ def test_consent_grant_records_the_signature_facts(runner: FlaskCliRunner, world
     )
     assert cli(runner, "consent", "grant", world.lea.id, "--audiences", "class",
                "--guardians", "3").exit_code == 2  # fmt: skip
+
+
+def test_export_leaves_out_undeclared_takes_that_may_hold_another_child(
+    world: World, take_wav: Path
+) -> None:
+    def undeclared_episode(speakers: list[Pupil], salt: bytes) -> Episode:
+        take = takes.ingest(world.school, BytesIO(take_wav.read_bytes() + salt), label="x")
+        draft = episodes.EpisodeDraft(
+            title="Sans voix déclarées",
+            take_ids=[take.id],
+            audience="class",
+            participant_ids=[p.id for p in speakers],
+        )
+        return episodes.create(world.school, draft)
+
+    alone = undeclared_episode([world.lea], b"\x01")
+    shared = undeclared_episode([world.lea, world.ines], b"\x02")
+    exported = {t.id for t in pupils.export_takes(world.lea)}
+    assert alone.parts[0].take_id in exported  # only Léa can be heard there
+    assert shared.parts[0].take_id not in exported  # Inès may be heard there
