@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
@@ -27,10 +28,14 @@ TOO_LARGE = N_(
 
 def register_web(app: Flask) -> None:
     """Bind blueprints, the user loader, the language switch and error pages to `app`."""
-    from webradio.web import auth, consent, families, public, sound, staff, studio
+    from webradio.web import auth, consent, delivery, families, public, sound, staff, studio
 
     for module in (auth, public, staff, studio, consent, families, sound):
         app.register_blueprint(module.bp)
+    families.redact_logs(app)
+    # Public feed files are answered before Flask's dispatch (bench/feeds.py: 2,400/s needs it).
+    fast = delivery.FeedFastPath(app.wsgi_app, Path(app.config["FEEDS_ROOT"]))
+    app.wsgi_app = fast  # type: ignore[method-assign]
     login_manager.login_view = "auth.login"
     login_manager.login_message = N_("Connectez-vous pour accéder à cette page.")
     login_manager.localize_callback = gettext

@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import cast
 
 from flask import Blueprint, Flask, abort, flash, render_template, request
-from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
@@ -114,6 +112,13 @@ def sharing_settings(episode_id: str) -> ResponseReturnValue:
 TOKEN_IN_PATH = re.compile(r"/familles/[^/\s?#]+")
 
 
+def redact_logs(app: Flask) -> None:
+    """Our servers log no family URL: Flask's error log and werkzeug's request log are filtered."""
+    for logger in (app.logger, logging.getLogger("werkzeug")):
+        if not any(isinstance(f, RedactFamilyTokens) for f in logger.filters):
+            logger.addFilter(RedactFamilyTokens())
+
+
 class RedactFamilyTokens(logging.Filter):
     """Replace the token of any family URL in a log line, so no log ever holds one."""
 
@@ -124,14 +129,6 @@ class RedactFamilyTokens(logging.Filter):
             record.msg = TOKEN_IN_PATH.sub("/familles/[jeton]", message)
             record.args = ()
         return True
-
-
-@bp.record_once
-def _redact_logs(state: BlueprintSetupState) -> None:
-    """Our servers log no family URL: Flask's error log and werkzeug's request log are filtered."""
-    for logger in (cast(Flask, state.app).logger, logging.getLogger("werkzeug")):
-        if not any(isinstance(f, RedactFamilyTokens) for f in logger.filters):
-            logger.addFilter(RedactFamilyTokens())
 
 
 def _token(secret: str) -> FamilyToken:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import cast
 
-from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, send_file
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from markupsafe import escape
 from werkzeug.wrappers import Response
@@ -36,14 +34,6 @@ EMBED_CSP = (
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors *"
 )
 OEMBED_WIDTH, OEMBED_HEIGHT = 560, 220
-
-
-@bp.record_once
-def _install_feed_fast_path(state: BlueprintSetupState) -> None:
-    """Serve public feed files before Flask's dispatch (the bench's 2,400/s needs it)."""
-    app = cast(Flask, state.app)
-    fast = delivery.FeedFastPath(app.wsgi_app, Path(app.config["FEEDS_ROOT"]))
-    app.wsgi_app = fast  # type: ignore[method-assign]
 
 
 @bp.get("/radio/<slug>/")
