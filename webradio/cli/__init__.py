@@ -11,7 +11,7 @@ from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_group
 
 from webradio import create_app, episodes, feeds, publication, schools
-from webradio.cli import audio, consent, publishing
+from webradio.cli import audio, consent, people, publishing
 from webradio.cli.common import refusals, say, show
 
 
@@ -28,6 +28,7 @@ main.add_command(consent.pupil)
 main.add_command(consent.consent_group)
 main.add_command(publishing.feeds_group)
 main.add_command(publishing.family_token_group)
+main.add_command(people.class_group)
 
 
 @main.command()
@@ -102,6 +103,10 @@ def school_show(slug: str, as_json: bool) -> None:
 @main.group()
 def user() -> None:
     """Staff accounts."""
+
+
+user.add_command(people.user_list)
+user.add_command(people.user_reset_password)
 
 
 @user.command("create")

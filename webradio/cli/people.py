@@ -1,0 +1,84 @@
+"""Who is on record, for the city IT team: `pupil list`, `class list`, `user list|reset-password`.
+
+Lists print one tab-separated line per row, its id first, or one JSON object with `--json`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+import click
+from flask.cli import AppGroup
+
+from webradio import people, schools
+from webradio.cli.common import refusals, say
+from webradio.cli.consent import pupil
+from webradio.errors import N_
+
+
+def _print(
+    key: str, rows: Sequence[people.ClassRow | people.PupilRow | people.UserRow], as_json: bool
+) -> None:
+    """One JSON object `{key: [rows]}` with --json, else one tab-separated line per row."""
+    if as_json:
+        click.echo(json.dumps({key: [r.as_dict() for r in rows]}, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo("\t".join("" if v is None else str(v) for v in row.as_dict().values()))
+
+
+@pupil.command("list")
+@click.option("--school", "slug", required=True, help="L'école (son identifiant).")
+@click.option("--class", "class_label", help="Seulement cette classe (son libellé).")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def pupil_list(slug: str, class_label: str | None, as_json: bool) -> None:
+    """Pupils on record: id, first name, class id, class label (erased pupils never listed)."""
+    _print("pupils", people.list_pupils(schools.get_school(slug), class_label), as_json)
+
+
+@click.group(name="class", cls=AppGroup)
+def class_group() -> None:
+    """Classes."""
+
+
+@class_group.command("list")
+@click.option("--school", "slug", required=True, help="L'école (son identifiant).")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def class_list(slug: str, as_json: bool) -> None:
+    """Classes: id, label, number of pupils on record."""
+    _print("classes", people.list_classes(schools.get_school(slug)), as_json)
+
+
+@click.command("list")
+@click.option("--school", "slug", help="Seulement les comptes de cette école.")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def user_list(slug: str | None, as_json: bool) -> None:
+    """Staff accounts: id, e-mail, role, school slug (empty for the city)."""
+    found = schools.get_school(slug) if slug else None
+    _print("users", people.list_users(found), as_json)
+
+
+@click.command("reset-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="read the new password from stdin")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def user_reset_password(email: str, password_stdin: bool, as_json: bool) -> None:
+    """Set a new password for an account; prints its id (never the password)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt(
+            "Nouveau mot de passe", hide_input=True, confirmation_prompt=True, err=True
+        )
+    user = people.reset_password(email, password)
+    say(N_("Mot de passe changé pour %(email)s ; l'ancien ne fonctionne plus."), email=user.email)
+    if as_json:
+        click.echo(json.dumps({"id": user.id, "email": user.email}, ensure_ascii=False))
+        return
+    click.echo(user.id)

@@ -1,0 +1,144 @@
+"""Who is on record in a school: its classes, pupils and staff accounts, and password resets.
+
+Every query is scoped to one school; an erased pupil is never listed (their first name is gone
+and only their id stays, in consent records, as proof).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from webradio.errors import N_, NotFound, WebradioError
+from webradio.extensions import db
+from webradio.models import Pupil, School, SchoolClass, User
+
+PASSWORD_MIN_CHARS = 8
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """A class of a school and how many of its pupils are on record (not erased)."""
+
+    id: str
+    label: str
+    pupils: int
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of `class list --json`."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PupilRow:
+    """A pupil on record: their id, first name and class."""
+
+    id: str
+    first_name: str
+    class_id: str
+    class_label: str
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of `pupil list --json`."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A staff account: id, e-mail, role code and school slug (None for the city)."""
+
+    id: str
+    email: str
+    role: str
+    school: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of `user list --json`."""
+        return asdict(self)
+
+
+def list_classes(school: School) -> list[ClassRow]:
+    """The school's classes by label, each with its number of pupils on record."""
+    counted = (
+        select(Pupil.class_id, func.count(Pupil.id).label("n"))
+        .where(Pupil.school_id == school.id, Pupil.erased_at.is_(None))
+        .group_by(Pupil.class_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(SchoolClass.id, SchoolClass.label, func.coalesce(counted.c.n, 0))
+        .outerjoin(counted, counted.c.class_id == SchoolClass.id)
+        .where(SchoolClass.school_id == school.id)
+        .order_by(SchoolClass.label, SchoolClass.id)
+    )
+    return [ClassRow(id=i, label=label, pupils=int(n)) for i, label, n in rows]
+
+
+def get_class(school: School, class_id: str) -> ClassRow:
+    """One class of the school (with its count), or NotFound."""
+    for row in list_classes(school):
+        if row.id == class_id:
+            return row
+    raise NotFound(N_("Aucune classe « %(id)s » dans cette école."), id=class_id)
+
+
+def _class_by_label(school: School, label: str) -> SchoolClass:
+    """The school's class with this label, or NotFound (never created here)."""
+    found = db.session.scalars(
+        select(SchoolClass).filter_by(school_id=school.id, label=label)
+    ).first()
+    if found is None:
+        raise NotFound(N_("Aucune classe « %(label)s » dans cette école."), label=label)
+    return found
+
+
+def list_pupils(school: School, class_label: str | None = None) -> list[PupilRow]:
+    """The school's pupils on record (erased ones left out), by class then first name."""
+    query = (
+        select(Pupil, SchoolClass.label)
+        .join(SchoolClass, SchoolClass.id == Pupil.class_id)
+        .where(Pupil.school_id == school.id, Pupil.erased_at.is_(None))
+        .order_by(SchoolClass.label, Pupil.first_name, Pupil.id)
+    )
+    if class_label is not None:
+        query = query.where(Pupil.class_id == _class_by_label(school, class_label).id)
+    return [
+        PupilRow(id=p.id, first_name=p.first_name, class_id=p.class_id, class_label=label)
+        for p, label in db.session.execute(query)
+    ]
+
+
+def list_users(school: School | None = None) -> list[UserRow]:
+    """Staff accounts by e-mail: every account, or only those of `school`."""
+    query = (
+        select(User, School.slug)
+        .outerjoin(School, School.id == User.school_id)
+        .order_by(User.email, User.id)
+    )
+    if school is not None:
+        query = query.where(User.school_id == school.id)
+    return [
+        UserRow(id=u.id, email=u.email, role=u.role, school=slug)
+        for u, slug in db.session.execute(query)
+    ]
+
+
+def check_password(password: str) -> None:
+    """Refuse a password too short to keep an account safe."""
+    if len(password) < PASSWORD_MIN_CHARS:
+        raise WebradioError(
+            N_("Le mot de passe doit compter au moins %(n)d caractères."), n=PASSWORD_MIN_CHARS
+        )
+
+
+def reset_password(email: str, password: str) -> User:
+    """Give the account with this e-mail a new password; the old one stops working at once."""
+    user = db.session.scalars(select(User).filter_by(email=email.strip().lower())).first()
+    if user is None:
+        raise NotFound(N_("Aucun compte pour %(email)s."), email=email)
+    check_password(password)
+    user.password_hash = generate_password_hash(password)
+    db.session.commit()
+    return user
