@@ -6,16 +6,20 @@ and only their id stays, in consent records, as proof).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from webradio import sharing
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
-from webradio.models import Pupil, School, SchoolClass, User
+from webradio.models import FamilyToken, Pupil, School, SchoolClass, User
 
 PASSWORD_MIN_CHARS = 8
+FAMILIES_MAX = 60
+FAMILY_LABEL = "{label} — famille {n}"
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,28 @@ def list_users(school: School | None = None) -> list[UserRow]:
     return [
         UserRow(id=u.id, email=u.email, role=u.role, school=slug)
         for u, slug in db.session.execute(query)
+    ]
+
+
+def create_class_family_tokens(school: School, class_id: str, count: int) -> list[FamilyToken]:
+    """Create `count` family accesses for a class, labelled "CM2 A — famille N" (never a name).
+
+    Numbers follow the highest one the class's labels already carry (revoked ones included), so
+    a second batch never repeats a label that was handed out.
+    """
+    school_class = get_class(school, class_id)
+    if not 1 <= count <= FAMILIES_MAX:
+        raise WebradioError(
+            N_("Indiquez un nombre de familles entre 1 et %(max)d."), max=FAMILIES_MAX
+        )
+    numbered = re.compile(
+        re.escape(FAMILY_LABEL.format(label=school_class.label, n="")) + r"(\d+)$"
+    )
+    taken = [numbered.match(t.label) for t in sharing.list_tokens(school)]
+    start = max((int(m.group(1)) for m in taken if m), default=0) + 1
+    return [
+        sharing.create_token(school, FAMILY_LABEL.format(label=school_class.label, n=n))
+        for n in range(start, start + count)
     ]
 
 

@@ -35,7 +35,8 @@ def chapter_marks(chapters_json: str | None) -> tuple[ChapterMark, ...]:
     """The stored list of `{title, start_s, end_s, part_id?}` as marks, in time order."""
     if not chapters_json:
         return ()
-    raw = json.loads(chapters_json)
+    # Jingle spans are stored beside the chapters (a re-edit may cut them) but are no chapter.
+    raw = [e for e in json.loads(chapters_json) if isinstance(e, dict) and "jingle_id" not in e]
     marks = [
         ChapterMark(
             str(entry.get("title") or "").strip() or f"Partie {number}",
@@ -43,7 +44,6 @@ def chapter_marks(chapters_json: str | None) -> tuple[ChapterMark, ...]:
             float(entry["end_s"]) if entry.get("end_s") is not None else None,
         )
         for number, entry in enumerate(raw, start=1)
-        if isinstance(entry, dict)
     ]
     return tuple(sorted(marks, key=lambda mark: mark.start_s))
 
@@ -71,9 +71,27 @@ def transcript_of(text: str | None) -> Transcript | None:
 
 
 def qr_svg(data: str, title: str) -> str:
-    """An inline SVG QR code (error level M) for `data`, with an accessible title."""
+    """An inline SVG QR code (error level M) for `data`, with an accessible title.
+
+    The SVG has a viewBox in modules (the 4-module quiet zone included) and a default size of
+    4 px per module, so CSS may scale it to any width without cutting an edge, on screen and in
+    print; crisp edges keep the modules square when the scale is not a whole number.
+    """
+    quiet_zone = 4  # modules of white around the code, as ISO/IEC 18004 asks
     code = segno.make(data, error="m", micro=False)
+    width, height = code.symbol_size(scale=4, border=quiet_zone)
     svg: str = code.svg_inline(
-        scale=4, border=4, title=title, svgclass="qr", lineclass=None, dark="#000", light="#fff"
+        scale=1,
+        border=quiet_zone,
+        omitsize=True,
+        title=title,
+        svgclass="qr",
+        lineclass=None,
+        dark="#000",
+        light="#fff",
     )
-    return svg.replace("<svg ", '<svg role="img" ', 1)
+    attributes = (
+        f'<svg role="img" width="{width}" height="{height}" shape-rendering="crispEdges" '
+        'preserveAspectRatio="xMidYMid meet" '
+    )
+    return svg.replace("<svg ", attributes, 1)

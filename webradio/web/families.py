@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Blueprint, Flask, abort, flash, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from webradio import episodes, feeds, publication, sharing, urls
-from webradio.errors import N_
+from webradio import episodes, feeds, people, publication, sharing, urls
+from webradio.errors import N_, WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, FamilyToken, School
 from webradio.publication import Visibility
@@ -28,6 +29,9 @@ CREATED = N_("Accès famille créé : imprimez la lettre et remettez-la à la fa
 REVOKED = N_("Accès révoqué : ce flux ne fonctionne plus.")
 SAVED = N_("Diffusion enregistrée ; les flux sont à jour.")
 ARTWORK_SAVED = N_("Image enregistrée ; les flux sont à jour.")
+CLASS_CREATED = N_(
+    "%(label)s : %(n)d accès créés. Imprimez les lettres et remettez-en une à chaque famille."
+)
 
 
 # --- Staff: tokens, letters, artwork, what an episode shares ---------------------------------
@@ -36,13 +40,39 @@ ARTWORK_SAVED = N_("Image enregistrée ; les flux sont à jour.")
 @bp.route("/ecole/familles", methods=["GET", "POST"])
 @role_required("head")
 def tokens() -> ResponseReturnValue:
-    """List the school's family accesses, and create one from a label (never an e-mail)."""
+    """List the school's family accesses, and create one from a label (never an e-mail).
+
+    `?revoquer=ID` opens the confirmation of that access's revocation (the page works without
+    script; with it, the confirmation opens in place and can be undone for a few seconds).
+    """
     school = current_school()
     if request.method == "POST":
         token = sharing.create_token(school, request.form.get("label", ""))
         flash(translate(CREATED), "info")
         return back_to("families.letter", token_id=token.id)
-    return render_template("family_tokens.html", school=school, tokens=sharing.list_tokens(school))
+    return render_template(
+        "family_tokens.html",
+        school=school,
+        tokens=sharing.list_tokens(school),
+        classes=people.list_classes(school),
+        confirm_id=request.args.get("revoquer", ""),
+    )
+
+
+@bp.post("/ecole/familles/classe")
+@role_required("head")
+def class_tokens() -> ResponseReturnValue:
+    """Create one access per family of a class (default: one per pupil on record); print them."""
+    school = current_school()
+    school_class = people.get_class(school, request.form.get("class_id", ""))
+    count = request.form.get("count", "").strip()
+    if count and not count.isdigit():
+        raise WebradioError(N_("Indiquez un nombre de familles en chiffres."))
+    created = people.create_class_family_tokens(
+        school, school_class.id, int(count) if count else school_class.pupils
+    )
+    flash(translate(CLASS_CREATED, n=len(created), label=school_class.label), "info")
+    return back_to("families.letters", t=[token.id for token in created])
 
 
 @bp.post("/ecole/familles/<token_id>/revoquer")
@@ -60,23 +90,50 @@ def revoke(token_id: str) -> ResponseReturnValue:
 @role_required("head")
 def letter(token_id: str) -> ResponseReturnValue:
     """The printable letter: the feed address, its QR code and how to subscribe."""
-    school = current_school()
-    token = sharing.get_token(token_id, school)
+    token = sharing.get_token(token_id, current_school())
     if token.revoked_at is not None:
         abort(404)
-    feed_url = urls.family_feed(token.token)
-    response = Response(
-        render_template(
-            "family_letter.html",
-            school=school,
-            token=token,
-            feed_url=feed_url,
+    return _letters_page([token], translate(N_("Lettre aux familles")))
+
+
+@bp.get("/ecole/familles/lettres")
+@role_required("head")
+def letters() -> ResponseReturnValue:
+    """One A4 letter per live access of `?t=ID&t=ID...`, page breaks between them."""
+    school = current_school()
+    live = [sharing.get_token(i, school) for i in request.args.getlist("t")]
+    live = [token for token in live if token.revoked_at is None]
+    if not live:
+        abort(404)
+    return _letters_page(live, translate(N_("Lettres aux familles (%(n)d)"), n=len(live)))
+
+
+def _letters_page(chosen: list[FamilyToken], title: str) -> Response:
+    """Render the letters of these live tokens, private and never cached."""
+    alt = translate(N_("QR code du flux des familles"))
+    letters = [
+        FamilyLetter(
+            label=token.label,
+            feed_url=urls.family_feed(token.token),
             home_url=urls.family_home(token.token),
-            qr=qr_svg(feed_url, translate(N_("QR code du flux des familles"))),
-        ),
-        content_type=HTML,
+            qr=qr_svg(urls.family_feed(token.token), alt),
+        )
+        for token in chosen
+    ]
+    html = render_template(
+        "family_letters_class.html", school=current_school(), letters=letters, title=title
     )
-    return delivery.mark_private(response, "private, no-cache")
+    return delivery.mark_private(Response(html, content_type=HTML), "private, no-cache")
+
+
+@dataclass(frozen=True)
+class FamilyLetter:
+    """What one printed letter shows: the access's label, its addresses and QR code."""
+
+    label: str
+    feed_url: str
+    home_url: str
+    qr: str
 
 
 @bp.route("/ecole/image", methods=["GET", "POST"])
