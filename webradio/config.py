@@ -25,12 +25,14 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX": False,  # trust X-Forwarded-* from one reverse proxy
     "RAW_TAKE_RETENTION_DAYS": 30,
     "MAX_GAIN_DB": 24.0,  # the most a quiet take is raised; beyond, finished at the cap, flagged
+    "MAX_TAKE_SECONDS": 3 * 3600.0,  # a longer take is refused, from its header or its decode
     "RATELIMIT_STORAGE_URI": "memory://",  # redis://... when several web processes run
 }
 
 # Values read from the environment are strings; these keys are converted.
 _INTS = {"QUEUE_WORKERS", "MAX_UPLOAD_MB", "STUDIO_CODE_HOURS", "RAW_TAKE_RETENTION_DAYS"}
 _FLOATS = {"MAX_GAIN_DB"}
+_FLOATS |= {"MAX_TAKE_SECONDS"}
 _BOOLS = {"PROXY_FIX"}
 
 

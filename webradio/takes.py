@@ -13,6 +13,7 @@ from flask import current_app
 from webradio import runtime
 from webradio.audio import peaks
 from webradio.audio.analyse import Analysis, analyse, check_has_sound
+from webradio.audio.presets import configured_max_take_s
 from webradio.errors import N_, AudioError, NotFound
 from webradio.extensions import db
 from webradio.models import School, SchoolClass, Take
@@ -75,7 +76,7 @@ def analyse_take(take_id: str) -> Analysis:
     db.session.commit()
     path = store.local_path(take.storage_key)
     try:
-        result = analyse(path, runtime.ffmpeg())
+        result = analyse(path, runtime.ffmpeg(), max_seconds=configured_max_take_s())
         check_has_sound(result)
     except AudioError as error:
         take.state = "failed"

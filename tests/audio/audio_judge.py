@@ -8,7 +8,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from webradio.audio.clips import build_speechlike_command
 from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg
 
 BASE = ("-hide_banner", "-nostats", "-nostdin", "-y")
@@ -145,24 +144,47 @@ def mp3val_problems(path: Path) -> list[str] | None:
     ]
 
 
+REAL = Path(__file__).parent / "real"
+# A French woman reading continuously (FLEURS, CC BY 4.0): the voice of every generated take.
+# Her speech runs from 2.9 s to 21 s at -23.5 LUFS; the takes read it from VOICE_FROM_S on,
+# looped when they are longer (the loop brings her 5 s pause between readings).
+VOICE = REAL / "fr_female_read_continuous_48k.opus"
+VOICE_FROM_S = 3.0
+VOICE_LUFS = -23.5
+
+
 def speech(ffmpeg_bin: FfmpegBinary, path: Path, case: Case, **extra: object) -> None:
-    """Synthesise the case's speech-like take to path."""
+    """Write the case's take: a real voice at speech_db LUFS between room tone at noise_db.
+
+    With shout_db, the second half of the talk is at that level (a whisper, then a shout),
+    written as integers so that a loud enough shout clips as a real one does.
+    """
     options = case.options
+    seconds = float(extra.get("seconds", case.seconds))  # type: ignore[arg-type]
+    lead = max(0.0, float(extra.get("lead_s", 2.5)))  # type: ignore[arg-type]
+    tail = max(0.0, float(extra.get("tail_s", 2.5)))  # type: ignore[arg-type]
+    talk = seconds - lead - tail
+    rate = int(options.get("sample_rate_hz", 44100))
+    gain = 10 ** ((options.get("speech_db", -22.0) - VOICE_LUFS) / 20)
     shout = options.get("shout_db")
-    argv = build_speechlike_command(
-        ffmpeg_bin.path,
-        path,
-        seconds=float(extra.get("seconds", case.seconds)),  # type: ignore[arg-type]
-        channels=int(options.get("channels", 1)),
-        speech_db=options.get("speech_db", -22.0),
-        noise_db=options.get("noise_db", -62.0),
-        lead_s=float(extra.get("lead_s", 2.5)),  # type: ignore[arg-type]
-        tail_s=float(extra.get("tail_s", 2.5)),  # type: ignore[arg-type]
-        sample_rate_hz=int(options.get("sample_rate_hz", 44100)),
-        output_args=case.output_args,
-        shout_db=shout,
+    if shout is None:
+        level = f"volume={gain:.6f}"
+    else:
+        loud = 10 ** ((shout - VOICE_LUFS) / 20)
+        level = f"volume='if(lt(t,{talk / 2:.3f}),{gain:.6f},{loud:.6f})':eval=frame"
+    noise = 10 ** (options.get("noise_db", -62.0) / 20) * 2
+    graph = (
+        f"[0:a]atrim=start={VOICE_FROM_S}:duration={talk:.3f},asetpts=PTS-STARTPTS,"
+        f"aformat=sample_fmts=flt:channel_layouts=mono,aresample={rate},{level},"
+        f"adelay={round(lead * 1000)}:all=1,apad=whole_dur={seconds}[v];"
+        f"anoisesrc=c=pink:a={noise:.6f}:r={rate}:d={seconds}:seed=7[n];"
+        "[v][n]amix=inputs=2:normalize=0:duration=shortest,asetpts=N/SR/TB[out]"
     )
-    run_ffmpeg(argv)
+    run_ffmpeg(
+        [ffmpeg_bin.path, *BASE, "-stream_loop", "-1", "-i", str(VOICE)]
+        + ["-filter_complex", graph, "-map", "[out]", "-t", f"{seconds}"]
+        + ["-ac", str(int(options.get("channels", 1))), *case.output_args, str(path)]
+    )
 
 
 def make_input(case: Case, path: Path, ffmpeg_bin: FfmpegBinary) -> None:

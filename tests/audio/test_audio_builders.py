@@ -37,12 +37,14 @@ def analysis(channels: int = 1, lufs: float = -25.0, **extra: float) -> Analysis
 def test_analysis_command_decodes_first_audio_stream_once() -> None:
     argv = build_analysis_command("/bin/ffmpeg", Path("in.bin"))
     assert argv[0] == "/bin/ffmpeg"
-    assert argv[argv.index("-map") + 1] == "0:a:0"
     assert argv.count("-i") == 1
-    graph = argv[argv.index("-af") + 1]
-    # One filter: ebur128 logs loudness and true peak every 0.1 s (the envelope).
-    assert graph == "ebur128=peak=true:framelog=info"
-    assert argv[-3:] == ["-f", "null", "-"]
+    graph = argv[argv.index("-filter_complex") + 1]
+    # The first audio stream, split: ebur128 logs loudness and true peak every 0.1 s (the
+    # envelope) and astats the sample peak; the other branch feeds the speech detector.
+    assert graph.startswith("[0:a:0]asplit=2[m][v];[m]ebur128=peak=true:framelog=info,astats")
+    assert "[v]aformat=channel_layouts=mono,aresample=16000,aformat=sample_fmts=flt[vad]" in graph
+    assert argv[argv.index("-map") + 1] == "[vad]"
+    assert argv[-3:] == ["-f", "f32le", "pipe:1"]
     assert argv[argv.index("-stats_period") + 1] == "60" and "-hide_banner" in argv
     assert "ffprobe" not in " ".join(argv)
 
@@ -147,13 +149,14 @@ def test_leveler_plan_lifts_the_whisper_and_holds_the_pauses() -> None:
     envelope = Envelope(array("f", levels), array("f", [v + 12 for v in levels]))
     levelled = plan(envelope, -70.0, 0.0, 22.0)
     whisper, pause, shout = levelled.gains_db[50], levelled.gains_db[110], levelled.gains_db[170]
-    # 80 % of the way to the mean speech level (-26), within the bounds.
-    assert whisper == pytest.approx(11.2) and shout == pytest.approx(-11.2)
+    # All the way to the mean speech level (-26), within the bounds: within 3 LU of each other.
+    assert whisper == pytest.approx(14.0) and shout == pytest.approx(-14.0)
     assert max(levelled.gains_db) <= MAX_BOOST_DB
-    assert shout <= pause <= whisper  # held, then lowered ahead of the shout
+    # A 2 s pause between them is not raised: it gets the lower of its neighbours' gains.
+    assert pause == pytest.approx(-14.0)
     assert levelled.predicted_lufs < -12.0
     curve = levelled.curve(225)
-    assert len(curve) == 225 and curve[0] == pytest.approx(3.6308, abs=1e-4)  # +11.2 dB
+    assert len(curve) == 225 and curve[0] == pytest.approx(5.0119, abs=1e-3)  # +14 dB
     assert curve[224] == pytest.approx(10 ** (levelled.gains_db[-1] / 20), abs=1e-4)
     assert plan(envelope, -70.0, 0.0, 22.0, enabled=False).gains_db == (0.0,) * 220
 

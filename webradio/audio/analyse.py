@@ -1,9 +1,10 @@
-"""One decode of a take: loudness, true peak, noise floor, silences, and its envelope.
+"""One decode of a take: loudness, true peak, where the speech is, and its envelope.
 
 ebur128 prints, every 0.1 s, the momentary loudness (the last 0.4 s, K-weighted) and the
-frame's true peak per channel. Those two series are the take's envelope: the silences, the
-noise floor, the leveler's plan (level.py) and the waveform (peaks.py) all come from them,
-so a take is decoded once, whatever is asked of it afterwards.
+frame's true peak per channel. Those two series are the take's envelope: the noise floor, the
+leveler's plan (level.py) and the waveform (peaks.py) come from them. The same decode hands
+16 kHz mono samples to the speech detector (vad.py), which decides what is speech: the trims,
+the pauses and the refusal of room tone follow what it hears, never a level rule.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import re
 import subprocess
 import threading
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg
-from webradio.audio.meter import LogReader, build_decode_command, gated_loudness, loudness_range
+from webradio.audio import music, presets, vad
+from webradio.audio.ffmpeg import FfmpegBinary, FfmpegTimeout, run_ffmpeg, timeout_for
+from webradio.audio.meter import LogReader, gated_loudness, loudness_range
 from webradio.errors import N_, AudioError, FfmpegError
 
 # ebur128 logs one frame every FRAME_S seconds; its momentary window is MOMENTARY_S long.
@@ -27,15 +30,25 @@ FRAME_S = 0.1
 MOMENTARY_S = 0.4
 # Rumble below this is cut by the render (and by nothing else).
 HIGHPASS_HZ = 80
-# The noise floor is this percentile of the frames' momentary loudness (the quietest room tone).
-FLOOR_PERCENTILE = 0.05
-# Silence is judged against the take itself, not a fixed level (CONTRACT 4): a frame is
-# "active" when its loudness is this far above the floor, and never below ACTIVE_MIN_LUFS, so a
-# take with a clean digital floor does not count its reverb tails as speech.
+# The noise floor is the median loudness of the frames without speech, when there are this many.
+MIN_FLOOR_FRAMES = 10
+# Kept for the leveler's fallback on analyses stored before the speech detector.
 ACTIVE_ABOVE_FLOOR_DB = 10.0
 ACTIVE_MIN_LUFS = -60.0
-# Less active time than this is room tone only.
+# Less sound than this is no sound. Less speech than MIN_SPEECH_S (or than SPEECH_SHARE_MIN of
+# a shorter take) is no speech: a clatter of dishes can fool the detector for a syllable.
 MIN_ACTIVE_S = 0.3
+MIN_SPEECH_S = 1.0
+SPEECH_SHARE_MIN = 0.4
+# Beside speech, a frame this close to the speech's loudness, and this far above the room tone,
+# is sound too (a jingle, music, a word the detector missed).
+LOUD_SOUND_LU = 15.0
+ABOVE_FLOOR_LU = 10.0
+# In music, what is quieter than both of these is silence (a tail rings far below the mean).
+MUSIC_FLOOR_LUFS = -70.0
+MUSIC_RANGE_LU = 50.0
+# The longest take, unless WEBRADIO_MAX_TAKE_SECONDS says otherwise (config MAX_TAKE_SECONDS).
+DEFAULT_MAX_TAKE_S = presets.DEFAULT_MAX_TAKE_S
 # ebur128 answers -70 LUFS when no block passes its absolute gate, -120.7 for digital zero.
 SILENT_LUFS = -69.9
 DIGITAL_ZERO_LUFS = -120.0
@@ -44,12 +57,19 @@ SHORT_TAKE_S = 3.0
 # Report thresholds (standards.md 5): what a teacher is told about.
 TOO_QUIET_LUFS = -35.0
 CLIP_DBTP = -0.1
+# astats' flat factor (runs of samples at the peak) from which a full-scale peak is clipping;
+# a clean full-scale sine reads 0, the corpus's hard-clipped counting 2.4.
+CLIP_FLAT_FACTOR = 1.0
+# A decoded lossy take this far over full scale was clipped before its encode.
+OVER_DBTP = 0.5
 NOISY_SNR_DB = 20.0
 LONG_PAUSE_S = 5.0
 # Where the momentary window blurs the edges of speech (seconds, measured on generated takes).
 ONSET_LAG_S = 0.2
 RELEASE_LAG_S = 0.3
 
+_STATS_RE = re.compile(r"\[Parsed_astats_\d+ @ \S+\] (Peak level dB|Flat factor): (\S+)")
+STATS = "astats=measure_perchannel=none:measure_overall=Peak_level+Flat_factor"
 _FRAME_RE = re.compile(
     r"\bt:\s*\S+\s+TARGET:.*?\bM:\s*(\S+)\s+S:\s*(\S+).*?FTPK:((?:\s+\S+)+?)\s+dBFS"
 )
@@ -61,6 +81,11 @@ SPLIT_MIN_S = 120.0
 NOT_AUDIO = N_(
     "Ce fichier n'est pas un enregistrement audio lisible (format inconnu, fichier abîmé ou "
     "sans piste son). Vérifiez que c'est bien le bon fichier, ou enregistrez à nouveau."
+)
+MUTE = N_("Cet enregistrement est muet : aucun son n'a été capté. Vérifiez le micro.")
+TOO_SLOW = N_(
+    "Le traitement de ce fichier a pris trop de temps et a été arrêté : il est peut-être "
+    "abîmé ou bien plus long qu'il n'y paraît. Exportez-le à nouveau ou coupez-le."
 )
 
 
@@ -99,12 +124,19 @@ class Analysis:
     clipped_s: float = 0.0
     longest_pause_s: float = 0.0
     warnings: tuple[AudioWarning, ...] = ()
+    # "speech"; "speech_music" (voices over music, or songs); "music" (no voice: kept, not
+    # levelled); "noise" (refused).
+    kind: str = "speech"
+    speech_s: float = 0.0
+    speech_lufs: float | None = None
+    speech_segments: tuple[tuple[float, float], ...] = ()
     envelope: Envelope | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the envelope is stored apart, see peaks.py)."""
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "envelope"}
         data["warnings"] = [{"code": w.code, "message": w.message} for w in self.warnings]
+        data["speech_segments"] = [list(s) for s in self.speech_segments]
         return data
 
     @classmethod
@@ -113,12 +145,43 @@ class Analysis:
         known = {f.name for f in fields(cls)} - {"envelope", "warnings"}
         values = {key: value for key, value in data.items() if key in known}
         warnings = tuple(AudioWarning(**w) for w in data.get("warnings", ()))
+        values["speech_segments"] = tuple(
+            (float(a), float(b)) for a, b in data.get("speech_segments", ())
+        )
         return cls(**values, warnings=warnings, envelope=envelope)
 
 
-def build_analysis_command(ffmpeg_path: str, in_path: Path | str) -> list[str]:
-    """argv for the single analysis decode of the first audio stream (frames logged)."""
-    return build_decode_command(ffmpeg_path, in_path, "ebur128=peak=true:framelog=info")
+def build_analysis_command(
+    ffmpeg_path: str, in_path: Path | str, input_options: tuple[str, ...] = ()
+) -> list[str]:
+    """argv for the single analysis decode of the first audio stream.
+
+    One branch is measured (ebur128 frames logged, astats' sample peak and flat factor in its
+    summary) and thrown away; the other, 16 kHz mono floats for the speech detector, goes to
+    stdout.
+    """
+    graph = (
+        "[0:a:0]asplit=2[m][v];"
+        f"[m]ebur128=peak=true:framelog=info,{STATS},anullsink;"
+        f"[v]{vad.build_vad_branch()}[vad]"
+    )
+    return [
+        ffmpeg_path,
+        "-hide_banner",
+        "-stats_period",
+        "60",
+        "-nostdin",
+        *input_options,
+        "-i",
+        str(in_path),
+        "-filter_complex",
+        graph,
+        "-map",
+        "[vad]",
+        "-f",
+        "f32le",
+        "pipe:1",
+    ]
 
 
 class FrameReader(LogReader):
@@ -129,6 +192,8 @@ class FrameReader(LogReader):
         self.momentary: array[float] = array("f")
         self.peak_db: array[float] = array("f")
         self.short_term: array[float] = array("f")
+        self.sample_peak_dbfs = -math.inf
+        self.flat_factor = 0.0
 
     def feed(self, line: str) -> None:
         """Take one stderr line (progress lines may come glued with carriage returns)."""
@@ -139,13 +204,60 @@ class FrameReader(LogReader):
             peaks = [float(v) for v in match.group(3).split()]
             self.peak_db.append(max(peaks) if peaks else -math.inf)
             return
+        stat = _STATS_RE.search(line)
+        if stat is not None:
+            value = _number(stat.group(2))
+            if stat.group(1) == "Peak level dB":
+                self.sample_peak_dbfs = value
+            else:
+                self.flat_factor = value
+            return
         super().feed(line)
 
 
-def analyse(in_path: Path | str, ffmpeg: FfmpegBinary, split: bool = True) -> Analysis:
-    """Measure a take in one decode; AudioError `empty`, `not_audio` or `silence` if unusable.
+def _number(text: str) -> float:
+    """A figure of ffmpeg's log ("-inf" included)."""
+    try:
+        return float(text)
+    except ValueError:
+        return -math.inf
 
-    Long takes are decoded as two halves at once when `split` (one decode per core).
+
+@dataclass
+class _Decode:
+    """What one analysis decode (of a whole take or one half) gathered."""
+
+    reader: FrameReader
+    detector: vad.SpeechDetector
+
+
+def _decode(
+    path: Path, ffmpeg: FfmpegBinary, input_options: tuple[str, ...], timeout: float
+) -> _Decode:
+    """Run one analysis decode: the log to a FrameReader, the samples to the speech detector."""
+    reader = FrameReader()
+    detector = vad.SpeechDetector()
+    run_ffmpeg(
+        build_analysis_command(ffmpeg.path, path, input_options),
+        on_line=reader.feed,
+        on_stdout=detector.read_all,
+        timeout=timeout,
+    )
+    return _Decode(reader, detector)
+
+
+def analyse(
+    in_path: Path | str,
+    ffmpeg: FfmpegBinary,
+    split: bool = True,
+    max_seconds: float = DEFAULT_MAX_TAKE_S,
+) -> Analysis:
+    """Measure a take in one decode; AudioError `empty`, `not_audio`, `too_long` or `silence`.
+
+    Long takes are decoded as two halves at once when `split` (one decode per core). A take
+    longer than `max_seconds` is refused from its header when the header says so, and else
+    when the decode (which stops just past the limit) reaches it: a small file that decodes
+    to hours costs at most the limit's decode.
     """
     path = Path(in_path)
     try:
@@ -154,15 +266,20 @@ def analyse(in_path: Path | str, ffmpeg: FfmpegBinary, split: bool = True) -> An
         raise AudioError("not_audio", NOT_AUDIO, detail=str(exc)) from exc
     if size == 0:
         raise AudioError("empty", N_("Ce fichier est vide : l'enregistrement n'a rien gardé."))
-    duration = probe_duration(ffmpeg.path, path) if split else None
-    if duration is not None and duration >= SPLIT_MIN_S and (os.cpu_count() or 1) > 1:
-        return _analyse_halves(path, ffmpeg, duration)
-    reader = FrameReader()
+    duration = probe_duration(ffmpeg.path, path)
+    if duration is not None and duration > max_seconds:
+        raise too_long(duration, max_seconds)
+    if split and duration is not None and duration >= SPLIT_MIN_S and (os.cpu_count() or 1) > 1:
+        return _analyse_halves(path, ffmpeg, duration, max_seconds)
+    budget = duration if duration is not None else max_seconds
     try:
-        run_ffmpeg(build_analysis_command(ffmpeg.path, path), on_line=reader.feed)
+        done = _decode(path, ffmpeg, ("-t", f"{max_seconds + 1:.0f}"), timeout_for(budget))
+    except FfmpegTimeout as exc:
+        raise AudioError("too_slow", TOO_SLOW, detail=exc.stderr_tail) from exc
     except FfmpegError as exc:
         # The binary answered -version when chosen, so a failed decode is the file's fault.
         raise AudioError("not_audio", NOT_AUDIO, detail=exc.stderr_tail) from exc
+    reader = done.reader
     if reader.stream is None or reader.clock_s <= 0 or not reader.momentary:
         raise AudioError(
             "too_short" if reader.stream is not None else "not_audio",
@@ -171,20 +288,35 @@ def analyse(in_path: Path | str, ffmpeg: FfmpegBinary, split: bool = True) -> An
             else NOT_AUDIO,
             detail="no audio decoded",
         )
+    if reader.clock_s > max_seconds:
+        raise too_long(reader.clock_s, max_seconds)
     loudness = reader.loudness(reader.clock_s)
     if loudness.integrated_lufs <= SILENT_LUFS or not math.isfinite(loudness.true_peak_dbtp):
-        raise AudioError(
-            "silence",
-            N_("Cet enregistrement est muet : aucun son n'a été capté. Vérifiez le micro."),
-        )
-    envelope = Envelope(reader.momentary, reader.peak_db)
+        raise AudioError("silence", MUTE)
     return summarise(
         reader,
         loudness.integrated_lufs,
         loudness.true_peak_dbtp,
         loudness.lra_lu,
         loudness.duration_s,
-        envelope,
+        Envelope(reader.momentary, reader.peak_db),
+        vad.segments(done.detector.scores, loudness.duration_s),
+        path=path,
+        ffmpeg=ffmpeg,
+    )
+
+
+def too_long(duration_s: float, max_seconds: float) -> AudioError:
+    """The refusal of a take longer than the configured maximum."""
+    return AudioError(
+        "too_long",
+        N_(
+            "Cet enregistrement est trop long (%(minutes)d min) : une prise dure au plus "
+            "%(limit)d min. Coupez-le en plusieurs prises."
+        ),
+        detail=f"{duration_s:.0f} s",
+        minutes=int(duration_s // 60),
+        limit=int(max_seconds // 60),
     )
 
 
@@ -207,45 +339,66 @@ def probe_duration(ffmpeg_path: str, path: Path) -> float | None:
     return int(match.group(1)) * 3600 + int(match.group(2)) * 60 + float(match.group(3))
 
 
-def _analyse_halves(path: Path, ffmpeg: FfmpegBinary, duration_s: float) -> Analysis:
+def _analyse_halves(
+    path: Path, ffmpeg: FfmpegBinary, duration_s: float, max_seconds: float
+) -> Analysis:
     """Analyse both halves of a long take at once; falls back to one decode if a half fails."""
     half = round(duration_s / 2, 1)  # a whole number of frames, so the halves join exactly
-    first, second = FrameReader(), FrameReader()
-    graph = "ebur128=peak=true:framelog=info"
-    argv_first = build_decode_command(ffmpeg.path, path, graph, input_options=("-t", f"{half}"))
-    argv_second = build_decode_command(ffmpeg.path, path, graph, input_options=("-ss", f"{half}"))
+    # The second half stops past the limit too, whatever the header said.
+    rest = f"{max_seconds - half + 1:.0f}"
+    results: dict[str, _Decode] = {}
     failures: list[FfmpegError] = []
+    budget = timeout_for(half)
 
-    def run_first() -> None:
+    def run(name: str, options: tuple[str, ...]) -> None:
         try:
-            run_ffmpeg(argv_first, on_line=first.feed)
+            results[name] = _decode(path, ffmpeg, options, budget)
         except FfmpegError as exc:
             failures.append(exc)
 
-    worker = threading.Thread(target=run_first)
+    worker = threading.Thread(target=run, args=("first", ("-t", f"{half}")))
     worker.start()
-    try:
-        run_ffmpeg(argv_second, on_line=second.feed)
-    except FfmpegError as exc:
-        failures.append(exc)
+    run("second", ("-ss", f"{half}", "-t", rest))
     worker.join()
-    if failures or first.stream is None or not second.momentary or "Peak" not in first.summary:
-        return analyse_whole(path, ffmpeg)
-    momentary = first.momentary + second.momentary
+    if any(isinstance(f, FfmpegTimeout) for f in failures):
+        raise AudioError("too_slow", TOO_SLOW, detail=failures[0].stderr_tail)
+    first, second = results.get("first"), results.get("second")
+    if (
+        failures
+        or first is None
+        or second is None
+        or first.reader.stream is None
+        or not second.reader.momentary
+        or "Peak" not in first.reader.summary
+    ):
+        return analyse(path, ffmpeg, split=False, max_seconds=max_seconds)
+    total = half + second.reader.clock_s
+    if total > max_seconds:
+        raise too_long(total, max_seconds)
+    momentary = first.reader.momentary + second.reader.momentary
     integrated = round(gated_loudness(momentary), 1)
     if integrated <= SILENT_LUFS:
-        raise AudioError(
-            "silence",
-            N_("Cet enregistrement est muet : aucun son n'a été capté. Vérifiez le micro."),
-        )
-    true_peak = max(first.summary["Peak"], second.summary.get("Peak", -math.inf))
+        raise AudioError("silence", MUTE)
+    true_peak = max(first.reader.summary["Peak"], second.reader.summary.get("Peak", -math.inf))
+    first.reader.sample_peak_dbfs = max(
+        first.reader.sample_peak_dbfs, second.reader.sample_peak_dbfs
+    )
+    first.reader.flat_factor = max(first.reader.flat_factor, second.reader.flat_factor)
+    found = vad.join(
+        vad.segments(first.detector.scores, half),
+        vad.segments(second.detector.scores, second.reader.clock_s),
+        half,
+    )
     return summarise(
-        first,
+        first.reader,
         integrated,
         true_peak,
-        loudness_range(first.short_term + second.short_term),
-        half + second.clock_s,
-        Envelope(momentary, first.peak_db + second.peak_db),
+        loudness_range(first.reader.short_term + second.reader.short_term),
+        total,
+        Envelope(momentary, first.reader.peak_db + second.reader.peak_db),
+        found,
+        path=path,
+        ffmpeg=ffmpeg,
     )
 
 
@@ -255,28 +408,72 @@ def analyse_whole(path: Path, ffmpeg: FfmpegBinary) -> Analysis:
 
 
 def summarise(
-    reader: LogReader,
+    reader: FrameReader,
     integrated_lufs: float,
     true_peak_dbtp: float,
     lra_lu: float,
     duration_s: float,
     envelope: Envelope,
+    found: Sequence[vad.Segment] = (),
+    *,
+    path: Path | None = None,
+    ffmpeg: FfmpegBinary | None = None,
 ) -> Analysis:
-    """The Analysis of a decoded take from its summary figures and envelope."""
+    """The Analysis of a decoded take from its summary figures, envelope and speech segments.
+
+    A take without speech is asked whether it is music (a second, bounded decode) when `path`
+    is given; else it is taken as noise.
+    """
     assert reader.stream is not None
-    floor = noise_floor(envelope.momentary)
-    span = active_span(envelope.momentary, floor, duration_s)
+    speech_s = vad.speech_seconds(found)
+    mask = vad.frame_mask(found, len(envelope.momentary), envelope.step_s)
+    speech_lufs = speech_loudness(envelope.momentary, mask)
+    floor = noise_floor(envelope.momentary, mask)
+
+    def sounds_like_music() -> bool:
+        return path is not None and ffmpeg is not None and music.is_music(path, ffmpeg)
+
+    if speech_s < min(MIN_SPEECH_S, SPEECH_SHARE_MIN * duration_s) or speech_lufs is None:
+        kind = "music" if sounds_like_music() else "noise"
+    elif floor is not None and speech_lufs - floor < NOISY_SNR_DB and sounds_like_music():
+        kind = "speech_music"
+    else:
+        kind = "speech"
+    if kind != "speech":
+        floor = None
+    span = sound_span(envelope, found, mask, kind, integrated_lufs, speech_lufs, duration_s)
     if duration_s < SHORT_TAKE_S:
-        span = Span(0.0, 0.0, duration_s, 0.0)
-    clipped = sum(1 for p in envelope.peak_db if p >= CLIP_DBTP) * envelope.step_s
+        span = Span(0.0, 0.0, duration_s if kind != "noise" else 0.0, 0.0)
+    clipped = clipped_at_source(reader, true_peak_dbtp)
+    clipped_s = (
+        sum(1 for p in envelope.peak_db if p >= CLIP_DBTP) * envelope.step_s if clipped else 0.0
+    )
     warnings = take_warnings(
-        integrated_lufs, true_peak_dbtp, floor, clipped_s=clipped, longest_pause_s=span.longest
+        integrated_lufs,
+        true_peak_dbtp,
+        floor,
+        clipped_s=clipped_s,
+        longest_pause_s=span.longest,
+        speech_lufs=speech_lufs,
+        clipped=clipped,
     )
     if duration_s < SHORT_TAKE_S:
         warnings += (
             AudioWarning(
                 "very_short",
                 N_("Cet enregistrement dure moins de trois secondes : il est gardé en entier."),
+            ),
+        )
+    if kind == "music" or kind == "speech_music":
+        warnings = tuple(w for w in warnings if w.code not in {"clipping", "noisy", "too_quiet"})
+    if kind == "music":
+        warnings += (
+            AudioWarning(
+                "music",
+                N_(
+                    "Aucune voix entendue : c'est de la musique ; elle est gardée telle quelle, "
+                    "sans nivellement des voix."
+                ),
             ),
         )
     return Analysis(
@@ -291,19 +488,47 @@ def summarise(
         trailing_silence_s=round(span.trail, 3),
         noise_floor_db=None if floor is None else round(floor, 1),
         active_s=round(span.active, 3),
-        clipped_s=round(clipped, 1),
+        clipped_s=round(clipped_s, 1),
         longest_pause_s=round(span.longest, 1),
         warnings=warnings,
+        kind=kind,
+        speech_s=round(speech_s, 2),
+        speech_lufs=None if speech_lufs is None else round(speech_lufs, 1),
+        speech_segments=tuple((s.start_s, s.end_s) for s in found),
         envelope=envelope,
     )
 
 
-def noise_floor(levels: array[float]) -> float | None:
-    """The room tone: a low percentile of the frames' loudness, digital zeros skipped."""
-    finite = sorted(v for v in levels if math.isfinite(v) and v > DIGITAL_ZERO_LUFS)
-    if len(finite) < 5:
+def clipped_at_source(reader: FrameReader, true_peak_dbtp: float) -> bool:
+    """Whether the take was clipped before it reached us (runs of samples stuck at the top).
+
+    A peak at full scale is not clipping (a full-scale sine is clean): astats' flat factor
+    counts the runs of equal samples at the peak; a decoded lossy file clipped before its
+    encode shows instead as a true peak well over full scale.
+    """
+    at_top = reader.sample_peak_dbfs >= CLIP_DBTP
+    return (at_top and reader.flat_factor >= CLIP_FLAT_FACTOR) or true_peak_dbtp > OVER_DBTP
+
+
+def speech_loudness(levels: array[float], mask: Sequence[bool]) -> float | None:
+    """Loudness (BS.1770 gating) of the frames the detector calls speech; None without any."""
+    frames = [float(v) for v, m in zip(levels, mask, strict=False) if m]
+    if len(frames) < 3:
         return None
-    return finite[int(len(finite) * FLOOR_PERCENTILE)]
+    return gated_loudness(frames)
+
+
+def noise_floor(levels: array[float], mask: Sequence[bool] = ()) -> float | None:
+    """The room tone: the median loudness of the frames that are not speech (digital zeros
+    skipped); None when there is too little of it to tell."""
+    quiet = sorted(
+        float(v)
+        for i, v in enumerate(levels)
+        if not (i < len(mask) and mask[i]) and math.isfinite(v) and v > DIGITAL_ZERO_LUFS
+    )
+    if len(quiet) < MIN_FLOOR_FRAMES:
+        return None
+    return quiet[len(quiet) // 2]
 
 
 def active_threshold(floor: float | None) -> float:
@@ -323,19 +548,52 @@ class Span:
     longest: float
 
 
-def active_span(levels: array[float], floor: float | None, duration_s: float) -> Span:
-    """The take's sound span in seconds; all zero when nothing rises above the floor."""
-    threshold = active_threshold(floor)
-    active = [i for i, level in enumerate(levels) if level > threshold]
-    if not active:
+def sound_span(
+    envelope: Envelope,
+    found: Sequence[vad.Segment],
+    mask: Sequence[bool],
+    kind: str,
+    integrated_lufs: float,
+    speech_lufs: float | None,
+    duration_s: float,
+) -> Span:
+    """The take's sound span in seconds.
+
+    In a spoken take the sound is the speech the detector hears, plus anything as loud as the
+    speech nearly (a jingle, a music bed before the first word). In music everything above a
+    low, take-relative level counts: a ringing note's tail is sound. Noise has none.
+    """
+    if kind == "noise":
         return Span(0.0, 0.0, 0.0, 0.0)
-    first_t = (active[0] + 1) * FRAME_S
-    last_t = (active[-1] + 1) * FRAME_S
-    lead = min(max(0.0, first_t - ONSET_LAG_S - FRAME_S), duration_s)
-    trail = min(max(0.0, duration_s - (last_t - RELEASE_LAG_S)), duration_s)
-    longest = max((b - a - 1 for a, b in zip(active, active[1:], strict=False)), default=0)
-    longest_s = max(0.0, longest * FRAME_S - MOMENTARY_S)
-    return Span(lead, trail, len(active) * FRAME_S, longest_s)
+    step = envelope.step_s
+    if kind == "speech" and speech_lufs is not None:
+        floor = noise_floor(envelope.momentary, mask)
+        loud = speech_lufs - LOUD_SOUND_LU
+        if floor is not None:
+            loud = max(loud, floor + ABOVE_FLOOR_LU)
+    else:
+        loud = max(MUSIC_FLOOR_LUFS, integrated_lufs - MUSIC_RANGE_LU)
+    # A frame's momentary window ends at (i + 1) * step and spans MOMENTARY_S.
+    stretches = [(s.start_s, s.end_s) for s in found]
+    for index, level in enumerate(envelope.momentary):
+        if level > loud and not (index < len(mask) and mask[index]):
+            end = (index + 1) * step
+            middle = end - MOMENTARY_S / 2
+            stretches.append((max(0.0, middle - step / 2), middle + step / 2))
+    if not stretches:
+        return Span(0.0, 0.0, 0.0, 0.0)
+    stretches.sort()
+    merged = [list(stretches[0])]
+    for start, end in stretches[1:]:
+        if start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    lead = min(max(0.0, merged[0][0]), duration_s)
+    trail = min(max(0.0, duration_s - merged[-1][1]), duration_s)
+    longest = max((b[0] - a[1] for a, b in zip(merged, merged[1:], strict=False)), default=0.0)
+    active = sum(min(duration_s, e) - s for s, e in merged)
+    return Span(lead, trail, max(0.0, active), max(0.0, longest))
 
 
 def take_warnings(
@@ -345,47 +603,62 @@ def take_warnings(
     *,
     clipped_s: float = 0.0,
     longest_pause_s: float = 0.0,
+    speech_lufs: float | None = None,
+    clipped: bool | None = None,
 ) -> tuple[AudioWarning, ...]:
-    """Warnings a teacher can act on when recording the next take."""
+    """Warnings a teacher can act on when recording the next take.
+
+    The voices' loudness (speech_lufs) is judged, not the whole take's; noise is judged only
+    where there are both speech and pauses to compare; clipping needs samples stuck at the top.
+    """
     warnings: list[AudioWarning] = []
-    if integrated_lufs < TOO_QUIET_LUFS:
+    voices = integrated_lufs if speech_lufs is None else speech_lufs
+    if voices < TOO_QUIET_LUFS:
         warnings.append(
             AudioWarning(
                 "too_quiet",
                 N_("Les voix sont très faibles : rapprochez le micro de la bouche (une main)."),
             )
         )
-    if true_peak_dbtp >= CLIP_DBTP:
+    if clipped if clipped is not None else true_peak_dbtp >= CLIP_DBTP:
         warnings.append(
             AudioWarning(
                 "clipping",
                 N_("Le son sature par moments : éloignez un peu le micro ou parlez moins fort."),
             )
         )
-    if floor is not None and integrated_lufs - floor < NOISY_SNR_DB:
+    if floor is not None and voices - floor < NOISY_SNR_DB:
         warnings.append(
             AudioWarning(
                 "noisy",
-                N_("Le bruit de fond est fort par rapport aux voix : rapprochez le micro."),
+                N_(
+                    "Le bruit de fond est fort par rapport aux voix : rapprochez le micro. "
+                    "Pour cette prise, la réduction de bruit du rendu peut aider."
+                ),
             )
         )
     if longest_pause_s >= LONG_PAUSE_S:
         warnings.append(
             AudioWarning(
                 "long_pause",
-                N_("Il y a un long silence au milieu : vous pourrez le couper au montage."),
+                N_(
+                    "Il y a un long silence sans voix au milieu (%(seconds).0f s) : "
+                    "vous pourrez le couper au montage."
+                )
+                % {"seconds": longest_pause_s},
             )
         )
     return tuple(warnings)
 
 
 def check_has_sound(analysis: Analysis) -> None:
-    """AudioError `room_tone` when nothing rises above the take's own noise floor."""
-    if analysis.active_s < MIN_ACTIVE_S:
+    """AudioError `room_tone` when the take holds neither speech nor music."""
+    if analysis.kind == "noise" or analysis.active_s < MIN_ACTIVE_S:
         raise AudioError(
             "room_tone",
             N_(
-                "On n'entend que le bruit de la pièce dans cet enregistrement, aucune voix. "
-                "Vérifiez le micro et enregistrez à nouveau."
+                "On n'entend aucune voix ni musique dans cet enregistrement, seulement du "
+                "bruit (la pièce, un souffle, une machine). Vérifiez le micro et enregistrez "
+                "à nouveau."
             ),
         )

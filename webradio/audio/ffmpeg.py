@@ -121,27 +121,51 @@ def _with_reason(binary: FfmpegBinary, reason: str) -> FfmpegBinary:
     return FfmpegBinary(binary.path, binary.version, binary.version_text, binary.source, reason)
 
 
+# Every run is bounded (issue 11): a fixed allowance for start-up, plus this many seconds per
+# second of audio. The slowest step (the render, about 0.02 s per second of audio on one core
+# here) stays 25 times under it, so only a stuck or runaway ffmpeg is stopped.
+TIMEOUT_BASE_S = 60.0
+TIMEOUT_PER_AUDIO_S = 0.5
+
+
+def timeout_for(duration_s: float | None, *, per_audio_s: float = TIMEOUT_PER_AUDIO_S) -> float:
+    """The time an ffmpeg run over `duration_s` seconds of audio may take."""
+    return TIMEOUT_BASE_S + per_audio_s * max(0.0, duration_s or 0.0)
+
+
 def run_ffmpeg(
     argv: list[str],
     *,
     timeout: float | None = None,
     on_line: Callable[[str], None] | None = None,
     stdin: IO[bytes] | None = None,
+    on_stdout: Callable[[IO[bytes]], None] | None = None,
 ) -> str:
-    """Run argv; feed each stderr line to `on_line`; return the stderr tail; raise FfmpegError."""
+    """Run argv; feed each stderr line to `on_line`; return the stderr tail; raise FfmpegError.
+
+    With `on_stdout`, ffmpeg's stdout is a pipe handed to it (read in this thread while the
+    stderr lines are read in another); killed and FfmpegError after `timeout` seconds.
+    """
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     timed_out = threading.Event()
     try:
         proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL if stdin is None else stdin,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL if on_stdout is None else subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
         )
     except OSError as exc:
         raise FfmpegError(argv, str(exc)) from exc
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            tail.append(line)
+            if on_line is not None:
+                on_line(line)
+
     with proc:
         timer = None
         if timeout is not None:
@@ -153,12 +177,19 @@ def run_ffmpeg(
             timer = threading.Timer(timeout, kill)
             timer.start()
         try:
-            assert proc.stderr is not None
-            for raw in proc.stderr:
-                line = raw.rstrip("\r\n")
-                tail.append(line)
-                if on_line is not None:
-                    on_line(line)
+            if on_stdout is None:
+                read_stderr()
+            else:
+                assert proc.stdout is not None
+                reader = threading.Thread(target=read_stderr, daemon=True)
+                reader.start()
+                try:
+                    on_stdout(proc.stdout)
+                except BaseException:
+                    proc.kill()
+                    raise
+                finally:
+                    reader.join()
             returncode = proc.wait()
         finally:
             if timer is not None:
@@ -168,10 +199,14 @@ def run_ffmpeg(
                 proc.wait()
     text = "\n".join(tail)
     if timed_out.is_set():
-        raise FfmpegError(argv, text + f"\n(arrêté après {timeout} s)")
+        raise FfmpegTimeout(argv, text + f"\n(arrêté après {timeout:.0f} s)")
     if returncode != 0:
         raise FfmpegError(argv, text)
     return text
+
+
+class FfmpegTimeout(FfmpegError):
+    """ffmpeg ran past its time allowance and was stopped."""
 
 
 def run_ffmpeg_pair(
@@ -179,6 +214,7 @@ def run_ffmpeg_pair(
     consumer: list[str],
     *,
     on_line: Callable[[str], None] | None = None,
+    timeout: float | None = None,
 ) -> str:
     """Run `producer | consumer` (two cores at once); feed the consumer's stderr to on_line.
 
@@ -201,7 +237,7 @@ def run_ffmpeg_pair(
         reader = threading.Thread(target=lambda: drained.extend(first.stderr or ()), daemon=True)
         reader.start()
         try:
-            second_tail = run_ffmpeg(consumer, on_line=on_line, stdin=first.stdout)
+            second_tail = run_ffmpeg(consumer, on_line=on_line, stdin=first.stdout, timeout=timeout)
         except FfmpegError:
             first.kill()
             raise

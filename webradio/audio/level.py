@@ -2,14 +2,17 @@
 
 A pupil who whispers and then shouts has a loudness range of 25 LU or more; one static gain
 would leave the whisper inaudible or the shout crushed by the limiter. The analysis already
-holds the take's loudness every 0.1 s, so the leveling gain is planned here, in Python, before
-the render: quiet stretches come up, loud ones go down, by a fraction of their distance to the
-take's speech level and within a few decibels. Because the plan is known, so is the loudness
-it leads to; the static gain that follows comes from the same analysis, and nothing is measured
-twice (CONTRACT 4). Measured against dynaudnorm (a filter that would need its output measured
-again before the gain), this costs little in the render: the curve is a second input of ten
-values a second, resampled and multiplied in (`amultiply`), in constant memory (an `asendcmd`
-file of volume commands grew ffmpeg by 80 MB an hour of audio).
+holds the take's loudness every 0.1 s and where the speech is (vad.py), so the leveling gain is
+planned here, in Python, before the render: each voice's stretch (its speech over a 3 s window,
+the short-term loudness) is brought to the take's speech level, up to MAX_BOOST_DB or down to
+MAX_CUT_DB. Pauses follow the voices around them when short; a long pause gets no more than
+0 dB and no more than its neighbours, so room tone is never raised between two voices.
+Because the plan is known, so is the loudness it leads to; the static gain that follows comes
+from the same analysis, and nothing is measured twice (CONTRACT 4). Measured against
+dynaudnorm (a filter that would need its output measured again before the gain), this costs
+little in the render: the curve is a second input of ten values a second, resampled and
+multiplied in (`amultiply`), in constant memory (an `asendcmd` file of volume commands grew
+ffmpeg by 80 MB an hour of audio).
 """
 
 from __future__ import annotations
@@ -26,16 +29,25 @@ from webradio.audio.meter import gated_loudness, to_energy, to_lufs
 __all__ = ["LevelPlan", "gain_to_reach", "gated_loudness", "plan"]
 
 # How far each stretch moves toward the speech level (0: not at all, 1: all the way).
-STRENGTH = 0.8
-MAX_BOOST_DB = 12.0
-MAX_CUT_DB = 12.0
-# The loudness the leveler follows is the mean of the active frames within this half-window.
+STRENGTH = 1.0
+MAX_BOOST_DB = 18.0
+MAX_CUT_DB = 18.0
+# The loudness the leveler follows is the mean of the speech frames within this half-window.
 HALF_WINDOW_S = 1.5
+# A pause shorter than this keeps the voices' gain (no pumping inside a sentence); in a longer
+# one the gain is held for RAMP_S after the voice, then falls to min(0, both neighbours), and
+# rises again RAMP_S before the next voice.
+HOLD_PAUSE_S = 1.0
+RAMP_S = 0.5
+# A momentary block is centred this many frames before the frame its window ends on.
+BLOCK_CENTRE_FRAMES = 2
 # Cuts start this early (we know the future), and the curve is smoothed over this long.
 LOOKAHEAD_S = 0.4
 SMOOTH_S = 0.6
 # How much of the limiter's peak reduction shows in a block's loudness (fitted on shouts).
 LIMITER_SHARE = 0.3
+# Blocks under this are digital silence, whatever the detector says around them.
+ACTIVE_GATE_LUFS = -70.0
 
 
 @dataclass(frozen=True)
@@ -71,21 +83,40 @@ class LevelPlan:
 
 
 def plan(
-    envelope: Envelope, floor: float | None, start_s: float, end_s: float, enabled: bool = True
+    envelope: Envelope,
+    floor: float | None,
+    start_s: float,
+    end_s: float,
+    enabled: bool = True,
+    speech_mask: Sequence[bool] | None = None,
 ) -> LevelPlan:
-    """The leveling curve for the frames between start_s and end_s of a take."""
+    """The leveling curve for the frames between start_s and end_s of a take.
+
+    `speech_mask` (one flag per frame of the take, from the speech detector) says which
+    blocks are voice; without it (analyses stored before the detector), a level threshold.
+    """
     first = max(0, int(start_s / FRAME_S))
     last = max(first + 1, min(len(envelope.momentary), math.ceil(end_s / FRAME_S)))
     blocks = [float(v) for v in envelope.momentary[first:last]]
-    threshold = active_threshold(floor)
-    active = [b for b in blocks if b > threshold]
-    # The leveler's reference is the mean level of the speech in dB, not its gated loudness:
-    # the gate would follow the shout alone and leave the whisper where it was.
-    speech = sum(active) / len(active) if active else gated_loudness(blocks)
-    if not enabled or not active:
+    if speech_mask is not None:
+        voiced = [
+            0 <= first + i - BLOCK_CENTRE_FRAMES < len(speech_mask)
+            and speech_mask[first + i - BLOCK_CENTRE_FRAMES]
+            and b > ACTIVE_GATE_LUFS
+            for i, b in enumerate(blocks)
+        ]
+    else:
+        threshold = active_threshold(floor)
+        voiced = [b > threshold for b in blocks]
+    active = [b for b, v in zip(blocks, voiced, strict=True) if v]
+    # The leveler's reference is the mean level of the speech in dB, not its loudness (an
+    # energy mean follows the shout alone): a whisper and a shout meet halfway, each stretch
+    # moving by at most MAX_BOOST_DB or MAX_CUT_DB, and the static gain does the rest.
+    speech = sum(active) / len(active) if active else -70.0
+    if not enabled or len(active) < 3:
         gains = [0.0] * len(blocks)
     else:
-        gains = _smooth(_raw_gains(blocks, threshold, speech))
+        gains = _smooth(_pause_gains(_raw_gains(blocks, voiced, speech), voiced))
     predicted = gated_loudness([b + g for b, g in zip(blocks, gains, strict=True)])
     # A momentary block spans four frames: its peak is theirs.
     frame_peaks = [float(v) for v in envelope.peak_db[max(0, first - 3) : last]]
@@ -118,11 +149,11 @@ def gain_to_reach(plan: LevelPlan, target_lufs: float, limit_dbfs: float) -> flo
     return gain
 
 
-def _raw_gains(blocks: Sequence[float], threshold: float, speech: float) -> list[float]:
+def _raw_gains(blocks: Sequence[float], voiced: Sequence[bool], speech: float) -> list[float]:
     """Per frame: move the local speech level toward `speech`; hold the gain in pauses."""
     half = round(HALF_WINDOW_S / FRAME_S)
-    energies = [to_energy(b) if b > threshold else 0.0 for b in blocks]
-    counts = [1 if b > threshold else 0 for b in blocks]
+    energies = [to_energy(b) if v else 0.0 for b, v in zip(blocks, voiced, strict=True)]
+    counts = [1 if v else 0 for v in voiced]
     # Running sums make the centered window O(n) on a three-hour take.
     sum_e = [0.0]
     sum_n = [0]
@@ -139,6 +170,39 @@ def _raw_gains(blocks: Sequence[float], threshold: float, speech: float) -> list
             held = max(-MAX_CUT_DB, min(MAX_BOOST_DB, (speech - local) * STRENGTH))
         gains.append(held)
     return gains
+
+
+def _pause_gains(gains: list[float], voiced: Sequence[bool]) -> list[float]:
+    """Gains in the pauses: held in a short one, at most min(0, neighbours) in a long one."""
+    out = list(gains)
+    hold = round(HOLD_PAUSE_S / FRAME_S)
+    ramp = round(RAMP_S / FRAME_S)
+    index = 0
+    while index < len(voiced):
+        if voiced[index]:
+            index += 1
+            continue
+        end = index
+        while end < len(voiced) and not voiced[end]:
+            end += 1
+        before = gains[index - 1] if index > 0 else None
+        after = gains[end] if end < len(voiced) else None
+        known = [g for g in (before, after) if g is not None]
+        if not known:
+            low = 0.0
+        elif end - index < hold and before is not None and after is not None:
+            low = min(known)
+        else:
+            low = min([0.0, *known])
+        for k in range(index, end):
+            if before is not None and k < index + ramp and end - index >= hold:
+                out[k] = before
+            elif after is not None and k >= end - ramp and end - index >= hold:
+                out[k] = after
+            else:
+                out[k] = low
+        index = end
+    return out
 
 
 def _smooth(gains: list[float]) -> list[float]:

@@ -86,7 +86,10 @@ class LogReader:
             if match:
                 self.stream = parse_stream_line(match.group(1))
         if "Summary:" in line and "ebur128" in line:
+            # ffmpeg 5.1 configures a filter_complex twice and prints the first, empty graph's
+            # summary too: the last summary is the measure.
             self._in_summary = True
+            self.summary = {}
         elif self._in_summary:
             match = _SUMMARY_VALUE_RE.match(line)
             if match and match.group(1) not in self.summary:

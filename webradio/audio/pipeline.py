@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from webradio.audio.analyse import AudioWarning, analyse, check_has_sound
+from webradio.audio.analyse import DEFAULT_MAX_TAKE_S, AudioWarning, analyse, check_has_sound
 from webradio.audio.ffmpeg import FfmpegBinary
 from webradio.audio.presets import Preset, get_preset
 from webradio.audio.render import PartSource, render
@@ -45,11 +45,15 @@ class ProcessReport:
 
 
 def process(
-    in_path: Path | str, out_path: Path | str, preset: Preset | str, ffmpeg: FfmpegBinary
+    in_path: Path | str,
+    out_path: Path | str,
+    preset: Preset | str,
+    ffmpeg: FfmpegBinary,
+    max_take_s: float = DEFAULT_MAX_TAKE_S,
 ) -> ProcessReport:
     """Analyse a take and render it alone to out_path; AudioError when it cannot be used."""
     chosen = get_preset(preset) if isinstance(preset, str) else preset
-    analysis = analyse(in_path, ffmpeg)
+    analysis = analyse(in_path, ffmpeg, max_seconds=max_take_s)
     check_has_sound(analysis)
     result = render([PartSource(Path(in_path), analysis)], chosen, out_path, ffmpeg)
     return ProcessReport(

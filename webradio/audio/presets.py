@@ -18,6 +18,10 @@ class Preset:
     bitrate_kbps: int
     sample_rate_hz: int = 44100
     max_gain_db: float = 24.0  # DEFAULT_MAX_GAIN_DB
+    # Broadband noise reduction (ffmpeg's afftdn, by NOISE_REDUCTION_DB) for takes the report
+    # calls noisy: ventilation, hiss, a busy room. Off by default: it is not free on clean
+    # speech (bench/audio.py measures both).
+    noise_reduction: bool = False
 
 
 # -19 LUFS mono is heard as loud as -16 LUFS stereo (standards.md 5.1).
@@ -49,9 +53,21 @@ def get_preset(name: str, max_gain_db: float | None = None) -> Preset:
     return replace(preset, max_gain_db=float(max_gain_db))
 
 
-def configured_preset(name: str) -> Preset:
+def configured_preset(name: str, noise_reduction: bool = False) -> Preset:
     """The preset called `name`, with the app's MAX_GAIN_DB (default 24) as its gain cap."""
     from flask import current_app, has_app_context
 
     cap = current_app.config.get("MAX_GAIN_DB") if has_app_context() else None
-    return get_preset(name, DEFAULT_MAX_GAIN_DB if cap is None else float(cap))
+    preset = get_preset(name, DEFAULT_MAX_GAIN_DB if cap is None else float(cap))
+    return replace(preset, noise_reduction=True) if noise_reduction else preset
+
+
+DEFAULT_MAX_TAKE_S = 3 * 3600.0
+
+
+def configured_max_take_s() -> float:
+    """The longest take the app accepts (config MAX_TAKE_SECONDS, default three hours)."""
+    from flask import current_app, has_app_context
+
+    limit = current_app.config.get("MAX_TAKE_SECONDS") if has_app_context() else None
+    return DEFAULT_MAX_TAKE_S if limit is None else float(limit)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from webradio.audio import level
+from webradio.audio import level, vad
 from webradio.audio.analyse import FRAME_S, HIGHPASS_HZ, Analysis, AudioWarning
 from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg_pair
 from webradio.audio.meter import LogReader, Loudness, build_measure_command, measure
@@ -48,6 +48,8 @@ FADE_OUT_S = 0.3
 # Mains hum in France is 50 Hz; its first harmonics are notched too (narrow, -inf at centre).
 HUM_HZ = (50, 100, 150)
 HUM_Q = 20
+# How far afftdn lowers the noise when the preset asks for noise reduction.
+NOISE_REDUCTION_DB = 12.0
 
 
 @dataclass(frozen=True)
@@ -130,17 +132,18 @@ def part_gain_db(
 ) -> tuple[float, bool]:
     """(gain, capped): target minus the part's loudness in the preset's channels, capped.
 
-    With a leveling plan, the limiter's expected bite on the loud blocks is counted in.
+    With a leveling plan, the limiter's expected bite on the loud blocks is counted in, once:
+    `capped` says whether the take itself needs more than the cap (its loudness after leveling
+    is more than the cap under the target), not whether that estimate of the bite does.
     """
     target = preset.target_lufs - channel_correction_lu(channels, preset.channels)
+    base = target - loudness_lufs
     if plan is not None:
         limit = preset.max_true_peak_dbtp - LIMIT_MARGIN_DB
         gain = level.gain_to_reach(plan, target, limit)
     else:
-        gain = target - loudness_lufs
-    if gain > preset.max_gain_db:
-        return preset.max_gain_db, True
-    return round(gain, 2), False
+        gain = base
+    return round(min(gain, preset.max_gain_db), 2), base > preset.max_gain_db
 
 
 def _channel_filter(source_channels: int, target_channels: int) -> str:
@@ -153,10 +156,17 @@ def _channel_filter(source_channels: int, target_channels: int) -> str:
     return f"aformat=channel_layouts={layout}"
 
 
-def cleanup_filters() -> str:
-    """Rumble highpass and hum notches, in single precision (twice as fast, inaudible)."""
+def cleanup_filters(noise_reduction: bool = False) -> str:
+    """Rumble highpass and hum notches, in single precision (twice as fast, inaudible).
+
+    With `noise_reduction`, then afftdn: an FFT denoiser that learns the noise as it goes
+    (tn=1), lowering steady broadband noise by NOISE_REDUCTION_DB.
+    """
     notches = ",".join(f"bandreject=f={hz}:width_type=q:w={HUM_Q}:precision=f32" for hz in HUM_HZ)
-    return f"highpass=f={HIGHPASS_HZ}:precision=f32,{notches}"
+    chain = f"highpass=f={HIGHPASS_HZ}:precision=f32,{notches}"
+    if noise_reduction:
+        chain += f",afftdn=nr={NOISE_REDUCTION_DB:g}:nf=-50:tn=1"
+    return chain
 
 
 def _tee_target(path: Path | str) -> str:
@@ -206,7 +216,7 @@ def build_render_command(
         label = f"[a{index}]" if index in curve_inputs else f"[p{index}]"
         chains.append(
             f"[{index}:a:0]{window},"
-            f"aformat=sample_fmts=fltp,{cleanup_filters()},"
+            f"aformat=sample_fmts=fltp,{cleanup_filters(preset.noise_reduction)},"
             f"{_channel_filter(part.analysis.channels, preset.channels)},"
             f"volume={gain:.2f}dB,aresample={rate},{formats}{label}"
         )
@@ -275,6 +285,21 @@ class _Plan:
     capped: list[bool]
 
 
+def levels_voices(analysis: Analysis) -> bool:
+    """Whether the leveler works on this take: speech, or voices over a music bed, not music."""
+    if analysis.kind == "speech":
+        return True
+    return analysis.kind == "speech_music" and analysis.speech_s >= 0.5 * analysis.duration_s
+
+
+def speech_mask(analysis: Analysis, frames: int) -> list[bool] | None:
+    """Per analysis frame, whether the detector heard speech; None for older analyses."""
+    if not analysis.speech_segments:
+        return None if analysis.speech_s == 0 and analysis.kind == "speech" else [False] * frames
+    found = [vad.Segment(a, b) for a, b in analysis.speech_segments]
+    return vad.frame_mask(found, frames, FRAME_S)
+
+
 def plan_parts(parts: Sequence[PartSource], preset: Preset, leveler: bool = True) -> _Plan:
     """Level plans and gains of every part, from their analyses only."""
     levels = []
@@ -288,7 +313,14 @@ def plan_parts(parts: Sequence[PartSource], preset: Preset, leveler: bool = True
             loudness = part.analysis.integrated_lufs
             levels.append(level.LevelPlan(start, (), loudness, loudness))
         else:
-            plan = level.plan(envelope, part.analysis.noise_floor_db, start, end, leveler)
+            plan = level.plan(
+                envelope,
+                part.analysis.noise_floor_db,
+                start,
+                end,
+                leveler and levels_voices(part.analysis),
+                speech_mask(part.analysis, len(envelope.momentary)),
+            )
             levels.append(plan)
             loudness = plan.predicted_lufs
         gain, cap = part_gain_db(loudness, part.analysis.channels, preset, plan)
@@ -324,10 +356,9 @@ def render(
         if _off_target(loud, preset, RETRY_LU):
             error = preset.target_lufs - loud.integrated_lufs
             for i, gain in enumerate(gains):
-                if capped[i] and error > 0:
-                    continue
                 gains[i] = round(min(gain + error, preset.max_gain_db), 2)
-                capped[i] = capped[i] or gain + error > preset.max_gain_db
+                # At the cap and still short: this part truly needs more than the cap allows.
+                capped[i] = capped[i] or gain + error > preset.max_gain_db + 0.01
             if loud.true_peak_dbtp > preset.max_true_peak_dbtp:
                 limit_dbfs -= loud.true_peak_dbtp - preset.max_true_peak_dbtp + 0.3
             loud = _render_once(parts, preset, tmp, gains, limit_dbfs, commands, ffmpeg)

