@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from flask import Blueprint, Flask, abort, flash, render_template, request
 from flask.typing import ResponseReturnValue
@@ -222,8 +223,48 @@ def family_home(secret: str) -> ResponseReturnValue:
         urls=urls,
         chapters={e.id: chapter_marks(e.chapters_json) for e in shown},
         transcripts={e.id: transcript_of(e.transcript) for e in shown},
+        subscribe=subscribe_for(urls.family_feed(secret), school.name),
     )
     return delivery.mark_private(Response(html, content_type=HTML), "private, no-cache")
+
+
+@dataclass(frozen=True)
+class AppLink:
+    """A link that opens a podcast app on the feed: the app's name and its address."""
+
+    name: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """How a family subscribes: the plain address, app links, and its QR code (wide screens)."""
+
+    feed_url: str
+    apps: list[AppLink]
+    qr: str
+
+
+def subscribe_for(feed_url: str, title: str) -> Subscribe:
+    """The apps' documented subscribe addresses for this feed; the plain address stays the fallback.
+
+    Apple Podcasts and Pocket Casts take the address without its scheme (`podcast://`,
+    `pktc://subscribe/`), Overcast an encoded one (`overcast://x-callback-url/add?url=`), and
+    AntennaPod a web deep link that shows its own page when the app is missing.
+    """
+    bare = feed_url.split("://", 1)[-1]
+    encoded = quote(feed_url, safe="")
+    apps = [
+        AppLink("Apple Podcasts", f"podcast://{bare}"),
+        AppLink(
+            "AntennaPod",
+            f"https://antennapod.org/deeplink/subscribe?url={encoded}&title={quote(title)}",
+        ),
+        AppLink("Pocket Casts", f"pktc://subscribe/{bare}"),
+        AppLink("Overcast", f"overcast://x-callback-url/add?url={encoded}"),
+    ]
+    alt = translate(N_("QR code du flux des familles"))
+    return Subscribe(feed_url, apps, qr_svg(feed_url, alt))
 
 
 def _school_of(token: FamilyToken) -> School:
