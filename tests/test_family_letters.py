@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser_support import CHROMIUM_ARGS
@@ -15,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import html
 from playwright.sync_api import BrowserContext, Page, sync_playwright
+from publishing.judges import node_judges
 from web_support import PASSWORD, fetch, sign_in
 from werkzeug.serving import make_server
 
@@ -175,6 +177,16 @@ def decode(png: Path) -> list[str]:
     return done.stdout.splitlines()
 
 
+def axe(page: Page) -> list[Any]:
+    """axe-core's violations on the page (ids and the elements at fault)."""
+    source = (node_judges() / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    page.add_script_tag(content=source)
+    found: list[Any] = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [(v["id"], [n["html"] for n in v["nodes"]]) for v in found]
+
+
 def shoot(page: Page, name: str) -> Path:
     """A full-page screenshot under /tmp/shots, to look at."""
     SHOTS.mkdir(exist_ok=True)
@@ -193,12 +205,14 @@ def test_every_qr_code_of_a_class_scans_on_screen_and_in_print(
         page = context.new_page()
         page.goto(f"{origin}/ecole/familles")
         shoot(page, "family-tokens-1366")
+        assert axe(page) == []
         page.select_option("[data-class-select]", label="CM2 A (4 élèves)")
         assert page.input_value("[data-class-count]") == "4"
         page.click("text=Créer les accès et imprimer les lettres")
         page.wait_for_url(re.compile(r"/ecole/familles/lettres\?"))
         expected = [urls.family_feed(t.token) for t in sharing.list_tokens(school)]
         assert len(expected) == 4
+        assert axe(page) == []
 
         for width, media in ((1366, "screen"), (1024, "screen"), (360, "screen"), (794, "print")):
             page.set_viewport_size({"width": width, "height": 900})

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
-from publishing.judges import node_judges
-from test_family_letters import ZBARIMG, browser_on, decode, shoot
+from test_family_letters import ZBARIMG, axe, browser_on, decode, shoot
 from test_publishing_http import publish
 from web_support import PASSWORD
 
@@ -34,16 +32,6 @@ def school(app: Flask, take_wav: Path) -> School:
 def fits(page: Page) -> bool:
     """No sideways scrolling: the page is no wider than the window."""
     return bool(page.evaluate("document.scrollingElement.scrollWidth <= innerWidth"))
-
-
-def axe(page: Page) -> list[Any]:
-    """axe-core's violations on the page (ids and the elements at fault)."""
-    source = (node_judges() / "node_modules" / "axe-core" / "axe.min.js").read_text()
-    page.add_script_tag(content=source)
-    found: list[Any] = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-    )
-    return [(v["id"], [n["html"] for n in v["nodes"]]) for v in found]
 
 
 @pytest.mark.browser
