@@ -90,6 +90,10 @@ def test_head_prints_the_letters_of_a_class(client: FlaskClient, school: School)
     # Printing an old batch again leaves the revoked access out.
     ids = "&".join(f"t={t.id}" for t in tokens)
     assert len(letters_of(fetch(client, f"/ecole/familles/lettres?{ids}").text)) == 3
+    listing = html.fromstring(fetch(client, "/ecole/familles").text)
+    (every,) = listing.xpath("//a[@data-all-letters]")
+    assert "5 lettres" in every.text_content()
+    assert len(letters_of(fetch(client, every.get("href")).text)) == 5
 
     bad = client.post(
         "/ecole/familles/classe", data={"class_id": class_id(school, "CE1"), "count": "99"}
