@@ -431,7 +431,8 @@ def summarise(
     floor = noise_floor(envelope.momentary, mask)
 
     def sounds_like_music() -> bool:
-        return path is not None and ffmpeg is not None and music.is_music(path, ffmpeg)
+        stretches = [(s.start_s, s.end_s) for s in found]
+        return path is not None and ffmpeg is not None and music.is_music(path, ffmpeg, stretches)
 
     if speech_s < min(MIN_SPEECH_S, SPEECH_SHARE_MIN * duration_s) or speech_lufs is None:
         kind = "music" if sounds_like_music() else "noise"

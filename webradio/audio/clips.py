@@ -176,5 +176,5 @@ def make_speechlike_take(
                 N_("La voix de démonstration n'a pas pu être créée."),
                 detail=str(exc),
             ) from exc
-        run_ffmpeg(build_pad_command(ffmpeg.path, voice, out_path, channels))
+        run_ffmpeg(build_pad_command(ffmpeg.path, voice, out_path, channels), timeout=120)
     return out_path

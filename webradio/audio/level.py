@@ -116,7 +116,8 @@ def plan(
     if not enabled or len(active) < 3:
         gains = [0.0] * len(blocks)
     else:
-        gains = _smooth(_pause_gains(_raw_gains(blocks, voiced, speech), voiced))
+        raw = _raw_gains(blocks, voiced, speech)
+        gains = _smooth(_pause_gains(raw, voiced))
     predicted = gated_loudness([b + g for b, g in zip(blocks, gains, strict=True)])
     # A momentary block spans four frames: its peak is theirs.
     frame_peaks = [float(v) for v in envelope.peak_db[max(0, first - 3) : last]]

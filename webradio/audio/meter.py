@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg
+from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg, timeout_for
 from webradio.errors import N_, AudioError, FfmpegError
 
 # "  Stream #0:1(und): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, stereo, fltp, 128 kb/s"
@@ -20,6 +20,7 @@ _TIME_RE = re.compile(r"\btime=(\d+):(\d+):(\d+(?:\.\d+)?)")
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = 10.0
 LRA_RELATIVE_GATE_LU = 20.0
+MEASURE_BUDGET_S = 6 * 3600.0
 _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "quad": 4, "hexagonal": 6, "octagonal": 8}
 
 
@@ -152,7 +153,12 @@ def measure(path: Path | str, ffmpeg: FfmpegBinary) -> Loudness:
     """Integrated loudness, true peak, LRA and duration of a file, from a fresh decode."""
     reader = LogReader()
     try:
-        run_ffmpeg(build_measure_command(ffmpeg.path, path), on_line=reader.feed)
+        # A master is at most a few takes of MAX_TAKE_SECONDS: bounded like a long decode.
+        run_ffmpeg(
+            build_measure_command(ffmpeg.path, path),
+            on_line=reader.feed,
+            timeout=timeout_for(MEASURE_BUDGET_S),
+        )
     except FfmpegError as exc:
         raise AudioError(
             "not_audio",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from webradio.audio.ffmpeg import FfmpegBinary, FfmpegError, run_ffmpeg, timeout_for
@@ -23,6 +24,7 @@ MAX_FLATNESS = 0.4
 _VALUE_RE = re.compile(
     r"lavfi\.(?:aspectralstats\.1\.(crest|flatness)|astats\.Overall\.(RMS)_level)=(\S+)"
 )
+_TIME_RE = re.compile(r"^frame:\d+\s+pts:\S+\s+pts_time:(\S+)")
 # Only the windows within this of the take's loud ones are judged: the music, not the room
 # tone before and after it.
 JUDGED_RANGE_DB = 20.0
@@ -52,11 +54,25 @@ def build_music_command(ffmpeg_path: str, in_path: Path | str) -> list[str]:
     ]
 
 
-def is_music(path: Path | str, ffmpeg: FfmpegBinary) -> bool:
-    """Whether the take sounds like music (tonal), rather than noise (flat)."""
+def is_music(
+    path: Path | str, ffmpeg: FfmpegBinary, speech: Sequence[tuple[float, float]] = ()
+) -> bool:
+    """Whether the take sounds like music (tonal), rather than noise (flat).
+
+    Windows within the `speech` stretches are not judged: a voice is tonal too, and the
+    question, in a take with speech, is what lies under and between the words.
+    """
     windows: list[dict[str, float]] = []
 
     def feed(line: str) -> None:
+        when = _TIME_RE.search(line)
+        if when is not None:
+            at = float(when.group(1))
+            if not any(start - 0.13 <= at <= end for start, end in speech):
+                windows.append({"at": at})
+            else:
+                windows.append({"at": -1.0})
+            return
         match = _VALUE_RE.search(line)
         if match is None:
             return
@@ -65,9 +81,7 @@ def is_music(path: Path | str, ffmpeg: FfmpegBinary) -> bool:
             value = float(match.group(3))
         except ValueError:
             value = math.nan
-        if name == "RMS":
-            windows.append({"RMS": value})
-        elif windows:
+        if windows:
             windows[-1][name] = value
 
     try:
@@ -76,7 +90,8 @@ def is_music(path: Path | str, ffmpeg: FfmpegBinary) -> bool:
         )
     except FfmpegError:
         return False
-    levels = sorted(w["RMS"] for w in windows if math.isfinite(w["RMS"]))
+    windows = [w for w in windows if w["at"] >= 0 and math.isfinite(w.get("RMS", math.nan))]
+    levels = sorted(w["RMS"] for w in windows)
     if not levels:
         return False
     loud = levels[int(len(levels) * 0.9)] - JUDGED_RANGE_DB

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from webradio.audio import level, vad
 from webradio.audio.analyse import FRAME_S, HIGHPASS_HZ, Analysis, AudioWarning
-from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg_pair
+from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg_pair, timeout_for
 from webradio.audio.meter import LogReader, Loudness, build_measure_command, measure
 from webradio.audio.presets import Preset
 from webradio.errors import N_, AudioError
@@ -49,7 +49,7 @@ FADE_OUT_S = 0.3
 HUM_HZ = (50, 100, 150)
 HUM_Q = 20
 # How far afftdn lowers the noise when the preset asks for noise reduction.
-NOISE_REDUCTION_DB = 12.0
+NOISE_REDUCTION_DB = 20.0
 
 
 @dataclass(frozen=True)
@@ -156,20 +156,25 @@ def _channel_filter(source_channels: int, target_channels: int) -> str:
     return f"aformat=channel_layouts={layout}"
 
 
-def cleanup_filters(noise_reduction: bool = False) -> str:
+def cleanup_filters(noise_reduction: bool = False, noise_floor_db: float | None = None) -> str:
     """Rumble highpass and hum notches, in single precision (twice as fast, inaudible).
 
-    With `noise_reduction`, then afftdn: an FFT denoiser that learns the noise as it goes
-    (tn=1), lowering steady broadband noise by NOISE_REDUCTION_DB.
+    With `noise_reduction`, then afftdn, an FFT denoiser lowering broadband noise by
+    NOISE_REDUCTION_DB, told the take's measured noise floor (the loudness of its pauses).
+    Left to track the noise itself (tn=1) it lowered white noise by 5 dB instead of 19.
     """
     notches = ",".join(f"bandreject=f={hz}:width_type=q:w={HUM_Q}:precision=f32" for hz in HUM_HZ)
     chain = f"highpass=f={HIGHPASS_HZ}:precision=f32,{notches}"
     if noise_reduction:
-        chain += f",afftdn=nr={NOISE_REDUCTION_DB:g}:nf=-50:tn=1"
+        if noise_floor_db is None:
+            chain += f",afftdn=nr={NOISE_REDUCTION_DB:g}:nf=-50:tn=1"
+        else:
+            floor = max(-80.0, min(-20.0, noise_floor_db))
+            chain += f",afftdn=nr={NOISE_REDUCTION_DB:g}:nf={floor:.0f}"
     return chain
 
 
-def _tee_target(path: Path | str) -> str:
+def tee_target(path: Path | str) -> str:
     """A path escaped for the tee muxer's slave list."""
     text = str(path)
     for char in "\\|[]":
@@ -216,7 +221,8 @@ def build_render_command(
         label = f"[a{index}]" if index in curve_inputs else f"[p{index}]"
         chains.append(
             f"[{index}:a:0]{window},"
-            f"aformat=sample_fmts=fltp,{cleanup_filters(preset.noise_reduction)},"
+            "aformat=sample_fmts=fltp,"
+            f"{cleanup_filters(preset.noise_reduction, part.analysis.noise_floor_db)},"
             f"{_channel_filter(part.analysis.channels, preset.channels)},"
             f"volume={gain:.2f}dB,aresample={rate},{formats}{label}"
         )
@@ -270,7 +276,7 @@ def build_render_command(
         return argv + [
             "-f",
             "tee",
-            f"[f=mp3:write_xing=1:id3v2_version=0]{_tee_target(out_path)}"
+            f"[f=mp3:write_xing=1:id3v2_version=0]{tee_target(out_path)}"
             "|[f=mp3:write_xing=0:id3v2_version=0]pipe:1",
         ]
     return argv + ["-write_xing", "1", "-id3v2_version", "0", "-f", "mp3", str(out_path)]
@@ -362,6 +368,8 @@ def render(
             if loud.true_peak_dbtp > preset.max_true_peak_dbtp:
                 limit_dbfs -= loud.true_peak_dbtp - preset.max_true_peak_dbtp + 0.3
             loud = _render_once(parts, preset, tmp, gains, limit_dbfs, commands, ffmpeg)
+        if loud.integrated_lufs >= preset.target_lufs - RETRY_LU:
+            capped = [False] * len(capped)  # on target after all: nothing to flag
         short_at_cap = any(capped) and loud.integrated_lufs < preset.target_lufs
         if (_off_target(loud, preset, TOLERANCE_LU) and not short_at_cap) or (
             loud.true_peak_dbtp > preset.max_true_peak_dbtp
@@ -400,7 +408,13 @@ def _render_once(
         ffmpeg.path, parts, preset, tmp, gains, limit_dbfs, commands, verify_pipe=True
     )
     reader = LogReader()
-    run_ffmpeg_pair(argv, build_measure_command(ffmpeg.path, "pipe:0", "mp3"), on_line=reader.feed)
+    _, total, _ = timeline(parts)
+    run_ffmpeg_pair(
+        argv,
+        build_measure_command(ffmpeg.path, "pipe:0", "mp3"),
+        on_line=reader.feed,
+        timeout=timeout_for(total),
+    )
     if reader.clock_s <= 0:
         return measure(tmp, ffmpeg)
     return verified(reader)
