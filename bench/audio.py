@@ -7,9 +7,13 @@ several voices with pauses, loud (+10 dB) and quiet (-10 dB) passages, pink room
 - the pipeline's wall time (analysis, render, verification, tags) on a 30-minute take, a
   plain ffmpeg encode of the same take to the same format and bitrate, and their ratio;
 - ffmpeg-normalize's two-pass loudnorm time on the same take (if installed: dev extra);
-- the peak RSS of the pipeline, Python and its ffmpeg children summed, on a 120-minute take.
+- the speech detector's own cost on that take (it runs inside the analysis decode, on the
+  samples ffmpeg pipes to it, so the pipeline's time includes it), and the noise reduction's
+  (afftdn) cost on the render;
+- the peak RSS of the pipeline, Python and its ffmpeg children summed, on a 180-minute take;
+- the fixed start-up cost of `webradio process` on a one-second file.
 
-Usage:  .venv/bin/python bench/audio.py [--speed-minutes 30] [--memory-minutes 120]
+Usage:  .venv/bin/python bench/audio.py [--speed-minutes 30] [--memory-minutes 180]
         [--workdir /tmp/webradio-bench] [--keep]
 """
 
@@ -118,13 +122,15 @@ def plain_encode(take: Path, out: Path, ffmpeg: FfmpegBinary) -> None:
 
 
 PIPELINE = """
-import json, sys
+import dataclasses, json, sys
 from pathlib import Path
 from webradio.audio.ffmpeg import find_ffmpeg
 from webradio.audio.pipeline import process
+from webradio.audio.presets import PRESETS
 from webradio.audio.tags import Chapter, EpisodeTags, write_tags
 ffmpeg = find_ffmpeg()
-report = process(sys.argv[1], sys.argv[2], "podcast", ffmpeg)
+preset = dataclasses.replace(PRESETS["podcast"], noise_reduction=len(sys.argv) > 3)
+report = process(sys.argv[1], sys.argv[2], preset, ffmpeg)
 write_tags(sys.argv[2], EpisodeTags(
     title="Banc d'essai", artist="Radio de l'école", album="Banc", date="2026-11-24",
     chapters=(Chapter("Tout", 0.0, report.duration_s),)))
@@ -132,15 +138,69 @@ print(json.dumps(report.to_json()))
 """
 
 
-def pipeline(take: Path, out: Path) -> dict[str, object]:
+def pipeline(take: Path, out: Path, denoise: bool = False) -> dict[str, object]:
     """The whole pipeline in a child Python (analysis, render, verification, tags)."""
     done = subprocess.run(
-        [sys.executable, "-c", PIPELINE, str(take), str(out)],
+        [sys.executable, "-c", PIPELINE, str(take), str(out), *(["denoise"] if denoise else [])],
         check=True,
         capture_output=True,
         text=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def detector_cost(take: Path, ffmpeg: FfmpegBinary) -> None:
+    """Time the speech detector alone over the take's 16 kHz mono samples (one core)."""
+    from webradio.audio import vad
+
+    done = subprocess.run(
+        [ffmpeg.path, "-v", "error", "-i", str(take), "-af", vad.build_vad_branch()]
+        + ["-f", "f32le", "-"],
+        capture_output=True,
+        check=True,
+    )
+    audio_s = len(done.stdout) / 4 / vad.RATE_HZ
+    start = time.perf_counter()
+    detector = vad.SpeechDetector()
+    detector.feed(done.stdout)
+    cpu = time.perf_counter() - start
+    found = vad.segments(detector.scores, audio_s)
+    print(
+        f"  speech detector alone (Silero, one core): {cpu:.1f} s for {audio_s / 60:.0f} min "
+        f"({1000 * cpu / audio_s:.1f} ms per second of audio); "
+        f"{vad.speech_seconds(found) / audio_s:.0%} speech in {len(found)} stretches"
+    )
+
+
+def startup_cost(work: Path, ffmpeg: FfmpegBinary) -> None:
+    """Median wall time of `webradio process` on a one-second take, in its own process."""
+    one = work / "one.wav"
+    run_ffmpeg(
+        [ffmpeg.path, "-hide_banner", "-nostats", "-nostdin", "-y", "-i", str(speech_block(work))]
+        + ["-t", "1", "-c:a", "pcm_s16le", str(one)]
+    )
+    tool = Path(sys.executable).with_name("webradio")
+    env = {**os.environ, "WEBRADIO_FFMPEG": ffmpeg.path}
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run(
+            [str(tool), "process", str(one), str(work / "one.mp3"), "--json"],
+            check=True,
+            capture_output=True,
+            env=env,
+            cwd=work,
+        )
+        times.append(time.perf_counter() - start)
+    imports = subprocess.run(
+        [sys.executable, "-c", "import time; t = time.perf_counter(); import webradio.cli; "
+         "print(time.perf_counter() - t)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    print(
+        f"  webradio process on a one-second take: {sorted(times)[1]:.2f} s (median of 3; "
+        f"importing the command line: {float(imports):.2f} s)"
+    )
 
 
 def tree_memory_kb(root: int) -> tuple[int, int]:
@@ -222,7 +282,7 @@ def main() -> None:
     """Generate the takes, run every measurement, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speed-minutes", type=float, default=30.0)
-    parser.add_argument("--memory-minutes", type=float, default=120.0)
+    parser.add_argument("--memory-minutes", type=float, default=180.0)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the generated takes")
     args = parser.parse_args()
@@ -244,6 +304,12 @@ def main() -> None:
         )
         print(f"  ratio pipeline / plain encode: {whole / plain:.2f}x (target <= 1.5x)")
         print(f"  report: {json.dumps(reports[0], ensure_ascii=False)}")
+        detector_cost(take, ffmpeg)
+        denoised = timed(
+            "pipeline with noise reduction (afftdn)",
+            lambda: pipeline(take, work / "denoised.mp3", denoise=True),
+        )
+        print(f"  ratio with noise reduction / plain encode: {denoised / plain:.2f}x")
         two_pass = normalize_two_pass(take, work / "normalized.mp3", ffmpeg)
         if two_pass is not None:
             print(f"  ratio ffmpeg-normalize / plain encode: {two_pass / plain:.2f}x")
@@ -256,6 +322,8 @@ def main() -> None:
         )
         print("  (target <= 150 MB; RSS counts the pages the processes share once per process)")
         print(f"  pipeline wall time: {wall:.1f} s")
+        print("Start-up:")
+        startup_cost(work, ffmpeg)
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -28,15 +28,25 @@ RATE = 16000
 HOLDS_SPEECH_S = 0.5
 
 
-def decode(path: Path) -> array[float]:
-    """The file's first audio stream as 16 kHz mono float samples."""
-    out = subprocess.run(
-        [find_ffmpeg().path, "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1",
-         "-ar", str(RATE), "-f", "f32le", "-"],
-        capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    samples = array("f")
-    samples.frombytes(out)
+class Decoded(array):  # type: ignore[type-arg]
+    """16 kHz mono float samples, with the same audio as 16-bit PCM bytes in `pcm`."""
+
+    pcm: bytes = b""
+
+
+def decode(path: Path) -> Decoded:
+    """The file's first audio stream as 16 kHz mono float samples (and 16-bit PCM)."""
+
+    def run(codec: str) -> bytes:
+        return subprocess.run(
+            [find_ffmpeg().path, "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", "1",
+             "-ar", str(RATE), "-f", codec, "-"],
+            capture_output=True, check=True,
+        ).stdout  # fmt: skip
+
+    samples = Decoded("f")
+    samples.frombytes(run("f32le"))
+    samples.pcm = run("s16le")
     return samples
 
 
@@ -69,7 +79,7 @@ def webrtc(mode: int) -> Callable[[array[float]], tuple[list[bool], float]] | No
     size = 480
 
     def run(samples: array[float]) -> tuple[list[bool], float]:
-        pcm = array("h", (max(-32768, min(32767, int(v * 32767))) for v in samples)).tobytes()
+        pcm = getattr(samples, "pcm", b"")
         flags = []
         for start in range(0, len(pcm) - 2 * size + 1, 2 * size):
             flags.append(vad.is_speech(pcm[start : start + 2 * size], RATE))
@@ -155,7 +165,7 @@ def main() -> None:
         rtf = total["seconds"] / audio_s  # type: ignore[operator]
         print(
             f"{name:9} right {total['right']}/{len(files)}  "
-            f"{1000 * rtf:6.2f} ms per s of audio ({60 * rtf:5.2f} s per hour x60)  "
+            f"{1000 * rtf:6.2f} ms per s of audio ({3600 * rtf:5.1f} s per hour)  "
             f"wrong: {', '.join(total['wrong']) or '-'}"  # type: ignore[arg-type]
         )
 

@@ -8,6 +8,13 @@ from typing import Any
 from webradio.errors import N_
 
 GOOD = N_("Le son est bon : rien à corriger pour la prochaine prise.")
+# What the speech detector found, said to the teacher next to the time it heard voices.
+KINDS = {
+    "speech": N_("de la parole, repérée par le détecteur de voix"),
+    "speech_music": N_("de la parole sur de la musique (ou du chant)"),
+    "music": N_("de la musique, sans voix : gardée telle quelle"),
+    "noise": N_("aucune voix ni musique : seulement du bruit"),
+}
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,14 @@ def take_report(analysis: dict[str, Any]) -> TakeReport:
     """The report of a stored analysis (Take.analysis)."""
     advice = tuple(str(w["message"]) for w in analysis.get("warnings", ()))
     floor = analysis.get("noise_floor_db")
+    kind = analysis.get("kind", "speech")
     figures = (
         Figure(N_("Durée"), _seconds(analysis["duration_s"]), N_("toute la prise")),
+        Figure(
+            N_("Voix entendues"),
+            _seconds(analysis.get("speech_s", 0.0)),
+            KINDS.get(kind, KINDS["speech"]),
+        ),
         Figure(
             N_("Volume moyen"),
             _db(analysis["integrated_lufs"], "LUFS"),
@@ -68,10 +81,13 @@ def take_report(analysis: dict[str, Any]) -> TakeReport:
             N_("le plus bas possible : au moins 20 sous le volume moyen"),
         ),
         Figure(
-            N_("Silence au début / à la fin"),
+            N_("Sans voix au début / à la fin"),
             f"{_seconds(analysis['leading_silence_s'])} / "
             f"{_seconds(analysis['trailing_silence_s'])}",
-            N_("coupé automatiquement"),
+            N_(
+                "coupé automatiquement, sauf 0,25 s avant la première voix et 0,5 s après la "
+                "dernière ; aucune parole n'est coupée"
+            ),
         ),
         Figure(
             N_("Plus longue pause"),
