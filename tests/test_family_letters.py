@@ -221,7 +221,8 @@ def test_every_qr_code_of_a_class_scans_on_screen_and_in_print(
         for width, media in ((1366, "screen"), (1024, "screen"), (360, "screen"), (794, "print")):
             page.set_viewport_size({"width": width, "height": 900})
             page.emulate_media(media=media)  # type: ignore[arg-type]
-            shoot(page, f"family-letters-{width}-{media}")
+            whole = shoot(page, f"family-letters-{width}-{media}")
+            assert sorted(decode(whole)) == sorted(expected), (width, media)  # the whole page
             assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth"), width
             letters = page.locator("article.letter")
             assert letters.count() == len(expected)
@@ -238,6 +239,16 @@ def test_every_qr_code_of_a_class_scans_on_screen_and_in_print(
                     "els => els.map(e => getComputedStyle(e).breakBefore)"
                 )
                 assert breaks == ["auto"] + ["page"] * (len(expected) - 1)
+        # Smaller than its 4 px per module: the code scales whole (a viewBox), never cropped.
+        page.emulate_media(media="screen")
+        page.add_style_tag(content=".letter .qr svg { width: 35mm !important; }")
+        for i, svg in enumerate(page.locator("article.letter .qr svg").all()):
+            box = svg.bounding_box()
+            assert box is not None and abs(box["width"] - box["height"]) < 1, box
+            png = tmp_path / f"letter-small-{i}.png"
+            svg.screenshot(path=str(png))
+            assert decode(png) == [expected[i]], i
+        page.emulate_media(media="print")
         pdf = page.pdf(format="A4", print_background=True)
         assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == len(expected)  # one A4 per family
 
