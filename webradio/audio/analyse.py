@@ -18,7 +18,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from webradio.audio import music, presets, vad
 from webradio.audio.ffmpeg import FfmpegBinary, FfmpegTimeout, run_ffmpeg, timeout_for
@@ -228,22 +228,34 @@ class _Decode:
     """What one analysis decode (of a whole take or one half) gathered."""
 
     reader: FrameReader
-    detector: vad.SpeechDetector
+    scores: array[float]
 
 
 def _decode(
-    path: Path, ffmpeg: FfmpegBinary, input_options: tuple[str, ...], timeout: float
+    path: Path,
+    ffmpeg: FfmpegBinary,
+    input_options: tuple[str, ...],
+    timeout: float,
+    shared: tuple[vad.SharedScorer, int] | None = None,
 ) -> _Decode:
-    """Run one analysis decode: the log to a FrameReader, the samples to the speech detector."""
+    """Run one analysis decode: the log to a FrameReader, the samples to the speech detector
+    (a child of its own, or the one `shared` between the halves of a take)."""
     reader = FrameReader()
-    detector = vad.SpeechDetector()
+    scores: list[array[float]] = []
+
+    def score(stream: IO[bytes]) -> None:
+        if shared is None:
+            scores.extend(vad.score_in_child([stream]))
+        else:
+            scores.append(shared[0].score(shared[1], stream))
+
     run_ffmpeg(
         build_analysis_command(ffmpeg.path, path, input_options),
         on_line=reader.feed,
-        on_stdout=detector.read_all,
+        on_stdout=score,
         timeout=timeout,
     )
-    return _Decode(reader, detector)
+    return _Decode(reader, scores[0] if scores else array("f"))
 
 
 def analyse(
@@ -300,7 +312,7 @@ def analyse(
         loudness.lra_lu,
         loudness.duration_s,
         Envelope(reader.momentary, reader.peak_db),
-        vad.segments(done.detector.scores, loudness.duration_s),
+        vad.segments(done.scores, loudness.duration_s),
         path=path,
         ffmpeg=ffmpeg,
     )
@@ -349,16 +361,17 @@ def _analyse_halves(
     results: dict[str, _Decode] = {}
     failures: list[FfmpegError] = []
     budget = timeout_for(half)
+    scorer = vad.SharedScorer(2)
 
-    def run(name: str, options: tuple[str, ...]) -> None:
+    def run(name: str, options: tuple[str, ...], index: int) -> None:
         try:
-            results[name] = _decode(path, ffmpeg, options, budget)
+            results[name] = _decode(path, ffmpeg, options, budget, (scorer, index))
         except FfmpegError as exc:
             failures.append(exc)
 
-    worker = threading.Thread(target=run, args=("first", ("-t", f"{half}")))
+    worker = threading.Thread(target=run, args=("first", ("-t", f"{half}"), 0))
     worker.start()
-    run("second", ("-ss", f"{half}", "-t", rest))
+    run("second", ("-ss", f"{half}", "-t", rest), 1)
     worker.join()
     if any(isinstance(f, FfmpegTimeout) for f in failures):
         raise AudioError("too_slow", TOO_SLOW, detail=failures[0].stderr_tail)
@@ -385,8 +398,8 @@ def _analyse_halves(
     )
     first.reader.flat_factor = max(first.reader.flat_factor, second.reader.flat_factor)
     found = vad.join(
-        vad.segments(first.detector.scores, half),
-        vad.segments(second.detector.scores, second.reader.clock_s),
+        vad.segments(first.scores, half),
+        vad.segments(second.scores, second.reader.clock_s),
         half,
     )
     return summarise(

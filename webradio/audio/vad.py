@@ -14,6 +14,9 @@ speech and music as "room noise only". Speech is now what this model hears, what
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+import threading
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +66,97 @@ class SpeechDetector:
         """Feed everything a pipe carries, until it closes."""
         while chunk := stream.read(READ_BYTES):
             self.feed(chunk)
+
+
+def score_in_child(streams: Sequence[IO[bytes]]) -> list[array[float]]:
+    """Scores of everything each of `streams` carries, computed by one child Python (main()).
+
+    The model and its runtime take about 50 MB that a process never gives back; in a child they
+    are gone with it, so a worker that analysed a take renders the next one as light as before.
+    One child scores the two halves of a long take at once (a thread each: the model runs
+    outside the GIL), loading the model's library once.
+    """
+    fds = [stream.fileno() for stream in streams]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "webradio.audio.vad", *map(str, fds)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=fds,
+    )
+    out, err = child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"speech detector failed: {err.decode('utf-8', 'replace')[-500:]}")
+    results: list[array[float]] = []
+    position = 0
+    for _ in fds:
+        count = int.from_bytes(out[position : position + 8], "little")
+        scores: array[float] = array("f")
+        scores.frombytes(out[position + 8 : position + 8 + 4 * count])
+        results.append(scores)
+        position += 8 + 4 * count
+    return results
+
+
+def main() -> None:
+    """`python -m webradio.audio.vad FD...`: f32 16 kHz mono on each file descriptor; for
+    each, in order, the number of windows (8 bytes, little-endian) then one f32 score each."""
+    import os
+    import threading
+
+    detectors = [SpeechDetector() for _ in sys.argv[1:]]
+
+    def read(fd: int, detector: SpeechDetector) -> None:
+        with os.fdopen(fd, "rb") as stream:
+            detector.read_all(stream)
+
+    threads = [
+        threading.Thread(target=read, args=(int(fd), detector))
+        for fd, detector in zip(sys.argv[1:], detectors, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for detector in detectors:
+        sys.stdout.buffer.write(len(detector.scores).to_bytes(8, "little"))
+        sys.stdout.buffer.write(detector.scores.tobytes())
+
+
+class SharedScorer:
+    """Lets the decodes of a take's halves (each in its own thread) share one scoring child.
+
+    Each decode hands its stream to score(); when all have arrived, one child scores them
+    together. If one decode never gets there (ffmpeg failed to start), the others score alone.
+    """
+
+    def __init__(self, parties: int, wait_s: float = 30.0) -> None:
+        self._streams: list[IO[bytes] | None] = [None] * parties
+        self._results: list[array[float]] = []
+        self._arrived = threading.Barrier(parties, timeout=wait_s)
+        self._scored = threading.Event()
+        self._failure: BaseException | None = None
+
+    def score(self, index: int, stream: IO[bytes]) -> array[float]:
+        """The scores of this decode's stream (blocks until the child has scored them all)."""
+        self._streams[index] = stream
+        try:
+            leader = self._arrived.wait() == 0
+        except threading.BrokenBarrierError:
+            return score_in_child([stream])[0]
+        if leader:
+            try:
+                self._results = score_in_child([s for s in self._streams if s is not None])
+            except BaseException as exc:
+                self._failure = exc
+                raise
+            finally:
+                self._scored.set()
+        else:
+            self._scored.wait()
+            if self._failure is not None:
+                raise RuntimeError("speech detector failed") from self._failure
+        return self._results[index]
 
 
 def build_vad_branch() -> str:
@@ -140,3 +234,7 @@ def frame_mask(found: Sequence[Segment], frames: int, step_s: float) -> list[boo
         for index in range(first, last):
             mask[index] = True
     return mask
+
+
+if __name__ == "__main__":
+    main()
