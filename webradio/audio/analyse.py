@@ -672,7 +672,7 @@ def check_has_sound(analysis: Analysis) -> None:
             "room_tone",
             N_(
                 "On n'entend aucune voix ni musique dans cet enregistrement, seulement du "
-                "bruit (la pièce, un souffle, une machine). Vérifiez le micro et enregistrez "
-                "à nouveau."
+                "bruit de la pièce, un souffle ou une machine. Vérifiez le micro et "
+                "enregistrez à nouveau."
             ),
         )
