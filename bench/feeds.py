@@ -104,19 +104,31 @@ def seed(root: Path, port: int, count: int) -> Path:
     os.environ.update(environment(root, port))
     from flask_migrate import upgrade
 
-    from webradio import create_app, feeds, schools
+    from webradio import create_app, feeds, outputs, schools
     from webradio.clock import now_utc
     from webradio.extensions import db
-    from webradio.models import Episode
+    from webradio.models import Episode, EpisodePart, Take
 
     app = create_app()
     with app.app_context():
         upgrade()
         school = schools.create_school(SLUG, "École du banc d'essai")
         start = now_utc() - timedelta(days=count)
+        # One music bed attested voice-free: every episode plays it (voices come from the sound).
+        bed = Take(
+            school_id=school.id,
+            sha256="0" * 64,
+            storage_key="takes/bench-bed",
+            size_bytes=1,
+            state="ready",
+            voice_free=True,
+        )
+        db.session.add(bed)
+        db.session.flush()
         for number in range(count):
             db.session.add(
                 Episode(
+                    parts=[EpisodePart(position=0, take_id=bed.id)],
                     guid=f"urn:uuid:bench-{number:05d}",
                     school_id=school.id,
                     title=f"Le journal de la semaine n° {number + 1}",
@@ -125,7 +137,6 @@ def seed(root: Path, port: int, count: int) -> Path:
                         "la chorale, le match de samedi et les livres du mois. " * 2
                     ).strip(),
                     requested_audience="public",
-                    no_pupil_voices=True,
                     state="published",
                     published_audiences="class,families,public",
                     media_key=f"masters/bench{number:05d}/{number:012x}.mp3",
@@ -135,7 +146,7 @@ def seed(root: Path, port: int, count: int) -> Path:
                 )
             )
         db.session.commit()
-        feeds.rebuild_all()
+        outputs.refresh({outputs.EVERY_SCHOOL})
         path = feeds.feed_path(school)
         db.engine.dispose()
     return path

@@ -120,13 +120,15 @@ def test_pupils_record_in_the_class_studio(browser_path: str, demo: Demo) -> Non
             sign_in(teacher, demo, demo.teacher)
             teacher.get_by_role("button", name="Ouvrir un studio").first.click()
             code = teacher.locator("td code").first.inner_text()
+            expect(teacher.get_by_text("Sacha")).to_be_visible()  # the teacher knows whom
 
             tablet = browser.new_context().new_page()
             tablet.goto(f"{demo.base_url}/studio/")
             tablet.fill("input[name=code]", code)
             tablet.get_by_role("button", name="Entrer").click()
             expect(tablet.get_by_role("heading", name="Studio — CM2 A")).to_be_visible()
-            expect(tablet.get_by_text("Sacha")).to_be_visible()  # no authorisation yet
+            # The whole class sees this page: nothing about any family's choice.
+            expect(tablet.get_by_text("Sacha")).to_have_count(0)
             tablet.get_by_role("button", name="Enregistrer au micro").click()
             tablet.wait_for_timeout(3000)
             tablet.get_by_role("button", name="Arrêter et envoyer").click()

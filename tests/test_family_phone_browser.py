@@ -13,6 +13,7 @@ from test_publishing_http import publish
 from web_support import PASSWORD
 
 from webradio import authorisations, schools, sharing, urls
+from webradio.clock import today_paris
 from webradio.models import School
 
 PHONE = {"width": 360, "height": 740}
@@ -24,7 +25,10 @@ def school(app: Flask, take_wav: Path) -> School:
     created = schools.create_school("ecole-mobile", "École Jean de La Fontaine")
     schools.create_user("head@ecole.fr", "head", PASSWORD, created)
     pupil = schools.add_pupil(created, "CM1", "Léa")
-    authorisations.grant(pupil, authorisations.GrantRequest(frozenset({"class", "families"})))
+    signed = {"signed_on": today_paris(), "guardians_signed": 1}
+    authorisations.grant(
+        pupil, authorisations.GrantRequest(frozenset({"class", "families"}), **signed)
+    )
     publish(created, take_wav, "Léa", "Le journal du potager de l’école, numéro de printemps")
     return created
 

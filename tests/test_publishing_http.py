@@ -16,8 +16,9 @@ from PIL import Image
 from publishing.judges import judge_feed, partytime
 from web_support import PASSWORD, fetch, sign_in
 
-from webradio import authorisations, episodes, feeds, publication, schools, sharing, takes
+from webradio import authorisations, episodes, feeds, outputs, publication, schools, sharing, takes
 from webradio.cli import main
+from webradio.clock import today_paris
 from webradio.extensions import db
 from webradio.models import Episode, Organisation, Pupil, School
 from webradio.web.delivery import accepts_gzip
@@ -41,7 +42,12 @@ def school(app: Flask) -> School:
     schools.create_user("prof@ecole.fr", "teacher", PASSWORD, created)
     for name, audiences in (("Léa", "class,families,public"), ("Inès", "class,families")):
         pupil = schools.add_pupil(created, "CM2", name)
-        authorisations.grant(pupil, authorisations.GrantRequest(frozenset(audiences.split(","))))
+        authorisations.grant(
+            pupil,
+            authorisations.GrantRequest(
+                frozenset(audiences.split(",")), signed_on=today_paris(), guardians_signed=1
+            ),
+        )
     return created
 
 
@@ -219,11 +225,11 @@ def test_feed_serving_gzip_etags_and_304(
     assert head.data == b"" and head.headers["Content-Length"] == str(len(packed.data))
 
     # A rebuild that changes nothing keeps the ETag; a change gives a new one.
-    assert feeds.rebuild_all() == []
+    assert outputs.refresh({outputs.EVERY_SCHOOL}) == []
     assert fetch(client, "/feeds/ecole-web.xml").headers["ETag"] == plain.headers["ETag"]
     school.description = "Nouvelle description"
     db.session.commit()
-    feeds.rebuild_school(school)
+    outputs.refresh({school.id})
     changed = fetch(client, "/feeds/ecole-web.xml")
     assert changed.headers["ETag"] != plain.headers["ETag"]
     assert "Nouvelle description" in changed.text
@@ -234,7 +240,9 @@ def test_chapters_transcript_and_media(
     client: FlaskClient, school: School, radio: dict[str, Episode], tmp_path: Path
 ) -> None:
     episode = radio["public"]
-    sharing.update_sharing(episode, False, "WEBVTT\n\n00:00.000 --> 00:04.000\nBonjour à tous.\n")
+    sharing.update_sharing(
+        episode, publication.CLI, False, "WEBVTT\n\n00:00.000 --> 00:04.000\nBonjour à tous.\n"
+    )
     feed = fetch(client, "/feeds/ecole-web.xml")
     judge_feed(feed.data)
     item = etree.fromstring(feed.data).find("channel/item")
@@ -302,7 +310,7 @@ def test_city_feed_holds_what_schools_share(
     assert city_url == "http://radio.test/feeds/ville/flux.xml"
     assert etree.fromstring(fetch(client, local(city_url)).data).find("channel/item") is None
 
-    sign_in(client, "prof@ecole.fr")
+    sign_in(client, "head@ecole.fr")  # beyond the class, sharing is the head's decision
     for episode in radio.values():
         response = client.post(f"/episodes/{episode.id}/diffusion", data={"shared_with_city": "1"})
         assert response.status_code == 302
@@ -438,11 +446,11 @@ def test_accept_encoding_is_read_with_its_quality(header: str, accepted: bool) -
 
 
 def test_new_feed_url_only_once_the_instance_moved(app: Flask, school: School) -> None:
-    feeds.rebuild_school(school)
+    outputs.refresh({school.id})
     path = feeds.feed_path(school)
     assert b"new-feed-url" not in path.read_bytes()
     app.config["FORMER_BASE_URL"] = "http://ancienne-radio.test"
-    feeds.rebuild_school(school)
+    outputs.refresh({school.id})
     channel = etree.fromstring(path.read_bytes()).find("channel")
     assert channel.findtext("itunes:new-feed-url", namespaces=NS) == (
         "http://radio.test/feeds/ecole-web.xml"
@@ -456,7 +464,7 @@ def test_a_first_name_in_the_transcript_takes_the_episode_off_public_channels(
     client: FlaskClient, school: School, radio: dict[str, Episode]
 ) -> None:
     episode = radio["public"]
-    sign_in(client, "prof@ecole.fr")
+    sign_in(client, "head@ecole.fr")
     saved = client.post(
         f"/episodes/{episode.id}/diffusion",
         data={"transcript": "Bonjour, je suis Léa et je vais vous parler du jardin."},

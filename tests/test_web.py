@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from web_support import PASSWORD, fetch, post_file, sign_in
 
 from webradio import authorisations, schools
+from webradio.clock import today_paris
 from webradio.extensions import db
 from webradio.models import Episode, Pupil, School
 
@@ -23,7 +24,12 @@ def school(app: Flask) -> School:
     schools.create_user("prof@ecole.fr", "teacher", PASSWORD, created)
     for name, audiences in (("Léa", "class,families,public"), ("Inès", "class,families")):
         pupil = schools.add_pupil(created, "CM2", name)
-        authorisations.grant(pupil, authorisations.GrantRequest(frozenset(audiences.split(","))))
+        authorisations.grant(
+            pupil,
+            authorisations.GrantRequest(
+                frozenset(audiences.split(",")), signed_on=today_paris(), guardians_signed=1
+            ),
+        )
     return created
 
 
@@ -214,10 +220,10 @@ def test_public_answers_do_not_vary_by_cookie(client: FlaskClient, school: Schoo
 
 
 def test_names_in_typed_text_are_whole_words(app: Flask) -> None:
-    from webradio.publication import names
+    from webradio.names import find
 
-    assert names("Interview de Léa au jardin", "léa")
-    assert not names("Le Léanore du jardin", "Léa")
+    assert find({"title": "Interview de Léa au jardin"}, [("p", "léa")])
+    assert not find({"title": "Le Léanore du jardin"}, [("p", "Léa")])
 
 
 def test_roles_are_enforced(client: FlaskClient, school: School) -> None:

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from webradio import audit, consent, publication
+from webradio import audit, clearance, consent, publication
 from webradio.clock import now_utc, school_year_end, school_year_label, today_paris
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
@@ -32,7 +32,7 @@ def grant(pupil: Pupil, request: GrantRequest, actor_id: str | None = None) -> C
     """Record the pupil's authorisation for this school year; a second one is an amendment."""
     record = stage_grant(pupil, request, actor_id)
     db.session.commit()
-    publication.reconsider(publication.episodes_of_pupil(pupil), actor_id)
+    publication.reconsider(clearance.episodes_of_pupil(pupil), actor_id)
     return record
 
 
@@ -64,8 +64,23 @@ def stage_grant(pupil: Pupil, request: GrantRequest, actor_id: str | None) -> Co
     if request.pupil_assent is not None:
         record.pupil_assent = request.pupil_assent
     record.scan_key = request.scan_key or record.scan_key
+    if record.signed_on is None or record.guardians_signed is None:
+        raise WebradioError(
+            N_(
+                "%(name)s : indiquez la date de signature et qui a signé (un ou deux "
+                "responsables légaux)."
+            ),
+            name=pupil.first_name,
+        )
     _stage_event(record, kind, before, actor_id)
     return record
+
+
+def is_first_grant(pupil: Pupil) -> bool:
+    """True when no grant of this school year records its signature facts yet."""
+    label = school_year_label(today_paris())
+    record = next((g for g in pupil.grants if g.school_year == label), None)
+    return record is None or record.signed_on is None or record.guardians_signed is None
 
 
 def unchanged(record: ConsentGrant | None, request: GrantRequest) -> bool:
@@ -104,7 +119,7 @@ def withdraw(
     """Withdraw all (or some) audiences; every channel drops what is no longer cleared."""
     record = stage_withdrawal(pupil, audiences, actor_id)
     db.session.commit()
-    publication.reconsider(publication.episodes_of_pupil(pupil), actor_id)
+    publication.reconsider(clearance.episodes_of_pupil(pupil), actor_id)
     return record
 
 
@@ -112,7 +127,7 @@ def stage_withdrawal(
     pupil: Pupil, audiences: frozenset[str] | None, actor_id: str | None
 ) -> ConsentGrant:
     """Stage a total or partial withdrawal with its event, without committing."""
-    record = publication.current_grant(pupil, today_paris())
+    record = clearance.grant_in_force(pupil, today_paris())
     if record is None or record.withdrawn_at is not None:
         raise WebradioError(N_("Cet élève n'a aucune autorisation en cours à retirer."))
     before = record.audiences
@@ -190,6 +205,6 @@ def save_many(changes: list[Change], actor_id: str | None) -> int:
         db.session.rollback()
         raise
     db.session.commit()
-    affected = {e.id: e for c in changes for e in publication.episodes_of_pupil(c.pupil)}
+    affected = {e.id: e for c in changes for e in clearance.episodes_of_pupil(c.pupil)}
     publication.reconsider(affected.values(), actor_id)
     return len(changes)

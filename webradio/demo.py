@@ -9,8 +9,20 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from webradio import authorisations, episodes, publication, runtime, schools, sharing, takes, urls
+from webradio import (
+    authorisations,
+    consent,
+    episodes,
+    publication,
+    runtime,
+    schools,
+    sharing,
+    takes,
+    urls,
+    voices,
+)
 from webradio.audio.clips import make_speechlike_take
+from webradio.clock import today_paris
 from webradio.extensions import db
 from webradio.models import School
 
@@ -44,14 +56,16 @@ def seed() -> None:
         pupil = schools.add_pupil(school, "CM2 A", name)
         pupils[name] = pupil
         if audiences:
-            authorisations.grant(
-                pupil, authorisations.GrantRequest(frozenset(audiences.split(",")))
+            request = authorisations.GrantRequest(
+                consent.parse_audiences(audiences), signed_on=today_paris(), guardians_signed=2
             )
+            authorisations.grant(pupil, request)
     scratch = runtime.storage().scratch_dir() / "demo-take.wav"
     make_speechlike_take(scratch, runtime.ffmpeg(), seconds=14.0)
     with scratch.open("rb") as stream:
         take = takes.ingest(school, stream, label="La sortie au jardin")
     Path(scratch).unlink()
+    voices.stage_speakers(take, [pupils["Léa"], pupils["Noah"]])
     draft = episodes.EpisodeDraft(
         title="Le journal de la classe : la sortie au jardin",
         description="Deux élèves de CM2 racontent la sortie de la classe au jardin partagé.",
@@ -62,7 +76,7 @@ def seed() -> None:
     episode = episodes.create(school, draft)
     episodes.render_episode(episode.id)
     publication.publish(episode, approved_by=None)
-    sharing.update_sharing(episode, shared_with_city=True, transcript="")
+    sharing.update_sharing(episode, publication.CLI, shared_with_city=True, transcript="")
     family = sharing.create_token(school, "Famille de démo")
     base = urls.base()
     lines = [

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from webradio import consent, feeds, publication, runtime, takes, urls
+from webradio import clearance, consent, feeds, publication, reasons, runtime, takes, urls, voices
 from webradio.audio.analyse import analyse, check_has_sound
 from webradio.audio.clips import make_jingle
 from webradio.audio.presets import configured_preset
@@ -18,7 +18,7 @@ from webradio.audio.tags import Chapter, EpisodeTags, write_tags
 from webradio.clock import today_paris
 from webradio.errors import N_, AudioError, NotFound, WebradioError
 from webradio.extensions import db
-from webradio.models import Episode, EpisodePart, Pupil, School
+from webradio.models import Episode, EpisodePart, EpisodeState, Pupil, School, Take, TakeOrigin
 from webradio.storage import sha256_of
 
 
@@ -48,7 +48,7 @@ def create(school: School, draft: EpisodeDraft, created_by: str | None = None) -
         raise WebradioError(
             N_("Cochez « aucune voix d'élève » ou nommez les participants, pas les deux.")
         )
-    consent.parse_audience(draft.audience)
+    audience = consent.parse_audience(draft.audience)
     pupils = [_pupil_of(school, pid) for pid in draft.participant_ids]
     episode = Episode(
         guid=f"urn:uuid:{uuid.uuid4()}",
@@ -57,18 +57,22 @@ def create(school: School, draft: EpisodeDraft, created_by: str | None = None) -
         title=title[:200],
         description=draft.description.strip(),
         series=draft.series.strip(),
-        requested_audience=draft.audience,
-        no_pupil_voices=draft.no_pupil_voices,
-        state="draft",
+        requested_audience=audience,
+        state=EpisodeState.DRAFT,
     )
     episode.participants = pupils
     for position, take_id in enumerate(draft.take_ids):
         take = takes.get_take(take_id, school)
+        if draft.no_pupil_voices:
+            voices.attest_voice_free(take)  # the attestation belongs to the sound
+        elif pupils and not take.speakers:
+            # Participants named for the episode are voices of each take not declared yet
+            # (more voices only narrow what the gate clears); staff refine per part later.
+            voices.stage_speakers(take, pupils)
         in_s, out_s = _checked_points(draft.points.get(take.id, (None, None)))
+        # A chapter title is typed by staff, never taken from a file name ("Partie N" else).
         episode.parts.append(
-            EpisodePart(
-                position=position, take_id=take.id, title=take.label, in_s=in_s, out_s=out_s
-            )
+            EpisodePart(position=position, take_id=take.id, in_s=in_s, out_s=out_s)
         )
     db.session.add(episode)
     db.session.commit()
@@ -101,9 +105,11 @@ def get_episode(episode_id: str, school: School | None = None) -> Episode:
     return episode
 
 
-def queue_render(episode: Episode) -> None:
-    """Mark the episode `rendering` and queue its render job."""
-    episode.state = "rendering"
+def queue_render(episode: Episode, actor: publication.Actor = publication.CLI) -> None:
+    """Mark the episode `rendering` and queue its render job; an episode published beyond the
+    class is re-rendered only by the head (it leaves every channel until published again)."""
+    publication.check_may_change(episode, actor)
+    episode.state = EpisodeState.RENDERING
     episode.failure_reason = None
     db.session.commit()
     runtime.enqueue("render_episode", episode.id)
@@ -113,58 +119,58 @@ def queue_render(episode: Episode) -> None:
 def render_episode(episode_id: str) -> Episode:
     """Render the parts to one tagged master (safe to run twice); failures are kept visible."""
     episode = get_episode(episode_id)
-    if episode.state in {"ready", "published"} and episode.media_key:
+    if episode.state in {EpisodeState.READY, EpisodeState.PUBLISHED} and episode.media_key:
         return episode
-    episode.state = "rendering"
+    episode.state = EpisodeState.RENDERING
     db.session.commit()
     try:
         _render(episode)
     except AudioError as error:
-        episode.state = "failed"
+        episode.state = EpisodeState.FAILED
         episode.failure_reason = str(error)
         db.session.commit()
         raise
-    episode.state = "ready"
+    episode.state = EpisodeState.READY
     episode.failure_reason = None
     db.session.commit()
     return episode
 
 
 def _render(episode: Episode) -> None:
-    """Analyse missing takes, render, tag, and store the master under its content hash."""
+    """Analyse missing takes, render, tag, and store the master under its content hash.
+
+    The jingles rendered in are recorded on the episode (their voices are asked by the gate),
+    and their spans are kept beside the chapters so that a re-edit can cut them out."""
     store = runtime.storage()
-    sources: list[PartSource] = []
-    part_ids: list[str | None] = []
-    intro = _jingle_source(episode.school, "intro")
-    if intro is not None:
-        sources.append(intro)
-        part_ids.append(None)
+    school = episode.school
+    # (part id or None, jingle take or None, source) in the order they are heard
+    placed_sources: list[tuple[str | None, Take | None, PartSource]] = []
+    intro, outro = school.intro_jingle, school.outro_jingle
+    if intro is not None and store.exists(intro.storage_key):
+        placed_sources.append((None, intro, _jingle_source(intro)))
     for number, part in enumerate(episode.parts, start=1):
         analysis = takes.analyse_take(part.take_id)
-        sources.append(
-            PartSource(
-                path=store.local_path(part.take.storage_key),
-                analysis=analysis,
-                in_s=part.in_s,
-                out_s=part.out_s,
-                title=part.title or f"Partie {number}",
-            )
+        source = PartSource(
+            path=store.local_path(part.take.storage_key),
+            analysis=analysis,
+            in_s=part.in_s,
+            out_s=part.out_s,
+            title=part.title or f"Partie {number}",
         )
-        part_ids.append(part.id)
-    outro = _jingle_source(episode.school, "outro")
-    if outro is not None:
-        sources.append(outro)
-        part_ids.append(None)
-    school = episode.school
+        placed_sources.append((part.id, None, source))
+    if outro is not None and store.exists(outro.storage_key):
+        placed_sources.append((None, outro, _jingle_source(outro)))
+    sources = [source for _, _, source in placed_sources]
     scratch = store.scratch_dir() / f"{episode.id}.mp3"
     result = render(sources, configured_preset(school.preset), scratch, runtime.ffmpeg())
-    # One chapter per part; the jingles belong to no part and get no chapter.
-    placed = [
-        (part_id, Chapter(source.title, start, end))
-        for part_id, source, (start, end) in zip(part_ids, sources, result.chapters, strict=True)
-        if part_id is not None
+    spans = [
+        (part_id, jingle, Chapter(source.title, start, end))
+        for (part_id, jingle, source), (start, end) in zip(
+            placed_sources, result.chapters, strict=True
+        )
     ]
-    chapters = tuple(chapter for _, chapter in placed)
+    # One chapter per part; the jingles belong to no part and get no chapter.
+    chapters = tuple(chapter for part_id, _, chapter in spans if part_id is not None)
     artwork = store.local_path(feeds.ensure_artwork(school)).read_bytes()
     write_tags(
         scratch,
@@ -183,13 +189,18 @@ def _render(episode: Episode) -> None:
     )
     digest = _sha12(scratch)
     stored = store.put_file(f"masters/{episode.id}/{digest}.mp3", scratch)
+    former = episode.media_key
     episode.media_key = stored.key
     episode.media_size = stored.size_bytes
     episode.duration_s = result.duration_s
+    used = [jingle for _, jingle, _ in placed_sources if jingle is not None]
+    episode.intro_jingle_id = intro.id if intro is not None and intro in used else None
+    episode.outro_jingle_id = outro.id if outro is not None and outro in used else None
     episode.chapters_json = json.dumps(
         [
-            {"title": c.title, "start_s": c.start_s, "end_s": c.end_s, "part_id": part_id}
-            for part_id, c in placed
+            {"title": c.title, "start_s": c.start_s, "end_s": c.end_s}
+            | ({"part_id": part_id} if part_id else {"jingle_id": jingle.id if jingle else None})
+            for part_id, jingle, c in spans
         ]
     )
     episode.render_report_json = json.dumps(
@@ -200,6 +211,8 @@ def _render(episode: Episode) -> None:
             "warnings": [{"code": w.code, "message": w.message} for w in result.warnings],
         }
     )
+    if former and former != stored.key:
+        store.delete(former)  # a former master may hold a voice that has left since
 
 
 JINGLE_KINDS: dict[str, str] = {
@@ -210,10 +223,10 @@ JINGLE_KINDS: dict[str, str] = {
 JINGLE_MAX_S = 30.0
 
 
-def jingle_key(school: School, which: str) -> str | None:
-    """Storage key of the school's intro or outro jingle, if it has one."""
+def jingle_of(school: School, which: str) -> Take | None:
+    """The school's intro or outro jingle (a take of origin `jingle`), if it has one."""
     _check_kind(which)
-    return school.intro_jingle_key if which == "intro" else school.outro_jingle_key
+    return school.intro_jingle if which == "intro" else school.outro_jingle
 
 
 def _check_kind(which: str) -> None:
@@ -222,17 +235,24 @@ def _check_kind(which: str) -> None:
         raise NotFound(N_("Pas de jingle ici."))
 
 
-def _set_jingle(school: School, which: str, key: str | None) -> None:
-    """Record the jingle's key on the school."""
+def _set_jingle(school: School, which: str, take: Take | None) -> None:
+    """Record the jingle on the school."""
     if which == "intro":
-        school.intro_jingle_key = key
+        school.intro_jingle = take
     else:
-        school.outro_jingle_key = key
+        school.outro_jingle = take
     db.session.commit()
 
 
-def store_jingle(school: School, which: str, stream: IO[bytes]) -> str:
-    """Keep an uploaded jingle once it proves to be short, audible audio; returns its key."""
+def store_jingle(
+    school: School,
+    which: str,
+    stream: IO[bytes],
+    speaker_ids: Sequence[str] = (),
+    voice_free: bool = False,
+) -> Take:
+    """Keep an uploaded jingle once it proves to be short, audible audio, with its voices:
+    the pupils who speak in it, or the head's attestation that none does."""
     _check_kind(which)
     store = runtime.storage()
     stored = store.put_stream("jingles", stream, 50 * 1024 * 1024)
@@ -245,20 +265,41 @@ def store_jingle(school: School, which: str, stream: IO[bytes]) -> str:
             max=JINGLE_MAX_S,
             s=analysis.duration_s,
         )
-    _set_jingle(school, which, stored.key)
-    return stored.key
+    take = _jingle_take(school, which, stored.key, stored.sha256, stored.size_bytes)
+    voices.stage_speakers(take, voices.school_pupils(school.id, speaker_ids))
+    if voice_free and not take.speakers:
+        voices.attest_voice_free(take)
+    _set_jingle(school, which, take)
+    return take
 
 
-def generate_jingle(school: School, which: str) -> str:
-    """Give the school the generated chime as its jingle (the outro a little longer)."""
+def _jingle_take(school: School, which: str, key: str, sha256: str, size: int) -> Take:
+    """A new take row for a jingle's sound."""
+    take = Take(
+        school_id=school.id,
+        label=which,
+        origin=TakeOrigin.JINGLE,
+        sha256=sha256,
+        storage_key=key,
+        size_bytes=size,
+        state="ready",
+    )
+    db.session.add(take)
+    return take
+
+
+def generate_jingle(school: School, which: str) -> Take:
+    """Give the school the generated chime as its jingle (the outro a little longer); a
+    synthetic chime holds no voice, so it is attested voice-free."""
     _check_kind(which)
     store = runtime.storage()
     scratch = store.scratch_dir() / f"jingle-{uuid.uuid4().hex}.wav"
     make_jingle(scratch, runtime.ffmpeg(), seconds=3.0 if which == "intro" else 4.0)
-    key = f"jingles/{school.id}-{which}-defaut.wav"
-    store.put_file(key, scratch)
-    _set_jingle(school, which, key)
-    return key
+    stored = store.put_file(f"jingles/{school.id}-{which}-defaut.wav", scratch)
+    take = _jingle_take(school, which, stored.key, stored.sha256, stored.size_bytes)
+    voices.attest_voice_free(take)
+    _set_jingle(school, which, take)
+    return take
 
 
 def remove_jingle(school: School, which: str) -> None:
@@ -267,14 +308,10 @@ def remove_jingle(school: School, which: str) -> None:
     _set_jingle(school, which, None)
 
 
-def _jingle_source(school: School, which: str) -> PartSource | None:
-    """The school's jingle as a part of the master, analysed now (it is seconds long)."""
-    key = jingle_key(school, which)
-    store = runtime.storage()
-    if key is None or not store.exists(key):
-        return None
-    path = store.local_path(key)
-    return PartSource(path=path, analysis=analyse(path, runtime.ffmpeg()), title=which)
+def _jingle_source(jingle: Take) -> PartSource:
+    """A jingle as a part of the master, analysed now (it is seconds long)."""
+    path = runtime.storage().local_path(jingle.storage_key)
+    return PartSource(path=path, analysis=analyse(path, runtime.ffmpeg()), title=jingle.label)
 
 
 def _sha12(path: Path) -> str:
@@ -284,10 +321,11 @@ def _sha12(path: Path) -> str:
 
 def describe(episode: Episode) -> dict[str, object]:
     """What `episode show --json` prints (CONTRACT.md section 1)."""
-    cleared = publication.clearance(episode)
-    audiences = list(publication.live_audiences(episode))
+    answer = clearance.of(episode)
+    audiences = list(clearance.live(episode, answer))
     public = "public" in audiences
     slug = episode.school.slug
+    known = reasons.first_names(episode.school_id)
     return {
         "id": episode.id,
         "guid": episode.guid,
@@ -296,7 +334,15 @@ def describe(episode: Episode) -> dict[str, object]:
         "school": slug,
         "requested_audience": episode.requested_audience,
         "audiences": audiences,
-        "blocked": [{"audience": b.audience, "reason": b.reason} for b in cleared.blocked],
+        "blocked": [
+            {
+                "audience": a,
+                "reason": reasons.audience_reason(answer, a, known),
+                "causes": sorted({b.cause for b in answer.blocks_for(a)}),
+                "pupils": list(answer.blamed(a)),
+            }
+            for a in answer.blocked_audiences()
+        ],
         "failure_reason": episode.failure_reason,
         "page_url": urls.episode_page(slug, episode.id) if public else None,
         "media_url": urls.media(episode.id, episode.media_key)

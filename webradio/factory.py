@@ -45,7 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
-    from webradio import jobs, storage
+    from webradio import jobs, outputs, storage
+
+    outputs.listen()  # public outputs follow every commit
     from webradio.web import register_web
 
     app.extensions["webradio.storage"] = storage.open_storage(
@@ -76,4 +78,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        # Deleted rows are overwritten, not left in free pages (erasure erases).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()

@@ -11,11 +11,10 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
 
-from webradio import publication, runtime, urls
-from webradio.clock import aware, today_paris
-from webradio.extensions import db
+from webradio import clearance, runtime, urls
+from webradio.clock import aware
+from webradio.consent import Audience, Clearance
 from webradio.models import Episode, Organisation, School
 from webradio.publishing.artwork import default_artwork
 from webradio.publishing.companions import chapter_marks, transcript_of
@@ -36,13 +35,12 @@ GZIP_LEVEL = 9
 
 
 def ensure_artwork(school: School) -> str:
-    """The school's artwork key, generating the default square PNG with its name if none."""
+    """The school's artwork key: its own, else the default square PNG bearing its name
+    (stored once under a name made from its bytes; nothing is written to the database)."""
     store = runtime.storage()
     if school.artwork_key and store.exists(school.artwork_key):
         return school.artwork_key
-    school.artwork_key = _store_default_artwork(f"artwork/{school.id}", school.name)
-    db.session.commit()
-    return school.artwork_key
+    return _store_default_artwork(f"artwork/{school.id}", school.name)
 
 
 def _store_default_artwork(prefix: str, name: str) -> str:
@@ -59,6 +57,7 @@ def _store_default_artwork(prefix: str, name: str) -> str:
 
 def feed_item(
     episode: Episode,
+    cleared: Clearance,
     audience: str,
     media_url: str,
     chapters_url: str,
@@ -66,7 +65,6 @@ def feed_item(
 ) -> FeedItem:
     """One published episode as a feed item, with the addresses of the channel it is in."""
     assert episode.media_key and episode.media_size and episode.published_at
-    cleared = publication.clearance(episode)
     transcript = transcript_of(episode.transcript)
     return FeedItem(
         guid=episode.guid,
@@ -85,11 +83,12 @@ def feed_item(
     )
 
 
-def public_item(episode: Episode, audience: str) -> FeedItem:
+def public_item(episode: Episode, cleared: Clearance, audience: str) -> FeedItem:
     """An item of a public channel (school feed or city feed)."""
     assert episode.media_key
     return feed_item(
         episode,
+        cleared,
         audience,
         urls.media(episode.id, episode.media_key),
         urls.chapters(episode.id),
@@ -97,18 +96,19 @@ def public_item(episode: Episode, audience: str) -> FeedItem:
     )
 
 
-def family_item(episode: Episode) -> FeedItem:
+def family_item(episode: Episode, cleared: Clearance) -> FeedItem:
     """An item of a family feed: its files are reached through the family's token."""
     assert episode.media_key
     slot = FAMILY_TOKEN_SLOT
     item = feed_item(
         episode,
+        cleared,
         "families",
         urls.family_media(slot, episode.id, episode.media_key),
         urls.family_chapters(slot, episode.id),
         lambda ext: urls.family_transcript(slot, episode.id, ext),
     )
-    if "public" in publication.live_audiences(episode):
+    if cleared.allows(Audience.PUBLIC):
         return item
     # A family-only episode has no public page: the item links the family's own page.
     return replace(item, page_url=urls.family_home(slot) + f"#e-{episode.id}")
@@ -143,21 +143,21 @@ def moved_to(feed_url: str) -> str | None:
 
 def public_feed(school: School) -> bytes:
     """The school's public feed: directory-listed only for schools that opted in."""
-    audience = "directories" if school.directories_opt_in else "public"
-    episodes = publication.public_episodes(school, audience)
+    audience = Audience.DIRECTORIES if school.directories_opt_in else Audience.PUBLIC
+    shown = clearance.shown_to(school, audience)
     channel = _school_channel(
         school,
-        last_build=_last_build([school.updated_at] + [e.updated_at for e in episodes]),
+        last_build=_last_build([school.updated_at] + [e.updated_at for e, _ in shown]),
         blocked=not school.directories_opt_in,
         owner_email=school.contact_email if school.directories_opt_in else None,
         new_feed_url=moved_to(urls.feed(school.slug)),
     )
-    return render_feed(channel, [public_item(e, audience) for e in episodes])
+    return render_feed(channel, [public_item(e, c, audience) for e, c in shown])
 
 
 def family_feed(school: School) -> bytes:
     """The school's family feed, with FAMILY_TOKEN_SLOT where each family's token goes."""
-    episodes = publication.public_episodes(school, "families")
+    shown = clearance.shown_to(school, Audience.FAMILIES)
     feed_url = urls.family_feed(FAMILY_TOKEN_SLOT)
     channel = _school_channel(
         school,
@@ -166,29 +166,20 @@ def family_feed(school: School) -> bytes:
         title=f"{school.name} (familles)",
         description=f"La webradio de {school.name}, pour les familles de l'école.",
         podcast_guid=podcast_guid_for(feed_url.replace(FAMILY_TOKEN_SLOT, school.slug)),
-        last_build=_last_build([school.updated_at] + [e.updated_at for e in episodes]),
+        last_build=_last_build([school.updated_at] + [e.updated_at for e, _ in shown]),
         blocked=True,
     )
-    return render_feed(channel, [family_item(e) for e in episodes])
+    return render_feed(channel, [family_item(e, c) for e, c in shown])
 
 
 def city_guid(org: Organisation) -> str:
-    """The city feed's podcast:guid, computed once from its URL and stored."""
-    if not org.podcast_guid:
-        org.podcast_guid = podcast_guid_for(urls.city_feed())
-        db.session.commit()
-    return org.podcast_guid
+    """The city feed's podcast:guid: stored when the organisation was created (schools)."""
+    return org.podcast_guid or podcast_guid_for(urls.city_feed())
 
 
 def city_episodes() -> list[Episode]:
     """The public episodes the schools chose to share with the city, newest first."""
-    shared = db.session.scalars(
-        select(Episode)
-        .filter_by(state="published", shared_with_city=True)
-        .order_by(Episode.published_at.desc())
-    )
-    day = today_paris()
-    return [e for e in shared if "public" in publication.live_audiences(e, day)]
+    return [e for e, _ in clearance.city_listing()]
 
 
 def city_artwork_key(org: Organisation) -> str:
@@ -201,7 +192,7 @@ def city_feed() -> bytes:
     from webradio.schools import default_organisation
 
     org = default_organisation()
-    episodes = city_episodes()
+    shown = clearance.city_listing()
     channel = FeedChannel(
         feed_url=urls.city_feed(),
         site_url=urls.city_widget(),
@@ -212,11 +203,11 @@ def city_feed() -> bytes:
         podcast_guid=city_guid(org),
         artwork_url=urls.city_artwork(city_artwork_key(org)),
         consent_url=urls.city_widget(),
-        last_build=_last_build([org.created_at] + [e.updated_at for e in episodes]),
+        last_build=_last_build([org.created_at] + [e.updated_at for e, _ in shown]),
         blocked=True,
         new_feed_url=moved_to(urls.city_feed()),
     )
-    return render_feed(channel, [public_item(e, "public") for e in episodes])
+    return render_feed(channel, [public_item(e, c, Audience.PUBLIC) for e, c in shown])
 
 
 def feed_path(school: School) -> Path:
@@ -244,27 +235,15 @@ def write_static(path: Path, data: bytes, precompress: bool = True) -> bool:
     return changed
 
 
-def _rebuild_own(school: School) -> bool:
-    """Rewrite the school's public and family feeds; True when either changed."""
+def rebuild_own(school: School) -> bool:
+    """Rewrite the school's public and family feeds; True when either changed.
+
+    Called only by webradio.outputs, after a commit (one mechanism for every output)."""
     public = write_static(feed_path(school), public_feed(school))
     family = write_static(family_feed_path(school), family_feed(school), precompress=False)
     return public or family
 
 
 def rebuild_city() -> bool:
-    """Rewrite the city feed; True when its bytes changed."""
+    """Rewrite the city feed; True when its bytes changed (called only by webradio.outputs)."""
     return write_static(city_feed_path(), city_feed())
-
-
-def rebuild_school(school: School) -> bool:
-    """Rewrite the school's public and family feeds and the city feed; True if one changed."""
-    own = _rebuild_own(school)
-    return rebuild_city() or own
-
-
-def rebuild_all() -> list[str]:
-    """Rewrite every school's feeds and the city feed; the slugs whose feeds changed."""
-    schools = db.session.scalars(select(School).order_by(School.slug)).all()
-    changed = [s.slug for s in schools if _rebuild_own(s)]
-    rebuild_city()
-    return changed

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from webradio import episodes, feeds, retention, runtime, takes
+from webradio import episodes, outputs, retention, runtime, takes
 from webradio.clock import now_utc
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
@@ -85,7 +85,9 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
     return {
         "analyse_take": tracked("analyse_take", takes.analyse_take),
         "render_episode": tracked("render_episode", episodes.render_episode),
-        "rebuild_feeds": tracked("rebuild_feeds", lambda _: feeds.rebuild_all()),
+        "rebuild_feeds": tracked(
+            "rebuild_feeds", lambda _: outputs.refresh({outputs.EVERY_SCHOOL})
+        ),
     }
 
 

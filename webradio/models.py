@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
@@ -25,6 +26,35 @@ from webradio.extensions import db
 from webradio.ids import new_id
 
 ROLES = ("city-admin", "head", "teacher")
+
+
+class EpisodeState(StrEnum):
+    """Where an episode stands; compares equal to the stored name."""
+
+    DRAFT = "draft"
+    RENDERING = "rendering"
+    READY = "ready"
+    FAILED = "failed"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+class TakeState(StrEnum):
+    """Where a take stands."""
+
+    UPLOADED = "uploaded"
+    ANALYSING = "analysing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class TakeOrigin(StrEnum):
+    """How a piece of sound arrived: staff upload, a class studio (pupils' voices by
+    definition, never attested voice-free), or a school jingle."""
+
+    STAFF = "staff"
+    STUDIO = "studio"
+    JINGLE = "jingle"
 
 
 def _id_column() -> Mapped[str]:
@@ -61,12 +91,18 @@ class School(db.Model):  # type: ignore[name-defined]
     directories_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_email: Mapped[str | None] = mapped_column(String(200))
     artwork_key: Mapped[str | None] = mapped_column(String(200))
-    intro_jingle_key: Mapped[str | None] = mapped_column(String(200))
-    outro_jingle_key: Mapped[str | None] = mapped_column(String(200))
+    intro_jingle_id: Mapped[str | None] = mapped_column(ForeignKey("take.id", use_alter=True))
+    outro_jingle_id: Mapped[str | None] = mapped_column(ForeignKey("take.id", use_alter=True))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)
 
     classes: Mapped[list[SchoolClass]] = relationship(back_populates="school")
+    intro_jingle: Mapped[Take | None] = relationship(
+        foreign_keys=[intro_jingle_id], post_update=True
+    )
+    outro_jingle: Mapped[Take | None] = relationship(
+        foreign_keys=[outro_jingle_id], post_update=True
+    )
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined]
@@ -169,6 +205,9 @@ class Take(db.Model):  # type: ignore[name-defined]
     class_id: Mapped[str | None] = mapped_column(ForeignKey("school_class.id"))
     uploaded_by: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
     label: Mapped[str] = mapped_column(String(200), default="")
+    origin: Mapped[str] = mapped_column(String(16), default=TakeOrigin.STAFF)
+    # Staff attestation that no pupil speaks in it (never for a studio take).
+    voice_free: Mapped[bool] = mapped_column(Boolean, default=False)
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200))
     size_bytes: Mapped[int] = mapped_column(Integer)
@@ -198,7 +237,6 @@ class Episode(db.Model):  # type: ignore[name-defined]
     description: Mapped[str] = mapped_column(Text, default="")
     series: Mapped[str] = mapped_column(String(100), default="")
     requested_audience: Mapped[str] = mapped_column(String(16))
-    no_pupil_voices: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(16), default="draft")
     failure_reason: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -209,12 +247,15 @@ class Episode(db.Model):  # type: ignore[name-defined]
     chapters_json: Mapped[str | None] = mapped_column(Text)
     render_report_json: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
-    published_audiences: Mapped[str] = mapped_column(String(64), default="")
+    published_audiences: Mapped[str] = mapped_column(String(64), default="")  # ever shown to
     transcript: Mapped[str | None] = mapped_column(Text)
     shared_with_city: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_reason: Mapped[str | None] = mapped_column(String(32))  # consent, expiry, erasure
     abandoned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The jingles rendered into the current master (their voices are the episode's too).
+    intro_jingle_id: Mapped[str | None] = mapped_column(ForeignKey("take.id"))
+    outro_jingle_id: Mapped[str | None] = mapped_column(ForeignKey("take.id"))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)
 
@@ -223,6 +264,17 @@ class Episode(db.Model):  # type: ignore[name-defined]
         order_by="EpisodePart.position", cascade="all, delete-orphan"
     )
     participants: Mapped[list[Pupil]] = relationship(secondary="episode_participant")
+    intro_jingle: Mapped[Take | None] = relationship(foreign_keys=[intro_jingle_id])
+    outro_jingle: Mapped[Take | None] = relationship(foreign_keys=[outro_jingle_id])
+
+    @property
+    def published_set(self) -> frozenset[str]:
+        """The audiences the episode was ever shown to (so a lost one answers 410, not 404)."""
+        return frozenset(a for a in self.published_audiences.split(",") if a)
+
+    def jingles(self) -> list[Take]:
+        """The jingles in the current master."""
+        return [t for t in (self.intro_jingle, self.outro_jingle) if t is not None]
 
 
 class EpisodePart(db.Model):  # type: ignore[name-defined]

@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
-from webradio import audit, authorisations, consent, feeds, publication, retention, runtime
+from webradio import (
+    audit,
+    authorisations,
+    clearance,
+    consent,
+    names,
+    publication,
+    reasons,
+    reedit,
+    runtime,
+    takes,
+)
+from webradio.audio.tags import Chapter, read_tags, write_tags
 from webradio.clock import now_utc, today_paris
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
-from webradio.models import ConsentGrant, Episode, Pupil, School, Take, TakeSpeaker
-
-ERASED_NAME = "Élève-effacé"
+from webradio.models import (
+    ConsentGrant,
+    Episode,
+    EpisodePart,
+    EpisodeState,
+    FamilyToken,
+    Pupil,
+    School,
+    Take,
+    TakeSpeaker,
+)
+from webradio.publishing.companions import chapter_marks
+from webradio.storage import sha256_of
 
 
 def takes_of(pupil: Pupil) -> list[Take]:
-    """The takes in which the pupil is declared speaking."""
+    """The takes (and jingles) in which the pupil is declared speaking."""
     return list(
         db.session.scalars(
             select(Take)
@@ -30,23 +55,30 @@ def takes_of(pupil: Pupil) -> list[Take]:
 
 
 def export_takes(pupil: Pupil) -> list[Take]:
-    """Takes to hand over: those they are declared speaking in, and the undeclared takes of
-    episodes in which they are the only speaker. Never another child's voice: an undeclared
-    take of an episode with several speakers may hold one, so it stays out (publish less)."""
-    found = {t.id: t for t in takes_of(pupil)}
-    for episode in publication.episodes_of_pupil(pupil):
-        if [p.id for p in publication.speakers(episode)] != [pupil.id]:
+    """Takes to hand over: only those in which the pupil is the sole declared voice. Never
+    another child's voice: a shared take is listed without its audio (CONTRACT section 2)."""
+    return [t for t in takes_of(pupil) if [s.id for s in t.speakers] == [pupil.id]]
+
+
+def shared_takes(pupil: Pupil) -> list[dict[str, object]]:
+    """The takes the pupil shares with other children: their date and episodes, nothing more."""
+    sole = {t.id for t in export_takes(pupil)}
+    listed: list[dict[str, object]] = []
+    for take in takes_of(pupil):
+        if take.id in sole:
             continue
-        for part in episode.parts:
-            if not part.take.speakers:
-                found.setdefault(part.take.id, part.take)
-    return sorted(found.values(), key=lambda t: t.created_at)
+        used_in = db.session.scalars(
+            select(EpisodePart.episode_id).filter_by(take_id=take.id).distinct()
+        ).all()
+        listed.append({"date": take.created_at.date().isoformat(), "episodes": sorted(used_in)})
+    return listed
 
 
 def describe(pupil: Pupil) -> dict[str, object]:
     """Everything held about the pupil, as plain JSON values (ids, dates, audiences)."""
     grants = sorted(pupil.grants, key=lambda g: g.school_year)
-    episodes = publication.episodes_of_pupil(pupil)
+    episodes = clearance.episodes_of_pupil(pupil)
+    others = [n for i, n in reasons.first_names(pupil.school_id).items() if i != pupil.id]
     return {
         "pupil": {
             "id": pupil.id,
@@ -58,7 +90,8 @@ def describe(pupil: Pupil) -> dict[str, object]:
         },
         "authorisations": [grant_dict(g) for g in grants],
         "takes": [_take_dict(t) for t in export_takes(pupil)],
-        "episodes": [_episode_dict(e) for e in episodes],
+        "shared_takes": shared_takes(pupil),
+        "episodes": [_episode_dict(e, others) for e in episodes],
         "audit": [
             audit.as_dict(e) for e in audit.events_about([pupil.id, *(g.id for g in grants)])
         ],
@@ -68,8 +101,8 @@ def describe(pupil: Pupil) -> dict[str, object]:
 def consent_summary(pupil: Pupil) -> dict[str, object]:
     """`consent show`: the grant in force, its audiences and end, and every event so far."""
     today = today_paris()
-    current = publication.current_grant(pupil, today)
-    valid = current is not None and publication.has_valid_grant(pupil, today)
+    current = clearance.grant_in_force(pupil, today)
+    valid = current is not None and clearance.valid_cause(pupil, today) is None
     history: list[dict[str, object]] = []
     for grant in sorted(pupil.grants, key=lambda g: g.school_year):
         history.extend(_events(grant))
@@ -121,7 +154,6 @@ def _take_dict(take: Take) -> dict[str, object]:
     """A take's facts, and the file name of its audio in the archive (if still kept)."""
     return {
         "id": take.id,
-        "label": take.label,
         "created_at": take.created_at.isoformat(),
         "sha256": take.sha256,
         "deleted_at": take.deleted_at.isoformat() if take.deleted_at else None,
@@ -129,13 +161,14 @@ def _take_dict(take: Take) -> dict[str, object]:
     }
 
 
-def _episode_dict(episode: Episode) -> dict[str, object]:
-    """An episode they take part in, with what it is shown to now."""
+def _episode_dict(episode: Episode, others: list[str]) -> dict[str, object]:
+    """An episode they take part in, with what it is shown to now (its title without any
+    other child's first name)."""
     return {
         "id": episode.id,
-        "title": episode.title,
+        "title": names.redact(episode.title, others),
         "state": episode.state,
-        "audiences": list(publication.live_audiences(episode)),
+        "audiences": list(clearance.live_audiences(episode)),
         "withdrawn_reason": episode.withdrawn_reason,
     }
 
@@ -160,54 +193,160 @@ def export(pupil: Pupil, out: Path) -> Path:
 
 
 def erase(pupil: Pupil, actor_id: str | None = None) -> list[Episode]:
-    """Erase a pupil: takes' audio deleted, grants closed, first name replaced, and every
-    episode they speak in withdrawn and flagged; feeds rebuilt before returning."""
+    """Erase a pupil (CONTRACT section 2): no file keeps their voice, no text their first name.
+
+    Every take or jingle holding their voice (and any take with the same bytes) loses its audio
+    and envelope and keeps them declared, so no later declaration brings the voice back; each
+    episode they are heard in is cut without their parts by chapter bounds, or deleted when it
+    cannot be, and stays unpublished; every former master goes; their first name is replaced by
+    "—" in titles, descriptions, chapters, transcripts, labels and tags; grants are closed and
+    their scan deleted (unless another form is the same file). Audit lines stay, ids only."""
     if pupil.erased_at is not None:
         raise WebradioError(N_("Cet élève a déjà été effacé."))
     now = now_utc()
-    for take in takes_of(pupil):
-        if take.deleted_at is None:
-            retention.delete_take_audio(take, now, reason="erasure")
-    current = publication.current_grant(pupil, today_paris())
+    first_name = pupil.first_name
+    heard = _takes_with_voice(pupil)
+    episodes = clearance.episodes_of_pupil(pupil)
+    pupil.erased_at = now  # from here the gate blocks every source that holds the voice
+    for episode in episodes:
+        _cut_or_delete(episode, pupil, actor_id)
+    for take in heard:
+        _erase_take(take, pupil, now)
+    _close_grants(pupil, actor_id, now)
+    _scrub_name(pupil.school_id, first_name)
+    pupil.first_name = names.ERASED
+    audit.record("pupil.erased", "pupil", pupil.id, pupil.school_id, actor_id)
+    db.session.commit()
+    purge_deleted_rows()
+    return episodes
+
+
+def _takes_with_voice(pupil: Pupil) -> list[Take]:
+    """The takes and jingles declaring the pupil, and every take sharing their bytes."""
+    declared = takes_of(pupil)
+    keys = {t.storage_key for t in declared}
+    same_bytes = db.session.scalars(select(Take).where(Take.storage_key.in_(keys))).all()
+    return list({t.id: t for t in [*declared, *same_bytes]}.values())
+
+
+def _erase_take(take: Take, pupil: Pupil, now: datetime) -> None:
+    """Delete a take's audio and envelope; it keeps the erased pupil declared."""
+    if pupil not in take.speakers:
+        take.speakers.append(pupil)
+    take.voice_free = False
+    store = runtime.storage()
+    store.delete(take.storage_key)
+    store.delete(takes.peaks_key(take.id))
+    if take.deleted_at is None:
+        take.deleted_at = now
+        audit.record("take.deleted", "take", take.id, take.school_id, None, reason="erasure")
+    school = db.session.get(School, take.school_id)
+    if school is not None and school.intro_jingle_id == take.id:
+        school.intro_jingle = None
+    if school is not None and school.outro_jingle_id == take.id:
+        school.outro_jingle = None
+
+
+def _cut_or_delete(episode: Episode, pupil: Pupil, actor_id: str | None) -> None:
+    """Cut the pupil's parts out of the episode's master, else delete the episode; it stays
+    unpublished either way until staff publish it again."""
+    if episode.state == EpisodeState.PUBLISHED:
+        publication.withdraw(episode, "erasure", actor_id)
+    episode.withdrawn_reason = "erasure"
+    try:
+        reedit.cut(episode, [pupil], actor_id)
+    except WebradioError:
+        _delete_episode(episode)
+        return
+    if pupil in episode.participants:
+        episode.participants.remove(pupil)
+
+
+def _delete_episode(episode: Episode) -> None:
+    """Delete an episode and every master it ever had (its audit lines stay)."""
+    episode.media_key = None
+    reedit.delete_former_masters(episode)
+    db.session.delete(episode)
+
+
+def _close_grants(pupil: Pupil, actor_id: str | None, now: datetime) -> None:
+    """Withdraw the grant in force and close every other; delete scans no other form shares."""
+    current = clearance.grant_in_force(pupil, today_paris())
     if current is not None and current.withdrawn_at is None:
         authorisations.stage_withdrawal(pupil, None, actor_id)
     for grant in pupil.grants:
         grant.withdrawn_at = grant.withdrawn_at or now
         if grant.scan_key:
-            runtime.storage().delete(grant.scan_key)
+            shared = db.session.scalars(
+                select(ConsentGrant.id).where(
+                    ConsentGrant.scan_key == grant.scan_key, ConsentGrant.id != grant.id
+                )
+            ).first()
+            if shared is None:
+                runtime.storage().delete(grant.scan_key)
             grant.scan_key = None
-    pupil.first_name = ERASED_NAME
-    pupil.erased_at = now
-    audit.record("pupil.erased", "pupil", pupil.id, pupil.school_id, actor_id)
-    db.session.commit()
-    episodes = publication.episodes_of_pupil(pupil)
-    for episode in episodes:
-        _flag(episode)
-    db.session.commit()
-    publication.reconsider(episodes, actor_id)
-    _rebuild(pupil.school_class.school)
-    return episodes
 
 
-def _flag(episode: Episode) -> None:
-    """Withdraw an episode the erased pupil speaks in, whatever its other grants say."""
-    if episode.state == "published":
-        episode.state = "withdrawn"
-        episode.withdrawn_at = now_utc()
-        episode.withdrawn_reason = "erasure"
-        audit.record(
-            "episode.withdrawn",
-            "episode",
-            episode.id,
-            episode.school_id,
-            None,
-            audiences=[],
-            reason="erasure",
+def _scrub_name(school_id: str, first_name: str) -> None:
+    """Replace the first name, however written, in the school's typed text and tags."""
+    others = [first_name]
+    query = select(Episode).filter_by(school_id=school_id)
+    for episode in db.session.scalars(query):
+        before = (episode.title, episode.description, episode.transcript, episode.chapters_json)
+        episode.title = names.redact(episode.title, others)
+        episode.description = names.redact(episode.description, others)
+        episode.transcript = names.redact(episode.transcript or "", others) or None
+        if episode.chapters_json:
+            marks = json.loads(episode.chapters_json)
+            for mark in marks:
+                if isinstance(mark, dict) and isinstance(mark.get("title"), str):
+                    mark["title"] = names.redact(mark["title"], others)
+            episode.chapters_json = json.dumps(marks)
+        for part in episode.parts:
+            part.title = names.redact(part.title, others)
+        after = (episode.title, episode.description, episode.transcript, episode.chapters_json)
+        if episode.media_key and after != before:
+            _retag(episode)
+    for take in db.session.scalars(select(Take).filter_by(school_id=school_id)):
+        take.label = names.redact(take.label, others)
+    for token in db.session.scalars(select(FamilyToken).filter_by(school_id=school_id)):
+        token.label = names.redact(token.label, others)
+
+
+def _retag(episode: Episode) -> None:
+    """Write the episode's master again with its (scrubbed) text in the tags, under a new
+    content-addressed name; the former file is deleted."""
+    assert episode.media_key
+    store = runtime.storage()
+    scratch = store.scratch_dir() / f"{episode.id}-retag.mp3"
+    shutil.copyfile(store.local_path(episode.media_key), scratch)
+    try:
+        tags = read_tags(scratch)
+        marks = chapter_marks(episode.chapters_json)
+        chapters = tuple(
+            Chapter(m.title, m.start_s, m.end_s if m.end_s is not None else m.start_s)
+            for m in marks
         )
-    elif episode.state in {"ready", "draft", "failed"}:
-        episode.withdrawn_reason = "erasure"
+        write_tags(
+            scratch,
+            dataclasses.replace(
+                tags, title=episode.title, comment=episode.description, chapters=chapters
+            ),
+        )
+        stored = store.put_file(f"masters/{episode.id}/{sha256_of(scratch)[:12]}.mp3", scratch)
+    finally:
+        scratch.unlink(missing_ok=True)
+    episode.media_key, episode.media_size = stored.key, stored.size_bytes
+    reedit.delete_former_masters(episode)
 
 
-def _rebuild(school: School) -> None:
-    """Rewrite the school's feeds now (the command returns only after)."""
-    feeds.rebuild_school(school)
+def purge_deleted_rows() -> None:
+    """On SQLite, leave no deleted or overwritten row in the WAL or in free pages: checkpoint,
+    VACUUM (secure_delete is on for every connection), checkpoint again."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.exec_driver_sql("VACUUM")
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

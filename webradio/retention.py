@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from webradio import audit, authorisations, publication, runtime
+from webradio import audit, authorisations, outputs, publication, runtime
 from webradio.clock import now_utc, today_paris
 from webradio.extensions import db
 from webradio.models import Episode, EpisodePart, Take
@@ -33,6 +33,8 @@ def sweep(now: datetime | None = None, delete_takes: bool = True) -> SweepReport
     now = now or now_utc()
     expired = authorisations.sweep_expiries(today_paris(now))
     published = list(db.session.scalars(select(Episode).filter_by(state="published")))
+    # Expiry changes no row, only the day: every school's outputs are rewritten.
+    outputs.touch_all(db.session())
     publication.reconsider(published)
     withdrawn = tuple(e.id for e in published if e.state == "withdrawn")
     deleted = delete_expired_takes(now) if delete_takes else []

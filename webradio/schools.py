@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from webradio import urls
+from webradio import names, urls
 from webradio.clock import now_utc
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
@@ -24,7 +24,7 @@ def default_organisation() -> Organisation:
     """The instance's organisation, created on first use."""
     org = db.session.scalars(select(Organisation).limit(1)).first()
     if org is None:
-        org = Organisation(name="Ville")
+        org = Organisation(name="Ville", podcast_guid=podcast_guid_for(urls.city_feed()))
         db.session.add(org)
         db.session.flush()
     return org
@@ -87,16 +87,11 @@ def get_or_create_class(school: School, label: str) -> SchoolClass:
 
 
 def add_pupil(school: School, class_label: str, first_name: str) -> Pupil:
-    """Add a pupil by first name or pseudonym; no surname is ever stored."""
-    first_name = first_name.strip()
-    if not first_name or len(first_name) > 64 or " " in first_name:
-        raise WebradioError(
-            N_("Indiquez un seul prénom ou un pseudonyme (jamais de nom de famille).")
-        )
+    """Add a pupil by first name only (one to three words of letters); never a surname."""
     pupil = Pupil(
         school_id=school.id,
         class_id=get_or_create_class(school, class_label).id,
-        first_name=first_name,
+        first_name=names.check_first_name(first_name),
     )
     db.session.add(pupil)
     db.session.commit()

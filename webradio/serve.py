@@ -9,14 +9,14 @@ import threading
 from flask import Flask
 from waitress.server import create_server
 
-from webradio import feeds, jobs
+from webradio import jobs, outputs
 
 
 def _prepare(app: Flask) -> None:
     """Requeue work a stopped process left half-done, and make sure every feed file exists."""
     with app.app_context():
         jobs.recover_interrupted()
-        feeds.rebuild_all()
+        outputs.refresh({outputs.EVERY_SCHOOL})
 
 
 def run_worker(app: Flask, workers: int) -> None:

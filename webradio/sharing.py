@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from webradio import feeds, publication, runtime
+from webradio import publication, runtime
 from webradio.clock import now_utc
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
@@ -59,13 +59,10 @@ def get_token(token_id: str, school: School | None = None) -> FamilyToken:
 
 
 def revoke_token(token: FamilyToken) -> None:
-    """Revoke at once; the school's feeds are rewritten before this returns."""
+    """Revoke at once: the token's feed and media answer 404 from this commit on."""
     if token.revoked_at is None:
         token.revoked_at = now_utc()
         db.session.commit()
-    school = db.session.get(School, token.school_id)
-    assert school is not None
-    feeds.rebuild_school(school)
 
 
 def live_token(secret: str) -> FamilyToken | None:
@@ -79,21 +76,22 @@ def live_token(secret: str) -> FamilyToken | None:
     return found if secrets.compare_digest(found.token, secret) else None
 
 
-def update_sharing(episode: Episode, shared_with_city: bool, transcript: str) -> None:
-    """Record whether the episode is shared with the city and its transcript; rewrite the feeds.
+def update_sharing(
+    episode: Episode, actor: publication.Actor, shared_with_city: bool, transcript: str
+) -> None:
+    """Record whether the episode is shared with the city and its transcript.
 
-    The transcript is typed text: the gate reads it, so a published episode is reconsidered.
+    Only the head changes these on an episode published beyond the class. The transcript is
+    typed text the gate reads, so the episode is reconsidered; the outputs follow the commit.
     """
     text = transcript.replace("\r\n", "\n").strip()
     if len(text) > TRANSCRIPT_MAX_CHARS:
         raise WebradioError(N_("La transcription est trop longue (200 000 caractères au plus)."))
+    if shared_with_city != episode.shared_with_city or (text or None) != episode.transcript:
+        publication.check_may_change(episode, actor)
     episode.shared_with_city = shared_with_city
     episode.transcript = text or None
-    db.session.commit()
-    if episode.state in {"published", "withdrawn"}:
-        publication.reconsider([episode])
-    else:
-        feeds.rebuild_school(episode.school)
+    publication.reconsider([episode], actor.id)
 
 
 def set_artwork(school: School, data: bytes) -> str:
@@ -106,5 +104,4 @@ def set_artwork(school: School, data: bytes) -> str:
     key = f"artwork/{school.id}/cover-{digest}.{checked.extension}"
     school.artwork_key = store.put_file(key, Path(handle.name)).key
     db.session.commit()
-    feeds.rebuild_school(school)
     return school.artwork_key

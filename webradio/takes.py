@@ -16,7 +16,7 @@ from webradio.audio.analyse import Analysis, analyse, check_has_sound
 from webradio.audio.presets import configured_max_take_s
 from webradio.errors import N_, AudioError, NotFound
 from webradio.extensions import db
-from webradio.models import School, SchoolClass, Take
+from webradio.models import School, SchoolClass, Take, TakeOrigin
 
 
 def ingest(
@@ -26,6 +26,7 @@ def ingest(
     school_class: SchoolClass | None = None,
     uploaded_by: str | None = None,
     label: str = "",
+    origin: str = TakeOrigin.STAFF,
 ) -> Take:
     """Stream an upload to storage (never whole in memory), record it and queue its analysis."""
     stored = runtime.storage().put_stream(
@@ -36,6 +37,7 @@ def ingest(
         class_id=school_class.id if school_class else None,
         uploaded_by=uploaded_by,
         label=label.strip()[:200],
+        origin=origin,
         sha256=stored.sha256,
         storage_key=stored.key,
         size_bytes=stored.size_bytes,

@@ -11,6 +11,7 @@ from flask import Flask
 from web_support import PASSWORD
 
 from webradio import authorisations, episodes, schools, takes
+from webradio.clock import today_paris
 from webradio.consent import parse_audiences
 from webradio.extensions import db
 from webradio.models import Episode, Pupil, School, TakeSpeaker
@@ -28,7 +29,12 @@ class World:
 
 def grant(pupil: Pupil, audiences: str, credit: bool = False) -> None:
     """Record an authorisation for this school year."""
-    request = authorisations.GrantRequest(parse_audiences(audiences), credit_first_name=credit)
+    request = authorisations.GrantRequest(
+        parse_audiences(audiences),
+        credit_first_name=credit,
+        signed_on=today_paris(),
+        guardians_signed=1,
+    )
     authorisations.grant(pupil, request)
 
 
@@ -58,6 +64,9 @@ def make_episode(
         participant_ids=[p.id for p in speakers],
     )
     created = episodes.create(school, draft)
+    for part, label in zip(created.parts, labels, strict=False):
+        part.title = label  # staff typed the chapter titles
+    db.session.commit()
     return episodes.render_episode(created.id)
 
 

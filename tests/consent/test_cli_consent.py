@@ -71,6 +71,7 @@ def test_pupil_erase_deletes_takes_withdraws_and_rebuilds_feeds(
 ) -> None:
     publication.publish(world.episode, approved_by=None)
     assert feed_guids(world) == [world.episode.guid]
+    (ines_take,) = [p.take for p in world.episode.parts if world.ines in p.take.speakers]
     result = cli(runner, "pupil", "erase", world.ines.id)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines()[-1] == world.ines.id
@@ -79,7 +80,7 @@ def test_pupil_erase_deletes_takes_withdraws_and_rebuilds_feeds(
     assert world.episode.state == "withdrawn" and world.episode.withdrawn_reason == "erasure"
     assert world.ines.first_name != "Inès" and world.ines.erased_at is not None
     assert all(g.withdrawn_at is not None for g in world.ines.grants)
-    (ines_take,) = [p.take for p in world.episode.parts if world.ines in p.take.speakers]
+    assert [world.lea in p.take.speakers for p in world.episode.parts] == [True]  # Inès cut
     assert ines_take.deleted_at is not None
     assert not runtime.storage().exists(ines_take.storage_key)
     assert cli(runner, "pupil", "erase", world.ines.id).exit_code == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 from mutagen.id3 import ID3
 
-from webradio import authorisations, publication, runtime, schools, urls
+from webradio import authorisations, clearance, publication, runtime, schools, urls
 from webradio.consent import parse_audiences
 from webradio.extensions import db
 from webradio.models import Episode
@@ -73,7 +73,7 @@ def public_outputs(client: FlaskClient, world: World, episodes: list[Episode]) -
             out[f"chapters {e.title}"] = get_text(client, urls.chapters(e.id))
         if hasattr(urls, "transcript"):
             out[f"transcript {e.title}"] = get_text(client, urls.transcript(e.id))
-        if "public" in publication.live_audiences(e) and e.media_key:
+        if "public" in clearance.live_audiences(e) and e.media_key:
             out[f"id3 {e.title}"] = id3_text(runtime.storage().local_path(e.media_key))
     return out
 
@@ -98,9 +98,9 @@ def test_no_public_output_names_a_pupil_whose_family_refused_crediting(
     for episode in episodes:
         publication.publish(episode, approved_by=None)
     authorisations.withdraw(noe, parse_audiences("class,families,public"))
-    assert publication.live_audiences(named) == ("class",)
-    assert publication.live_audiences(in_chapters) == ("class",)
-    assert "public" in publication.live_audiences(credited)
+    assert clearance.live_audiences(named) == ("class",)
+    assert clearance.live_audiences(in_chapters) == ("class",)
+    assert "public" in clearance.live_audiences(credited)
 
     outputs = public_outputs(client, world, episodes)
     for where, text in outputs.items():

@@ -10,7 +10,7 @@ from mutagen.mp3 import MP3
 from web_support import sign_in
 from werkzeug.test import TestResponse
 
-from webradio import publication, pupils, reedit, runtime, sharing, urls
+from webradio import clearance, publication, pupils, reedit, runtime, sharing, urls
 from webradio.audio.tags import read_tags
 from webradio.extensions import db
 
@@ -74,7 +74,7 @@ def test_withdraw_then_reedit_without_the_pupil_and_republish(
     }
     embed = get(client, f"/embed/{world.episode.id}")
     assert "retiré" in embed.text and "famille" in embed.text
-    assert publication.live_audiences(world.episode) == ("class", "families")
+    assert clearance.live_audiences(world.episode) == ("class", "families")
 
     client.post("/deconnexion")
     sign_in(client, "prof@consent.fr")
@@ -89,6 +89,12 @@ def test_withdraw_then_reedit_without_the_pupil_and_republish(
     assert done.status_code == 302
     db.session.expire_all()
     episode = world.episode
+    # A teacher's re-edit goes back through the head's approval, as a first publication.
+    assert episode.state == "ready" and episode.submitted_at is not None
+    client.post("/deconnexion")
+    sign_in(client, "head@consent.fr")
+    assert client.post(f"/episodes/{episode.id}/publier").status_code == 302
+    db.session.expire_all()
     assert episode.guid == guid and episode.state == "published"
     assert [p.first_name for p in episode.participants] == ["Léa"]
     assert len(episode.parts) == 1
@@ -115,10 +121,10 @@ def test_after_an_erasure_the_re_edit_drops_the_master_holding_the_voice(
     old_key = world.episode.media_key or ""
     pupils.erase(world.ines)
     db.session.expire_all()
-    assert world.episode.state == "withdrawn"
-    assert reedit.blocking_pupils(world.episode) == [world.ines]
-    outcome = reedit.reedit(world.episode, [world.ines], actor_id=None)
-    assert "republié" in outcome.message
-    assert not runtime.storage().exists(old_key)
-    assert publication.live_audiences(world.episode) == ("class", "families", "public")
+    assert world.episode.state == "withdrawn"  # and it stays so until staff publish again
+    assert not runtime.storage().exists(old_key)  # erasure cut her parts out already
+    assert reedit.blocking_pupils(world.episode) == []
+    assert [world.ines not in p.take.speakers for p in world.episode.parts] == [True]
+    publication.publish(world.episode, approved_by=None)
+    assert clearance.live_audiences(world.episode) == ("class", "families", "public")
     assert get(client, f"/embed/{world.episode.id}").status_code == 200

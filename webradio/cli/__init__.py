@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from flask_migrate.cli import db as db_group
 
-from webradio import create_app, episodes, feeds, publication, schools
+from webradio import create_app, episodes, publication, reasons, schools
 from webradio.cli import audio, consent, people, publishing
 from webradio.cli.common import refusals, say, show
 
@@ -87,7 +87,6 @@ def school() -> None:
 def school_create(slug: str, name: str) -> None:
     """Create a school; prints its slug."""
     created = schools.create_school(slug, name)
-    feeds.rebuild_school(created)
     click.echo(created.slug)
 
 
@@ -188,11 +187,12 @@ def episode_publish(episode_id: str) -> None:
     """Publish to every audience cleared now: exit 0 as requested, 3 narrower, 1 none."""
     found = episodes.get_episode(episode_id)
     cleared = publication.publish(found, approved_by=None)
-    for blocked in cleared.blocked:
+    known = reasons.first_names(found.school_id)
+    for audience in cleared.blocked_audiences():
         say(
             "Bloqué pour %(audience)s : %(reason)s",
-            audience=blocked.audience,
-            reason=blocked.reason,
+            audience=audience,
+            reason=reasons.audience_reason(cleared, audience, known),
         )
     say("Publié pour : %(audiences)s", audiences=", ".join(cleared.audiences))
     click.echo(found.id)

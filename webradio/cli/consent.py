@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from webradio import authorisations, consent, pupils, retention, schools
 from webradio.cli.common import refusals, say
+from webradio.clock import today_paris
 from webradio.errors import N_, WebradioError
 
 
@@ -53,15 +54,21 @@ def consent_grant(
     pupil_assent: bool | None,
 ) -> None:
     """Record a family's authorisation for this school year; prints its id."""
+    found = schools.get_pupil(pupil_id)
+    first = authorisations.is_first_grant(found)
+    if first and signed_on is None:
+        say("Date de signature non indiquée : aujourd'hui (--signed-on).")
+    if first and guardians is None:
+        say("Nombre de signataires non indiqué : un responsable légal (--guardians).")
     request = authorisations.GrantRequest(
         audiences=consent.parse_audiences(audiences),
         valid_until=until.date() if until else None,
         credit_first_name=credit_first_name,
-        signed_on=signed_on.date() if signed_on else None,
-        guardians_signed=guardians,
+        signed_on=signed_on.date() if signed_on else (today_paris() if first else None),
+        guardians_signed=guardians or (1 if first else None),
         pupil_assent=pupil_assent,
     )
-    click.echo(authorisations.grant(schools.get_pupil(pupil_id), request).id)
+    click.echo(authorisations.grant(found, request).id)
 
 
 @consent_group.command("withdraw")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from webradio import feeds, schools, sharing, urls
+from webradio import outputs, schools, sharing, urls
 from webradio.cli.common import refusals, say
 from webradio.errors import N_
 
@@ -19,7 +19,7 @@ def feeds_group() -> None:
 @refusals
 def feeds_rebuild() -> None:
     """Rewrite every school's feed files; prints the slugs whose feed changed."""
-    for slug in feeds.rebuild_all():
+    for slug in outputs.refresh({outputs.EVERY_SCHOOL}):
         click.echo(slug)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import tempfile
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,10 +105,12 @@ def render_feed(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
 
 def write_feed(path: Path, data: bytes) -> bool:
     """Atomically replace `path` with `data`; False, file untouched, when the bytes are the same."""
+    previous = 0.0
     try:
         if path.read_bytes() == data:
             return False
-        mode = path.stat().st_mode & 0o777
+        stat = path.stat()
+        mode, previous = stat.st_mode & 0o777, stat.st_mtime
     except FileNotFoundError:
         mode = 0o644
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -117,6 +121,11 @@ def write_feed(path: Path, data: bytes) -> bool:
             handle.flush()
             os.fsync(handle.fileno())
         tmp.chmod(mode)
+        # Last-Modified has a one-second grain: a rewrite within the second of the previous
+        # one still gets a later date, or a cache revalidating with If-Modified-Since would
+        # keep what changed (a withdrawn item).
+        stamp = max(time.time(), math.floor(previous) + 1.0)
+        os.utime(tmp, (stamp, stamp))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

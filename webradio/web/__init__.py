@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from webradio.errors import N_, Forbidden, WebradioError
 from webradio.extensions import db, login_manager
 from webradio.models import School, Take, User
+from webradio.publication import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -145,3 +146,8 @@ def current_school() -> School:
 def back_to(endpoint: str, **values: Any) -> ResponseReturnValue:
     """Redirect to another view of the app."""
     return redirect(url_for(endpoint, **values))
+
+
+def actor() -> Actor:
+    """The signed-in person as the domain verbs see them (role and id)."""
+    return Actor(current_user.role, current_user.id)

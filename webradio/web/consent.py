@@ -13,14 +13,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from webradio import authorisations, episodes, publication, reedit, runtime
+from webradio import authorisations, clearance, episodes, reasons, reedit, runtime, voices
 from webradio.authorisations import Change, GrantRequest
 from webradio.clock import school_year_end, today_paris
 from webradio.consent import AUDIENCE_LABELS, AUDIENCES
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
-from webradio.models import Pupil, SchoolClass, TakeSpeaker
-from webradio.web import back_to, current_school, role_required, translate
+from webradio.models import Episode, Pupil, SchoolClass
+from webradio.web import actor, back_to, current_school, role_required, translate
 
 bp = Blueprint("consent", __name__)
 
@@ -33,24 +33,16 @@ WITHDRAWN = N_("Retrait enregistré ; les épisodes concernés ont quitté les c
 SPEAKERS_SAVED = N_("Voix déclarées pour chaque partie.")
 
 
-WITHDRAWAL_REASONS = {
-    "consent": N_("à la demande d’une famille"),
-    "expiry": N_("une autorisation a expiré"),
-    "erasure": N_("un élève a été effacé à la demande de sa famille"),
-}
-
-
-@bp.app_context_processor
-def consent_helpers() -> dict[str, object]:
-    """What the consent fragments on the dashboard and episode pages need."""
+def episode_consent(episode: Episode) -> dict[str, object]:
+    """What the consent part of the staff episode page shows, as values."""
+    answer = clearance.of(episode)
     return {
-        "consent_alerts": publication.alerts,
-        "consent_explain": publication.explain,
-        "consent_speakers": publication.speakers,
-        "consent_school_pupils": _school_pupils,
-        "consent_blocking": reedit.blocking_pupils,
-        "withdrawal_reasons": WITHDRAWAL_REASONS,
-        "consent_labels": AUDIENCE_LABELS,
+        "explanations": reasons.explain(episode, answer),
+        "blocking": reedit.blocking_pupils(episode),
+        "school_pupils": _school_pupils(),
+        "withdrawal_reason": translate(
+            reasons.WITHDRAWAL_REASONS.get(episode.withdrawn_reason or "consent", "")
+        ),
     }
 
 
@@ -80,7 +72,7 @@ def grid(class_id: str) -> ResponseReturnValue:
     return render_template(
         "consent_grid.html",
         school_class=found,
-        rows=[(p, publication.current_grant(p, today)) for p in pupils],
+        rows=[(p, clearance.grant_in_force(p, today)) for p in pupils],
         audiences=AUDIENCES,
         labels=AUDIENCE_LABELS,
         year_end=school_year_end(today),
@@ -115,8 +107,8 @@ def pupil(pupil_id: str) -> ResponseReturnValue:
         pupil=found,
         grants=grants,
         history={g.id: authorisations.history(g) for g in grants},
-        current=publication.current_grant(found, today_paris()),
-        episodes=publication.episodes_of_pupil(found),
+        current=clearance.grant_in_force(found, today_paris()),
+        episodes=clearance.episodes_of_pupil(found),
         audiences=AUDIENCES,
         labels=AUDIENCE_LABELS,
     )
@@ -139,7 +131,7 @@ def withdraw(pupil_id: str) -> ResponseReturnValue:
 def scan(pupil_id: str) -> ResponseReturnValue:
     """The signed form's scan, for the head of the pupil's school only, never cached."""
     found = _pupil(pupil_id)
-    grant = publication.current_grant(found, today_paris())
+    grant = clearance.grant_in_force(found, today_paris())
     if grant is None or not grant.scan_key:
         raise NotFound(N_("Aucun formulaire numérisé pour cet élève."))
     path = runtime.storage().local_path(grant.scan_key)
@@ -158,7 +150,7 @@ def episode(episode_id: str) -> ResponseReturnValue:
     return render_template(
         "consent_episode.html",
         episode=found,
-        explanations=publication.explain(found),
+        explanations=reasons.explain(found, clearance.of(found)),
         labels=AUDIENCE_LABELS,
     )
 
@@ -168,14 +160,8 @@ def episode(episode_id: str) -> ResponseReturnValue:
 def speakers(episode_id: str) -> ResponseReturnValue:
     """Declare which pupils speak in each part (the gate asks each of them)."""
     found = episodes.get_episode(episode_id, current_school())
-    allowed = {p.id for p in _school_pupils()}
-    for part in found.parts:
-        chosen = set(request.form.getlist(f"part-{part.id}")) & allowed
-        db.session.execute(db.delete(TakeSpeaker).filter_by(take_id=part.take_id))
-        for pupil_id in sorted(chosen):
-            db.session.add(TakeSpeaker(take_id=part.take_id, pupil_id=pupil_id))
-    db.session.commit()
-    publication.reconsider([found], current_user.id)
+    chosen = {part.id: request.form.getlist(f"part-{part.id}") for part in found.parts}
+    voices.declare(found, chosen, actor())
     flash(translate(SPEAKERS_SAVED), "info")
     return back_to("staff.episode", episode_id=found.id)
 
@@ -187,8 +173,8 @@ def reedit_episode(episode_id: str) -> ResponseReturnValue:
     found = episodes.get_episode(episode_id, current_school())
     if request.method == "POST":
         chosen = set(request.form.getlist("pupil_ids"))
-        cut = [p for p in publication.speakers(found) if p.id in chosen]
-        result = reedit.reedit(found, cut, current_user.id)
+        cut = [p for p in clearance.voices(found) if p.id in chosen]
+        result = reedit.reedit(found, cut, actor())
         flash(translate(result.message, **result.params), "info")
         return back_to("staff.episode", episode_id=found.id)
     return render_template(
@@ -196,7 +182,7 @@ def reedit_episode(episode_id: str) -> ResponseReturnValue:
         episode=found,
         plan=reedit.plan(found, reedit.blocking_pupils(found)),
         blocking={p.id for p in reedit.blocking_pupils(found)},
-        speakers=publication.speakers(found),
+        speakers=clearance.voices(found),
     )
 
 
@@ -205,7 +191,7 @@ def _row_change(found: Pupil) -> Change | None:
     prefix = f"p-{found.id}-"
     form = request.form
     chosen = frozenset(a for a in form.getlist(prefix + "audiences") if a in AUDIENCES)
-    current = publication.current_grant(found, today_paris())
+    current = clearance.grant_in_force(found, today_paris())
     active = current is not None and current.withdrawn_at is None
     if not chosen:
         return Change(found, None) if active and current and current.audiences else None

@@ -12,13 +12,14 @@ from flask import Blueprint, Flask, abort, flash, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from webradio import episodes, feeds, people, publication, sharing, urls
+from webradio import clearance, episodes, feeds, outputs, people, sharing, urls
+from webradio.clearance import Visibility
+from webradio.consent import Audience
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, FamilyToken, School
-from webradio.publication import Visibility
 from webradio.publishing.companions import chapter_marks, qr_svg, transcript_of
-from webradio.web import back_to, current_school, delivery, role_required, translate
+from webradio.web import actor, back_to, current_school, delivery, role_required, translate
 from webradio.web.public import chapters_response, serve_master, transcript_response
 
 HTML = "text/html; charset=utf-8"
@@ -158,6 +159,7 @@ def sharing_settings(episode_id: str) -> ResponseReturnValue:
     episode = episodes.get_episode(episode_id, current_school())
     sharing.update_sharing(
         episode,
+        actor(),
         shared_with_city=request.form.get("shared_with_city") == "1",
         transcript=request.form.get("transcript", ""),
     )
@@ -202,7 +204,7 @@ def _family_episode(token: FamilyToken, episode_id: str) -> Episode:
     episode = episodes.get_episode(episode_id)
     if episode.school_id != token.school_id or not episode.media_key:
         abort(404)
-    seen = publication.visibility(episode, "families")
+    seen = clearance.visibility(episode, Audience.FAMILIES)
     if seen is Visibility.GONE:
         abort(410)
     if seen is Visibility.UNKNOWN:
@@ -214,7 +216,7 @@ def _family_episode(token: FamilyToken, episode_id: str) -> Episode:
 def family_home(secret: str) -> ResponseReturnValue:
     """The family's page: the school's episodes for families, with players."""
     school = _school_of(_token(secret))
-    shown = publication.public_episodes(school, "families")
+    shown = clearance.public_episodes(school, Audience.FAMILIES)
     html = render_template(
         "family_home.html",
         school=school,
@@ -282,7 +284,7 @@ def family_feed(secret: str) -> ResponseReturnValue:
     fill = _filler(secret)
     rep = delivery.feed_cache.get(path, secret, fill)
     if rep is None:
-        feeds.rebuild_school(school)
+        outputs.refresh({school.id})
         rep = delivery.feed_cache.get(path, secret, fill)
     assert rep is not None
     response = delivery.feed_response(rep, delivery.PRIVATE_CACHE)

@@ -10,9 +10,10 @@ from flask.typing import ResponseReturnValue
 from markupsafe import escape
 from werkzeug.wrappers import Response
 
-from webradio import episodes, feeds, publication, runtime, schools, urls
+from webradio import clearance, episodes, feeds, outputs, runtime, schools, urls
+from webradio.clearance import Visibility
+from webradio.consent import Audience
 from webradio.models import Episode, School
-from webradio.publication import Visibility
 from webradio.publishing.companions import (
     chapter_marks,
     chapters_document,
@@ -40,7 +41,7 @@ OEMBED_WIDTH, OEMBED_HEIGHT = 560, 220
 def school_page(slug: str) -> ResponseReturnValue:
     """The school's radio: public episodes with a player, subscribe help and a QR code."""
     school = schools.get_school(slug)
-    shown = publication.public_episodes(school)
+    shown = clearance.public_episodes(school)
     qr = qr_svg(urls.feed(school.slug), "QR code du flux")
     return render_template("school.html", school=school, episodes=shown, urls=urls, qr=qr)
 
@@ -94,7 +95,7 @@ def feed(slug: str) -> ResponseReturnValue:
     path = runtime.feeds_root() / f"{slug}.xml"
     rep = delivery.feed_cache.get(path)
     if rep is None:
-        feeds.rebuild_school(schools.get_school(slug))
+        outputs.refresh({schools.get_school(slug).id})
         rep = delivery.feed_cache.get(path)
     assert rep is not None
     return delivery.feed_response(rep)
@@ -106,7 +107,7 @@ def city_feed() -> ResponseReturnValue:
     path = feeds.city_feed_path()
     rep = delivery.feed_cache.get(path)
     if rep is None:
-        feeds.rebuild_city()
+        outputs.refresh({outputs.EVERY_SCHOOL})
         rep = delivery.feed_cache.get(path)
     assert rep is not None
     return delivery.feed_response(rep)
@@ -147,7 +148,7 @@ def transcript(episode_id: str, ext: str) -> ResponseReturnValue:
 def embed(episode_id: str) -> ResponseReturnValue:
     """A cookie-free player for other sites; says so in the frame when the episode was withdrawn."""
     episode = episodes.get_episode(episode_id)
-    seen = publication.visibility(episode, "public")
+    seen = clearance.visibility(episode, Audience.PUBLIC)
     if seen is Visibility.UNKNOWN or not episode.media_key:
         abort(404)
     theme = request.args.get("theme")
@@ -220,7 +221,10 @@ def _episode_of_page(url: str) -> Episode:
     if not match:
         abort(404)
     episode = episodes.get_episode(match.group(2), schools.get_school(match.group(1)))
-    if publication.visibility(episode, "public") is not Visibility.SHOWN or not episode.media_key:
+    if (
+        clearance.visibility(episode, Audience.PUBLIC) is not Visibility.SHOWN
+        or not episode.media_key
+    ):
         abort(404)
     return episode
 
@@ -266,7 +270,7 @@ def _file(path: Path, mimetype: str, max_age: int, etag: str | bool = True) -> R
 def public_episode(episode_id: str, school: School | None = None) -> Episode:
     """The episode if the public may see it; 410 if it may no longer, 404 if it never could."""
     episode = episodes.get_episode(episode_id, school)
-    seen = publication.visibility(episode, "public")
+    seen = clearance.visibility(episode, Audience.PUBLIC)
     if seen is Visibility.GONE:
         abort(410)
     if seen is Visibility.UNKNOWN or not episode.media_key:

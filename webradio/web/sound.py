@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from webradio import episodes, runtime, takes
 from webradio.audio.report import take_report
 from webradio.errors import N_, NotFound, WebradioError
-from webradio.models import Episode, School, Take
+from webradio.models import Episode, Pupil, School, Take
 from webradio.web import back_to, current_school, role_required, translate
 
 bp = Blueprint("sound", __name__, url_prefix="/son")
@@ -140,17 +140,30 @@ def jingles_page() -> ResponseReturnValue:
             upload = request.files.get("file")
             if upload is None or not upload.filename:
                 raise WebradioError(NO_FILE)
-            episodes.store_jingle(school, which, upload.stream)
+            episodes.store_jingle(
+                school,
+                which,
+                upload.stream,
+                speaker_ids=request.form.getlist("speaker_ids"),
+                voice_free=request.form.get("voice_free") == "1",
+            )
             flash(translate(SAVED), "info")
         return back_to("sound.jingles_page")
-    return render_template("sound_jingles.html", school=school, kinds=episodes.JINGLE_KINDS)
+    pupils = Pupil.query.filter_by(school_id=school.id, erased_at=None).order_by(Pupil.first_name)
+    return render_template(
+        "sound_jingles.html",
+        school=school,
+        kinds=episodes.JINGLE_KINDS,
+        jingles={w: episodes.jingle_of(school, w) for w in episodes.JINGLE_KINDS},
+        pupils=list(pupils),
+    )
 
 
 @bp.get("/jingles/<which>.son")
 @role_required(*STAFF)
 def jingle_audio(which: str) -> ResponseReturnValue:
     """Listen to the school's jingle."""
-    key = episodes.jingle_key(current_school(), which)
-    if key is None:
+    jingle = episodes.jingle_of(current_school(), which)
+    if jingle is None or jingle.deleted_at is not None:
         raise NotFound(N_("Pas de jingle ici."))
-    return send_file(runtime.storage().local_path(key), mimetype="audio/wav", max_age=0)
+    return send_file(runtime.storage().local_path(jingle.storage_key), max_age=0)

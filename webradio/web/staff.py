@@ -7,12 +7,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from webradio import episodes, publication, runtime, schools, takes, urls
+from webradio import clearance, episodes, publication, reasons, runtime, schools, takes, urls
+from webradio.clock import today_paris
 from webradio.consent import AUDIENCE_LABELS, AUDIENCES
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, Pupil, School, SchoolClass, Take
 from webradio.web import (
+    actor,
     back_to,
     current_school,
     role_required,
@@ -21,6 +23,7 @@ from webradio.web import (
     translate,
     wants_json,
 )
+from webradio.web import consent as consent_views
 
 bp = Blueprint("staff", __name__)
 
@@ -45,7 +48,23 @@ def dashboard() -> ResponseReturnValue:
         classes=SchoolClass.query.filter_by(school_id=school.id).order_by(SchoolClass.label),
         takes=Take.query.filter_by(school_id=school.id).order_by(Take.created_at.desc()).limit(50),
         episodes=Episode.query.filter_by(school_id=school.id).order_by(Episode.created_at.desc()),
+        consent_alerts=reasons.alerts(school),
+        unauthorised=_unauthorised(school),
+        labels=AUDIENCE_LABELS,
     )
+
+
+def _unauthorised(school: School) -> dict[str, list[str]]:
+    """For the teacher's eyes only: per class, the pupils whose voice may not be recorded for
+    publication now (no valid authorisation)."""
+    day = today_paris()
+    found: dict[str, list[str]] = {}
+    for pupil in Pupil.query.filter_by(school_id=school.id, erased_at=None).order_by(
+        Pupil.first_name
+    ):
+        if clearance.valid_cause(pupil, day) is not None:
+            found.setdefault(pupil.class_id, []).append(pupil.first_name)
+    return found
 
 
 @bp.get("/ville")
@@ -141,12 +160,18 @@ def new_episode() -> ResponseReturnValue:
 def episode(episode_id: str) -> ResponseReturnValue:
     """An episode for staff: state, preview, and the gate's answer per audience in words."""
     found = episodes.get_episode(episode_id, current_school())
+    answer = clearance.of(found)
+    known = reasons.first_names(found.school_id)
     return render_template(
         "episode.html",
         episode=found,
-        clearance=publication.clearance(found),
-        live=publication.live_audiences(found),
+        cleared=answer.audiences,
+        blocked=[
+            (a, reasons.audience_reason(answer, a, known)) for a in answer.blocked_audiences()
+        ],
+        live=clearance.live(found, answer),
         labels=AUDIENCE_LABELS,
+        consent=consent_views.episode_consent(found),
     )
 
 
@@ -163,7 +188,7 @@ def episode_status(episode_id: str) -> ResponseReturnValue:
 def publish(episode_id: str) -> ResponseReturnValue:
     """Publish: within the class a teacher may; beyond it the head approves."""
     found = episodes.get_episode(episode_id, current_school())
-    cleared = publication.publish_as(found, current_user.role, current_user.id)
+    cleared = publication.publish_as(found, actor())
     if cleared is None:
         flash(translate(SUBMITTED), "info")
         return back_to("staff.episode", episode_id=found.id)
@@ -175,9 +200,9 @@ def publish(episode_id: str) -> ResponseReturnValue:
 @bp.post("/episodes/<episode_id>/rendu")
 @role_required(*STAFF)
 def rerender(episode_id: str) -> ResponseReturnValue:
-    """Render again after a failure (the takes are kept untouched)."""
+    """Render again (the takes are kept untouched); beyond the class, the head's decision."""
     found = episodes.get_episode(episode_id, current_school())
-    episodes.queue_render(found)
+    episodes.queue_render(found, actor())
     return back_to("staff.episode", episode_id=found.id)
 
 

@@ -1,0 +1,134 @@
+"""First names: what a pupil's name may be, and where one appears in typed text.
+
+A reader sees "Inès", "INES", "Ine\u0300s", "ines_interview", "Inès2" and "I\u200bnès" as the
+same name, and "Lou-Anne", "Lou Anne" and "Louanne" as the same child. Matching therefore
+compares words folded to their letters (case, accents, Unicode form and invisible characters
+dropped), with everything that is not a letter as a word boundary, and joins up to three
+consecutive words so that compound names match however they are written.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from webradio.errors import N_, WebradioError
+
+FIRST_NAME_MAX = 40
+MAX_WORDS = 3
+# Letters (any script), joined by one space, hyphen or apostrophe; one to three words.
+_WORD = r"[^\W\d_]+"
+_JOIN = r"[ \-'\u2019]"
+_FIRST_NAME = re.compile(rf"{_WORD}(?:{_JOIN}{_WORD}){{0,{MAX_WORDS - 1}}}")
+ERASED = "—"
+# A run of letters, with the accents and invisible joiners a decomposed name carries inside it.
+_LETTER_RUN = re.compile(r"[^\W\d_]+(?:[\u0300-\u036f\u200b-\u200d\u2060\ufeff]+[^\W\d_]*)*")
+
+
+def check_first_name(raw: str) -> str:
+    """The first name as stored (NFC, trimmed), or a refusal saying what is wrong with it."""
+    name = unicodedata.normalize("NFC", raw.strip(" "))
+    if not name:
+        raise WebradioError(N_("Indiquez le prénom de l'élève (jamais son nom de famille)."))
+    if len(name) > FIRST_NAME_MAX:
+        raise WebradioError(
+            N_("Un prénom fait au plus %(max)d caractères (« %(name)s »)."),
+            max=FIRST_NAME_MAX,
+            name=name[:FIRST_NAME_MAX] + "…",
+        )
+    if not _FIRST_NAME.fullmatch(name):
+        raise WebradioError(
+            N_(
+                "« %(name)s » n'est pas un prénom : des lettres seulement, au plus trois mots "
+                "séparés par une espace simple, un trait d'union ou une apostrophe (pas de "
+                "chiffre, de tiret bas, de tabulation ni d'espace insécable ; jamais de nom "
+                "de famille)."
+            ),
+            name=name.encode("unicode_escape").decode("ascii") if _invisible(name) else name,
+        )
+    return name
+
+
+def _invisible(text: str) -> bool:
+    """True when the text holds characters a reader cannot see (tabs, no-break spaces...)."""
+    return any(unicodedata.category(c)[0] in "CZ" and c != " " for c in text)
+
+
+def words(text: str) -> list[str]:
+    """The text's words folded as a reader compares them: letters only, no case, no accents."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = []
+    for char in decomposed:
+        category = unicodedata.category(char)
+        if category == "Mn" or category == "Cf":  # accents, zero-width characters
+            continue
+        kept.append(char.casefold() if char.isalpha() else " ")
+    return "".join(kept).split()
+
+
+def key(first_name: str) -> str:
+    """A name's comparison key: its words joined ("Lou-Anne" and "Louanne" give "louanne")."""
+    return "".join(words(first_name))
+
+
+def _joined_runs(text: str) -> set[str]:
+    """Every run of one to MAX_WORDS consecutive words of the text, joined."""
+    found = words(text)
+    runs = set()
+    for start in range(len(found)):
+        joined = ""
+        for word in found[start : start + MAX_WORDS]:
+            joined += word
+            runs.add(joined)
+    return runs
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A pupil's first name found in typed text, and the places where it appears."""
+
+    pupil_id: str
+    places: tuple[str, ...]
+
+
+def find(texts: Mapping[str, str], pupils: Iterable[tuple[str, str]]) -> list[Mention]:
+    """Which pupils (id, first name) the texts (place -> text) name, and where."""
+    runs = {place: _joined_runs(text) for place, text in texts.items() if text}
+    mentions = []
+    for pupil_id, first_name in pupils:
+        wanted = key(first_name)
+        if not wanted:
+            continue
+        places = tuple(place for place, found in runs.items() if wanted in found)
+        if places:
+            mentions.append(Mention(pupil_id, places))
+    return mentions
+
+
+def redact(text: str, first_names: Iterable[str]) -> str:
+    """The text with every way of writing these first names replaced by "—"."""
+    keys = {key(n) for n in first_names if key(n)}
+    if not keys or not text:
+        return text
+    # Walk the text's letter runs; replace the shortest span of 1..3 words whose key matches.
+    spans = [(m.start(), m.end()) for m in _LETTER_RUN.finditer(text)]
+    out, cursor, index = [], 0, 0
+    while index < len(spans):
+        hit = None
+        for width in range(1, MAX_WORDS + 1):
+            chunk = spans[index : index + width]
+            if len(chunk) < width:
+                break
+            if key(text[chunk[0][0] : chunk[-1][1]]) in keys:
+                hit = width
+                break
+        if hit is None:
+            index += 1
+            continue
+        start, end = spans[index][0], spans[index + hit - 1][1]
+        out.append(text[cursor:start] + ERASED)
+        cursor, index = end, index + hit
+    out.append(text[cursor:])
+    return "".join(out)

@@ -1,0 +1,115 @@
+"""Public outputs follow changes: one mechanism, after the commit.
+
+Every flush notes which schools the changed rows belong to (an episode, its parts and takes'
+voices, a pupil, a grant, a school). When the unit of work commits, one step rewrites every
+public output of those schools and the city's, once, before the verb returns. Nothing else
+calls a rebuild: the sweep and the command line mark schools and commit like any verb.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from webradio.extensions import TOUCHED
+from webradio.models import (
+    ConsentGrant,
+    Episode,
+    EpisodePart,
+    EpisodeParticipant,
+    FamilyToken,
+    Organisation,
+    Pupil,
+    School,
+    Take,
+    TakeSpeaker,
+)
+
+EVERY_SCHOOL = "*"
+# A take's row changes often while it is analysed; only these columns reach an output.
+TAKE_COLUMNS = ("label", "voice_free", "deleted_at", "origin", "storage_key", "speakers")
+
+
+def touch(session: Session, school_id: str) -> None:
+    """Mark a school whose public outputs must be rewritten after the next commit."""
+    session.info.setdefault(TOUCHED, set()).add(school_id)
+
+
+def touch_all(session: Session) -> None:
+    """Mark every school (the sweep at midnight, `feeds rebuild`)."""
+    touch(session, EVERY_SCHOOL)
+
+
+def _school_of(session: Session, row: object, new: bool) -> str | None:
+    """The school whose public outputs this changed row can reach, if any."""
+    if isinstance(row, School):
+        return row.id
+    if isinstance(row, Episode | Pupil | FamilyToken):
+        return row.school_id
+    if isinstance(row, Take):
+        changed = any(inspect(row).attrs[c].history.has_changes() for c in TAKE_COLUMNS)
+        return row.school_id if changed and not new else None
+    # A row whose parent is new carries no key yet: the parent itself is noted.
+    if isinstance(row, EpisodePart | EpisodeParticipant):
+        episode = session.get(Episode, row.episode_id) if row.episode_id else None
+        return episode.school_id if episode else None
+    if isinstance(row, TakeSpeaker):
+        take = session.get(Take, row.take_id) if row.take_id else None
+        return take.school_id if take else None
+    if isinstance(row, ConsentGrant):
+        pupil = row.pupil or (session.get(Pupil, row.pupil_id) if row.pupil_id else None)
+        return pupil.school_id if pupil else None
+    if isinstance(row, Organisation):
+        return EVERY_SCHOOL
+    return None
+
+
+def listen() -> None:
+    """Attach the flush and rollback listeners (once; the app factory calls this)."""
+    if not event.contains(Session, "before_flush", _note_touched_schools):
+        event.listen(Session, "before_flush", _note_touched_schools)
+        event.listen(Session, "after_soft_rollback", _forget)
+
+
+def _note_touched_schools(session: Session, _context: Any, _instances: Any) -> None:
+    """Before each flush, note the schools of what is new, changed or deleted."""
+    with session.no_autoflush:
+        for row in itertools.chain(session.new, session.dirty, session.deleted):
+            if row in session.dirty and not session.is_modified(row):
+                continue
+            school_id = _school_of(session, row, row in session.new)
+            if school_id is not None:
+                touch(session, school_id)
+
+
+def _forget(session: Session, _previous: Any) -> None:
+    """A rolled-back unit of work changed nothing public."""
+    session.info.pop(TOUCHED, None)
+
+
+def rewrite(session: Session, school_ids: set[str]) -> list[str]:
+    """Rewrite the public outputs of these schools and the city's; the slugs that changed."""
+    from webradio import feeds
+
+    query = select(School).order_by(School.slug)
+    if EVERY_SCHOOL not in school_ids:
+        query = query.where(School.id.in_(school_ids))
+    changed = [s.slug for s in session.scalars(query) if feeds.rebuild_own(s)]
+    feeds.rebuild_city()
+    return changed
+
+
+def refresh(school_ids: set[str]) -> list[str]:
+    """Rewrite the outputs of these schools now, through the same after-commit step (a file
+    missing on disk, `feeds rebuild`, the sweep); every school for EVERY_SCHOOL. Returns the
+    slugs whose files changed."""
+    from webradio.extensions import REWRITTEN, db
+
+    session = db.session()
+    for school_id in school_ids:
+        touch(session, school_id)
+    session.commit()
+    return list(session.info.pop(REWRITTEN, []))
