@@ -40,9 +40,11 @@ def test_analysis_command_decodes_first_audio_stream_once() -> None:
     assert argv.count("-i") == 1
     graph = argv[argv.index("-filter_complex") + 1]
     # The first audio stream, split: ebur128 logs loudness and true peak every 0.1 s (the
-    # envelope) and astats the sample peak; the other branch feeds the speech detector.
-    assert graph.startswith("[0:a:0]asplit=2[m][v];[m]ebur128=peak=true:framelog=info,astats")
-    assert "[v]aformat=channel_layouts=mono,aresample=16000,aformat=sample_fmts=flt[vad]" in graph
+    # envelope); the other branch feeds the speech detector.
+    assert graph.startswith("[0:a:0]asplit=2[m][v];[m]ebur128=peak=true:framelog=info,anullsink;")
+    # aresample first, so that the mono 16 kHz of this branch is not negotiated up into the
+    # measured one.
+    assert "[v]aresample=16000,aformat=sample_fmts=flt:channel_layouts=mono" in graph
     assert argv[argv.index("-map") + 1] == "[vad]"
     assert argv[-3:] == ["-f", "f32le", "pipe:1"]
     assert argv[argv.index("-stats_period") + 1] == "60" and "-hide_banner" in argv
@@ -186,3 +188,18 @@ def test_analysis_round_trips_through_json() -> None:
     original = analysis()
     original = Analysis(**{**original.__dict__, "warnings": (AudioWarning("noisy", "Bruit"),)})
     assert Analysis.from_dict(json.loads(json.dumps(original.to_dict()))) == original
+
+
+def test_clipping_reads_only_a_few_windows_at_the_top() -> None:
+    from webradio.audio.clipping import WINDOWS, at_the_top, build_flat_command, clipped
+
+    peaks = [-20.0] * 50 + [0.0] * 30 + [-6.0] * 20
+    starts = at_the_top(peaks, 0.1)
+    assert len(starts) == WINDOWS and starts[0] == pytest.approx(4.95)
+    assert all(4.9 <= s <= 8.0 for s in starts)
+    argv = build_flat_command("ffmpeg", "t.wav", starts[:2])
+    assert argv.count("-i") == 2 and argv[argv.index("-ss") + 1] == "4.950"
+    assert "concat=n=2:v=0:a=1,astats=" in argv[argv.index("-filter_complex") + 1]
+    # Well over full scale is clipping without a look; nothing at the top, no look either.
+    assert clipped(peaks, 0.1, 0.8, None, None)
+    assert not clipped([-3.0] * 10, 0.1, -2.5, "t.wav", None)

@@ -438,3 +438,22 @@ def test_noise_reduction_lowers_the_room_not_the_voice(
         assert abs(judge(out, ffmpeg_bin.path).integrated_lufs - PODCAST.target_lufs) <= 1.0
     print(figures)
     assert figures[True] >= figures[False] + 6.0
+
+
+def test_the_analysis_measures_a_stereo_take_as_ebur128_alone_does(
+    take: Callable[[str], Path], ffmpeg_bin: FfmpegBinary
+) -> None:
+    # The speech detector's mono branch once leaked into the measured one (ffmpeg negotiated
+    # mono up through asplit): a stereo take read 3 dB hot in true peak.
+    path = take("wav16_stereo_48k")
+    analysis = analyse(path, ffmpeg_bin)
+    done = subprocess.run(
+        [ffmpeg_bin.path, "-hide_banner", "-nostats", "-i", str(path)]
+        + ["-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert analysis.integrated_lufs == float(re.findall(r"I:\s+(\S+) LUFS", done.stderr)[-1])
+    assert analysis.true_peak_dbtp == float(re.findall(r"Peak:\s+(\S+) dBFS", done.stderr)[-1])
+    assert analysis.channels == 2

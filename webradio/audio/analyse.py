@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
-from webradio.audio import music, presets, vad
+from webradio.audio import clipping, music, presets, vad
 from webradio.audio.ffmpeg import FfmpegBinary, FfmpegTimeout, run_ffmpeg, timeout_for
 from webradio.audio.meter import LogReader, gated_loudness, loudness_range
 from webradio.errors import N_, AudioError, FfmpegError
@@ -57,19 +57,12 @@ SHORT_TAKE_S = 3.0
 # Report thresholds (standards.md 5): what a teacher is told about.
 TOO_QUIET_LUFS = -35.0
 CLIP_DBTP = -0.1
-# astats' flat factor (runs of samples at the peak) from which a full-scale peak is clipping;
-# a clean full-scale sine reads 0, the corpus's hard-clipped counting 2.4.
-CLIP_FLAT_FACTOR = 1.0
-# A decoded lossy take this far over full scale was clipped before its encode.
-OVER_DBTP = 0.5
 NOISY_SNR_DB = 20.0
 LONG_PAUSE_S = 5.0
 # Where the momentary window blurs the edges of speech (seconds, measured on generated takes).
 ONSET_LAG_S = 0.2
 RELEASE_LAG_S = 0.3
 
-_STATS_RE = re.compile(r"\[Parsed_astats_\d+ @ \S+\] (Peak level dB|Flat factor): (\S+)")
-STATS = "astats=measure_perchannel=none:measure_overall=Peak_level+Flat_factor"
 _FRAME_RE = re.compile(
     r"\bt:\s*\S+\s+TARGET:.*?\bM:\s*(\S+)\s+S:\s*(\S+).*?FTPK:((?:\s+\S+)+?)\s+dBFS"
 )
@@ -156,13 +149,12 @@ def build_analysis_command(
 ) -> list[str]:
     """argv for the single analysis decode of the first audio stream.
 
-    One branch is measured (ebur128 frames logged, astats' sample peak and flat factor in its
-    summary) and thrown away; the other, 16 kHz mono floats for the speech detector, goes to
-    stdout.
+    One branch is measured (ebur128 frames logged) and thrown away; the other, 16 kHz mono
+    floats for the speech detector, goes to stdout.
     """
     graph = (
         "[0:a:0]asplit=2[m][v];"
-        f"[m]ebur128=peak=true:framelog=info,{STATS},anullsink;"
+        "[m]ebur128=peak=true:framelog=info,anullsink;"
         f"[v]{vad.build_vad_branch()}[vad]"
     )
     return [
@@ -192,8 +184,6 @@ class FrameReader(LogReader):
         self.momentary: array[float] = array("f")
         self.peak_db: array[float] = array("f")
         self.short_term: array[float] = array("f")
-        self.sample_peak_dbfs = -math.inf
-        self.flat_factor = 0.0
 
     def feed(self, line: str) -> None:
         """Take one stderr line (progress lines may come glued with carriage returns)."""
@@ -204,23 +194,7 @@ class FrameReader(LogReader):
             peaks = [float(v) for v in match.group(3).split()]
             self.peak_db.append(max(peaks) if peaks else -math.inf)
             return
-        stat = _STATS_RE.search(line)
-        if stat is not None:
-            value = _number(stat.group(2))
-            if stat.group(1) == "Peak level dB":
-                self.sample_peak_dbfs = value
-            else:
-                self.flat_factor = value
-            return
         super().feed(line)
-
-
-def _number(text: str) -> float:
-    """A figure of ffmpeg's log ("-inf" included)."""
-    try:
-        return float(text)
-    except ValueError:
-        return -math.inf
 
 
 @dataclass
@@ -393,10 +367,6 @@ def _analyse_halves(
     if integrated <= SILENT_LUFS:
         raise AudioError("silence", MUTE)
     true_peak = max(first.reader.summary["Peak"], second.reader.summary.get("Peak", -math.inf))
-    first.reader.sample_peak_dbfs = max(
-        first.reader.sample_peak_dbfs, second.reader.sample_peak_dbfs
-    )
-    first.reader.flat_factor = max(first.reader.flat_factor, second.reader.flat_factor)
     found = vad.join(
         vad.segments(first.scores, half),
         vad.segments(second.scores, second.reader.clock_s),
@@ -458,7 +428,7 @@ def summarise(
     span = sound_span(envelope, found, mask, kind, integrated_lufs, speech_lufs, duration_s)
     if duration_s < SHORT_TAKE_S:
         span = Span(0.0, 0.0, duration_s if kind != "noise" else 0.0, 0.0)
-    clipped = clipped_at_source(reader, true_peak_dbtp)
+    clipped = clipping.clipped(envelope.peak_db, envelope.step_s, true_peak_dbtp, path, ffmpeg)
     clipped_s = (
         sum(1 for p in envelope.peak_db if p >= CLIP_DBTP) * envelope.step_s if clipped else 0.0
     )
@@ -511,17 +481,6 @@ def summarise(
         speech_segments=tuple((s.start_s, s.end_s) for s in found),
         envelope=envelope,
     )
-
-
-def clipped_at_source(reader: FrameReader, true_peak_dbtp: float) -> bool:
-    """Whether the take was clipped before it reached us (runs of samples stuck at the top).
-
-    A peak at full scale is not clipping (a full-scale sine is clean): astats' flat factor
-    counts the runs of equal samples at the peak; a decoded lossy file clipped before its
-    encode shows instead as a true peak well over full scale.
-    """
-    at_top = reader.sample_peak_dbfs >= CLIP_DBTP
-    return (at_top and reader.flat_factor >= CLIP_FLAT_FACTOR) or true_peak_dbtp > OVER_DBTP
 
 
 def speech_loudness(levels: array[float], mask: Sequence[bool]) -> float | None:

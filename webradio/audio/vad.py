@@ -160,8 +160,15 @@ class SharedScorer:
 
 
 def build_vad_branch() -> str:
-    """The filter turning a take's audio into what the detector reads (mono, 16 kHz, f32)."""
-    return f"aformat=channel_layouts=mono,aresample={RATE_HZ},aformat=sample_fmts=flt"
+    """The filter turning a take's audio into what the detector reads (mono, 16 kHz, f32).
+
+    aresample comes first: it converts, so the branch's format is not negotiated up through
+    `asplit` (an `aformat=channel_layouts=mono` first made ffmpeg 9 downmix the measured branch
+    too whenever the input had `-t`: a stereo take read 3 dB hotter in true peak).
+    """
+    return (
+        f"aresample={RATE_HZ},aformat=sample_fmts=flt:channel_layouts=mono:sample_rates={RATE_HZ}"
+    )
 
 
 @dataclass(frozen=True)
