@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_PRESET": "podcast",
     "STUDIO_CODE_HOURS": 12,
     "PROXY_FIX": False,  # trust X-Forwarded-* from one reverse proxy
+    "PROXY_ADDRESS": "127.0.0.1",  # the address that proxy connects from (waitress checks it)
     "RAW_TAKE_RETENTION_DAYS": 30,
     "MAX_GAIN_DB": 24.0,  # the most a quiet take is raised; beyond, finished at the cap, flagged
     "MAX_TAKE_SECONDS": 3 * 3600.0,  # a longer take is refused, from its header or its decode

@@ -65,6 +65,10 @@ class PublicPagesSessionInterface(SecureCookieSessionInterface):
         if request.blueprint == "public" and not session.modified:
             response.vary.discard("cookie")  # werkzeug compares lower-case
 
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when the site is https, or when this request came over HTTPS (a proxy's)."""
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
 
 def translate(message: str, **params: object) -> str:
     """Translate a French message marked with N_ (errors, labels), then fill its fields."""
