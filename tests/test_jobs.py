@@ -78,3 +78,20 @@ def test_the_daily_sweep_deletes_raw_takes_past_retention(app: Flask, take_wav: 
     db.session.expire_all()
     assert take.deleted_at is not None
     assert not runtime.storage().exists(take.storage_key)
+
+
+def test_a_refusal_outside_the_audio_fails_the_take_too(
+    app: Flask, take_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job that fails with a non-audio refusal marks its subject failed, never 'analysing'."""
+    from webradio.errors import NotFound
+
+    def refuse(*_: object, **__: object) -> None:
+        raise NotFound("La prise a disparu du stockage.")
+
+    monkeypatch.setattr(takes, "analyse", refuse)
+    take = ingest(take_wav)
+    db.session.expire_all()
+    job = Job.query.filter_by(subject_id=take.id).one()
+    assert (job.state, take.state) == ("failed", "failed")
+    assert take.failure_reason == job.failure_reason == "La prise a disparu du stockage."

@@ -54,11 +54,13 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
                 try:
                     verb(job.subject_id)
                 except WebradioError as error:
+                    # The job and its subject never disagree: both say failed, with the reason.
                     _finish(job, "failed", str(error))
+                    _mark_subject_failed(kind, job.subject_id, str(error))
                     return
                 except Exception:
                     _finish(job, "failed", GENERIC_FAILURE)
-                    _mark_subject_failed(kind, job.subject_id)
+                    _mark_subject_failed(kind, job.subject_id, GENERIC_FAILURE)
                     raise
                 _finish(job, "ready", None)
 
@@ -98,15 +100,16 @@ def _finish(job: Job, state: str, reason: str | None) -> None:
     db.session.commit()
 
 
-def _mark_subject_failed(kind: str, subject_id: str) -> None:
-    """After a crash, leave the take or episode in a visible failed state, never half-done."""
+def _mark_subject_failed(kind: str, subject_id: str, reason: str) -> None:
+    """After a failure, leave the take or episode in a visible failed state, never half-done
+    (a subject already `failed`, `ready` or `published` keeps what it says)."""
     subject: takes.Take | Episode | None = None
     if kind == "analyse_take":
         subject = db.session.get(takes.Take, subject_id)
     elif kind == "render_episode":
         subject = db.session.get(Episode, subject_id)
-    if subject is not None:
-        subject.state, subject.failure_reason = "failed", GENERIC_FAILURE
+    if subject is not None and subject.state in {"uploaded", "analysing", "draft", "rendering"}:
+        subject.state, subject.failure_reason = "failed", reason
         db.session.commit()
 
 

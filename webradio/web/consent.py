@@ -6,12 +6,14 @@ or sees a signed form. Teachers declare who speaks in each part and re-edit afte
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from flask import Blueprint, flash, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from webradio import authorisations, clearance, episodes, reasons, reedit, runtime, voices
 from webradio.authorisations import Change, GrantRequest
@@ -19,7 +21,7 @@ from webradio.clock import school_year_end, today_paris
 from webradio.consent import AUDIENCE_LABELS, AUDIENCES
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
-from webradio.models import Episode, Pupil, SchoolClass
+from webradio.models import ConsentGrant, Episode, Pupil, SchoolClass
 from webradio.web import actor, back_to, current_school, role_required, translate
 
 bp = Blueprint("consent", __name__)
@@ -65,7 +67,16 @@ def grid(class_id: str) -> ResponseReturnValue:
     pupils = _pupils(found)
     if request.method == "POST":
         changes = [c for c in (_row_change(p) for p in pupils) if c is not None]
-        count = authorisations.save_many(changes, current_user.id)
+        # Scans are kept only once every row reads well, and dropped if the save is refused.
+        changes, stored = _with_scans(changes)
+        try:
+            count = authorisations.save_many(changes, current_user.id)
+        except WebradioError:
+            kept = select(ConsentGrant.scan_key).where(ConsentGrant.scan_key.in_(stored))
+            still_used = set(db.session.scalars(kept))  # the same file may be another's form
+            for key in set(stored) - still_used:
+                runtime.storage().delete(key)
+            raise
         flash(translate(SAVED, count=count), "info")
         return back_to("consent.grid", class_id=found.id)
     today = today_paris()
@@ -204,9 +215,9 @@ def _row_change(found: Pupil) -> Change | None:
         signed_on=_date(form.get(prefix + "signed_on", "")),
         guardians_signed=int(guardians) if guardians in {"1", "2"} else None,
         pupil_assent={"1": True, "0": False}.get(assent),
-        scan_key=_store_scan(found),
     )
-    if active and authorisations.unchanged(current, req):
+    _check_scan(found)
+    if active and authorisations.unchanged(current, req) and not _scan_upload(found):
         return None
     if not active and (req.signed_on is None or req.guardians_signed is None):
         raise WebradioError(
@@ -218,20 +229,40 @@ def _row_change(found: Pupil) -> Change | None:
     return Change(found, req)
 
 
-def _store_scan(found: Pupil) -> str | None:
-    """Keep the uploaded scan of the signed form privately in storage; its key, or None."""
+def _scan_upload(found: Pupil) -> FileStorage | None:
+    """The scan sent for this pupil's row, if any."""
     upload = request.files.get(f"p-{found.id}-scan")
-    if upload is None or not upload.filename:
-        return None
-    if _scan_type(upload.stream.read(4)) is None:
-        raise WebradioError(N_("Le formulaire numérisé doit être un PDF, un JPEG ou un PNG."))
+    return upload if upload is not None and upload.filename else None
+
+
+def _check_scan(found: Pupil) -> None:
+    """Refuse a scan that is not a PDF, JPEG or PNG (read from its first bytes)."""
+    upload = _scan_upload(found)
+    if upload is None:
+        return
+    head = upload.stream.read(4)
     upload.stream.seek(0)
+    if _scan_type(head) is None:
+        raise WebradioError(N_("Le formulaire numérisé doit être un PDF, un JPEG ou un PNG."))
+
+
+def _with_scans(changes: list[Change]) -> tuple[list[Change], list[str]]:
+    """Store each row's scan privately (content-addressed) and attach its key to the change."""
     school = current_school()
-    return (
-        runtime.storage()
-        .put_stream(f"consent-scans/{school.id}", upload.stream, SCAN_MAX_BYTES)
-        .key
-    )
+    result, stored = [], []
+    for change in changes:
+        upload = _scan_upload(change.pupil)
+        if upload is None or change.request is None:
+            result.append(change)
+            continue
+        key = (
+            runtime.storage()
+            .put_stream(f"consent-scans/{school.id}", upload.stream, SCAN_MAX_BYTES)
+            .key
+        )
+        stored.append(key)
+        result.append(Change(change.pupil, dataclasses.replace(change.request, scan_key=key)))
+    return result, stored
 
 
 def _scan_type(head: bytes) -> str | None:

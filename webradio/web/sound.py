@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, flash, jsonify, render_template, request, send_file
@@ -10,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from webradio import episodes, runtime, takes
-from webradio.audio.report import take_report
+from webradio.audio.report import TakeReport, take_report
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.models import Episode, Pupil, School, Take
 from webradio.web import back_to, current_school, role_required, translate
@@ -23,23 +24,18 @@ REMOVED = N_("Jingle retiré : les prochains épisodes s'en passeront.")
 NO_FILE = N_("Choisissez un fichier audio à envoyer.")
 
 
-@bp.app_context_processor
-def sound_helpers() -> dict[str, object]:
-    """What the take reports in the studio, dashboard and episode pages need."""
-    return {
-        "take_report": take_report,
-        "school_recent_takes": _recent_takes,
-        "episode_render_report": _render_report,
-    }
+def reports_of(found: Iterable[Take]) -> dict[str, TakeReport]:
+    """The sound report of each analysed take, by id (the `_take_report.html` fragment's data)."""
+    return {t.id: take_report(t.analysis) for t in found if t.analysis}
 
 
-def _recent_takes(school: School, limit: int = 5) -> list[Take]:
+def recent_takes(school: School, limit: int = 5) -> list[Take]:
     """The school's latest takes, newest first."""
     query = Take.query.filter_by(school_id=school.id).order_by(Take.created_at.desc())
     return list(query.limit(limit))
 
 
-def _render_report(episode: Episode) -> dict[str, Any] | None:
+def render_report(episode: Episode) -> dict[str, Any] | None:
     """What the render measured on the master, decoded."""
     if not episode.render_report_json:
         return None

@@ -42,6 +42,7 @@ def dashboard() -> ResponseReturnValue:
     if current_user.role == "city-admin":
         return back_to("staff.city")
     school = current_school()
+    recent = sound.recent_takes(school)
     return render_template(
         "dashboard.html",
         school=school,
@@ -50,6 +51,8 @@ def dashboard() -> ResponseReturnValue:
         episodes=Episode.query.filter_by(school_id=school.id).order_by(Episode.created_at.desc()),
         consent_alerts=reasons.alerts(school),
         unauthorised=_unauthorised(school),
+        recent=recent,
+        reports=sound.reports_of(recent),
         labels=AUDIENCE_LABELS,
     )
 
@@ -172,6 +175,8 @@ def episode(episode_id: str) -> ResponseReturnValue:
         live=clearance.live(found, answer),
         labels=AUDIENCE_LABELS,
         consent=consent_views.episode_consent(found),
+        rendered=sound.render_report(found),
+        reports=sound.reports_of(part.take for part in found.parts),
     )
 
 
