@@ -58,9 +58,15 @@ def from_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, An
 def instance_secret_key(instance_path: Path) -> str:
     """Read the instance's secret key, creating it (mode 0600) on first start."""
     path = instance_path / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    try:
+        # Created 0600 from the start: no moment when another account could read it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+    else:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 

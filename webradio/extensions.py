@@ -41,5 +41,8 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# Sign-in and studio codes are guessable by brute force: limit tries per address.
-limiter = Limiter(get_remote_address)
+# Sign-in and studio codes are guessable by brute force: limit tries per address (the client's
+# own behind a trusted proxy: serve.waitress_options, ProxyFix in the factory), and also by
+# what identifies the attacker (the account tried, the studio code) where an address is shared.
+remote_address = get_remote_address
+limiter = Limiter(remote_address)

@@ -36,6 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config.from_mapping(config_layers.finalise(dict(app.config), Path(app.instance_path)))
 
+    for url in (app.config["SQLALCHEMY_DATABASE_URI"], app.config["QUEUE_URL"]):
+        database = _sqlite_file(url)
+        if database is not None:
+            _private_sqlite(database)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -68,6 +72,25 @@ def _locale() -> str:
         return str(current_app.config["LANGUAGE"])
     chosen = request.args.get("lang") or session.get("lang")
     return str(chosen) if chosen in LANGUAGES else str(current_app.config["LANGUAGE"])
+
+
+def _sqlite_file(url: str | None) -> Path | None:
+    """The file of an SQLite URL (`sqlite:///path`), None for other databases or memory."""
+    if not url or not url.startswith("sqlite:///"):
+        return None
+    name = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return Path(name) if name and name != ":memory:" else None
+
+
+def _private_sqlite(path: Path) -> None:
+    """Create an SQLite file 0600 (SQLite gives its -wal and -shm the same mode), or tighten
+    one left readable by others: it holds accounts, pupils' names and family tokens."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for companion in ("", "-wal", "-shm", "-journal"):
+        found = path.with_name(path.name + companion)
+        if found.exists() and found.stat().st_mode & 0o077:
+            found.chmod(0o600)
 
 
 @event.listens_for(Engine, "connect")

@@ -48,6 +48,15 @@ class TakeState(StrEnum):
     FAILED = "failed"
 
 
+class JobState(StrEnum):
+    """Where a background job stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+
+
 class TakeOrigin(StrEnum):
     """How a piece of sound arrived: staff upload, a class studio (pupils' voices by
     definition, never attested voice-free), or a school jingle."""
@@ -115,6 +124,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     role: Mapped[str] = mapped_column(String(16))
     school_id: Mapped[str | None] = mapped_column(ForeignKey("school.id"))
     created_at: Mapped[datetime] = _created()
+    # Bumped at each sign-out: session cookies made before it stop working (web.auth).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     school: Mapped[School | None] = relationship()
 
@@ -211,7 +222,7 @@ class Take(db.Model):  # type: ignore[name-defined]
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200))
     size_bytes: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16), default="uploaded")  # analysing, ready, failed
+    state: Mapped[str] = mapped_column(String(16), default=TakeState.UPLOADED)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     analysis_json: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)  # raw audio gone (retention)
@@ -237,7 +248,7 @@ class Episode(db.Model):  # type: ignore[name-defined]
     description: Mapped[str] = mapped_column(Text, default="")
     series: Mapped[str] = mapped_column(String(100), default="")
     requested_audience: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16), default="draft")
+    state: Mapped[str] = mapped_column(String(16), default=EpisodeState.DRAFT)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     approved_by: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+import time
+from collections.abc import Callable, Iterable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
@@ -15,12 +27,16 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from webradio.errors import N_, Forbidden, WebradioError
-from webradio.extensions import db, login_manager
-from webradio.models import School, Take, User
+from webradio.extensions import limiter, login_manager
+from webradio.models import School, Take
 from webradio.publication import Actor
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+TOO_MANY = N_("Trop d’essais en peu de temps. Réessayez dans %(seconds)d secondes.")
 TOO_LARGE = N_(
     "Le fichier est trop gros (au plus %(mb)d Mo). "
     "Coupez l'enregistrement ou réduisez-le, puis réessayez."
@@ -36,19 +52,20 @@ def register_web(app: Flask) -> None:
     families.redact_logs(app)
     # Public feed files are answered before Flask's dispatch (bench/feeds.py: 2,400/s needs it).
     fast = delivery.FeedFastPath(app.wsgi_app, Path(app.config["FEEDS_ROOT"]))
-    app.wsgi_app = fast  # type: ignore[method-assign]
+    app.wsgi_app = NoSniff(fast)  # type: ignore[method-assign]
     login_manager.login_view = "auth.login"
     login_manager.login_message = N_("Connectez-vous pour accéder à cette page.")
     login_manager.localize_callback = gettext
-    login_manager.user_loader(lambda user_id: db.session.get(User, user_id))
+    login_manager.user_loader(auth.load_user)
     app.session_interface = PublicPagesSessionInterface()
     app.before_request(_remember_language)
+    app.after_request(_security_headers)
     app.errorhandler(WebradioError)(_webradio_error)
     app.errorhandler(RequestEntityTooLarge)(_too_large)
     app.errorhandler(404)(_status_page)
     app.errorhandler(410)(_status_page)
     app.errorhandler(403)(_status_page)
-    app.errorhandler(429)(_status_page)
+    app.errorhandler(429)(_too_many)
     app.context_processor(lambda: {"tr": translate, "get_locale": get_locale})
 
 
@@ -68,6 +85,48 @@ class PublicPagesSessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         """Secure when the site is https, or when this request came over HTTPS (a proxy's)."""
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+class NoSniff:
+    """A WSGI layer adding `X-Content-Type-Options: nosniff` to every answer, the feed fast
+    path's included (browsers must not guess a type, e.g. run an uploaded file as script)."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Hand the request on; add the header when the answer starts."""
+
+        def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            if not any(name.lower() == "x-content-type-options" for name, _ in headers):
+                headers.append(("X-Content-Type-Options", "nosniff"))
+            return start_response(status, headers, *exc_info)
+
+        return self.app(environ, start)
+
+
+# Pages no other site may frame, and what may follow a link out of them. `None` is Flask's own
+# (static files, unknown paths), answered like public pages.
+BASE_POLICY = "base-uri 'self'; object-src 'none'"
+REFERRER_POLICY = {
+    "public": "strict-origin-when-cross-origin",
+    None: "strict-origin-when-cross-origin",
+    "families": "no-referrer",  # secret family URLs never leave in a Referer
+}
+
+
+def _security_headers(response: Response) -> Response:
+    """Framing and referrer rules by page kind: staff pages (and families' and the studio's)
+    are never framed; public pages only by this site; the embed and the city widget, made for
+    other sites, set their own policy (`frame-ancestors *`) and keep it."""
+    public = request.blueprint in {None, "public"}
+    if "Content-Security-Policy" not in response.headers:
+        ancestors = "'self'" if public else "'none'"
+        response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}; {BASE_POLICY}"
+        response.headers["X-Frame-Options"] = "SAMEORIGIN" if public else "DENY"
+    policy = REFERRER_POLICY.get(request.blueprint, "same-origin")
+    response.headers.setdefault("Referrer-Policy", policy)
+    return response
 
 
 def translate(message: str, **params: object) -> str:
@@ -104,6 +163,27 @@ def _status_page(error: HTTPException) -> ResponseReturnValue:
     """404, 403, 410 and 429 as short pages in the reader's language (410: withdrawn or expired)."""
     status = error.code or 500
     return render_template("status.html", status=status), status
+
+
+def _too_many(error: HTTPException) -> ResponseReturnValue:
+    """429 in the reader's language with when to retry; JSON to scripts (the studio's polls
+    read it and keep following the take)."""
+    seconds = _retry_after_s()
+    if wants_json():
+        response = jsonify(error=translate(TOO_MANY, seconds=seconds))
+    else:
+        response = make_response(render_template("status.html", status=429))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def _retry_after_s() -> int:
+    """Seconds until the limit that refused this request lets it through again."""
+    refused = limiter.current_limit
+    if refused is None:
+        return 60
+    return max(1, math.ceil(refused.reset_at - time.time()))
 
 
 def _too_large(error: HTTPException) -> ResponseReturnValue:

@@ -2,31 +2,52 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, request
+import hashlib
+import hmac
+import secrets
+from functools import cache
+
+from flask import Blueprint, Response, current_app, flash, render_template, request, session
 from flask.typing import ResponseReturnValue
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from webradio.errors import N_
-from webradio.extensions import db, limiter
+from webradio.extensions import db, limiter, remote_address
 from webradio.models import User
 from webradio.web import back_to, translate
 
 bp = Blueprint("auth", __name__)
 
 BAD_SIGN_IN = N_("Adresse ou mot de passe incorrect.")
+SESSION_MARK = "_mark"
+
+
+def _tried_account() -> str:
+    """The account a sign-in tries (limits follow it whatever the address)."""
+    return "compte:" + request.form.get("email", "").strip().lower()
+
+
+def _failed(response: Response) -> bool:
+    """Only refused sign-ins count against a limit (colleagues behind one school address)."""
+    return response.status_code == 401
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit("10/minute", methods=["POST"])
+@limiter.limit("10/minute", methods=["POST"], key_func=remote_address, deduct_when=_failed)
+@limiter.limit("10/minute", methods=["POST"], key_func=_tried_account, deduct_when=_failed)
 def login() -> ResponseReturnValue:
     """Show the sign-in form; sign in on a correct e-mail and password."""
     if request.method == "POST":
         email = request.form.get("email", "").strip().lower()
+        password = request.form.get("password", "")
         user = db.session.scalars(select(User).filter_by(email=email)).first()
-        if user and check_password_hash(user.password_hash, request.form.get("password", "")):
+        # An unknown address costs the same hash as a known one: timing tells no address.
+        known = check_password_hash(user.password_hash if user else _dummy_hash(), password)
+        if user is not None and known:
             login_user(user)
+            session[SESSION_MARK] = session_mark(user)
             return back_to("staff.dashboard")
         flash(translate(BAD_SIGN_IN), "error")
         return render_template("login.html", email=email), 401
@@ -36,6 +57,33 @@ def login() -> ResponseReturnValue:
 @bp.post("/deconnexion")
 @login_required
 def logout() -> ResponseReturnValue:
-    """Sign out."""
+    """Sign out here and everywhere: every copy of the session cookie stops working."""
+    user = db.session.get(User, current_user.id)
+    if user is not None:
+        user.session_epoch += 1
+        db.session.commit()
     logout_user()
+    session.pop(SESSION_MARK, None)
     return back_to("auth.login")
+
+
+def session_mark(user: User) -> str:
+    """What a live session of `user` carries: it changes at sign-out and password change."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    state = f"{user.id}:{user.session_epoch}:{user.password_hash}".encode()
+    return hmac.new(secret, state, hashlib.sha256).hexdigest()[:32]
+
+
+def load_user(user_id: str) -> User | None:
+    """The signed-in account, unless this session predates its last sign-out or password."""
+    user = db.session.get(User, user_id)
+    mark = session.get(SESSION_MARK)
+    if user is None or not isinstance(mark, str):
+        return None
+    return user if hmac.compare_digest(mark, session_mark(user)) else None
+
+
+@cache
+def _dummy_hash() -> str:
+    """A password hash of nothing anyone knows, made like real ones (same cost)."""
+    return generate_password_hash(secrets.token_urlsafe(16))
