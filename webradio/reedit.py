@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from webradio import audit, clearance, names, publication, runtime
-from webradio.audio.ffmpeg import run_ffmpeg
+from webradio.audio import cut as audio_cut
 from webradio.audio.presets import get_preset
 from webradio.audio.tags import Chapter, read_tags, write_tags
 from webradio.consent import tiers_up_to
@@ -22,8 +22,6 @@ from webradio.errors import N_, ConsentRefused, WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, EpisodePart, EpisodeState, Pupil, Take
 from webradio.storage import sha256_of
-
-FADE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -187,33 +185,6 @@ def kept_spans(segments: list[Segment], total_s: float) -> list[tuple[float, flo
     return [(a, b) for a, b in spans if b - a > 0.02]
 
 
-def build_cut_command(
-    ffmpeg: str,
-    master: Path,
-    spans: list[tuple[float, float]],
-    out: Path,
-    bitrate_kbps: int,
-    channels: int,
-) -> list[str]:
-    """ffmpeg argv: keep `spans` of the master, each with short fades, joined end to end."""
-    chains = []
-    for index, (start, end) in enumerate(spans):
-        fade = min(FADE_S, (end - start) / 4)
-        chains.append(
-            f"[0:a]atrim=start={start:.3f}:end={end:.3f},asetpts=PTS-STARTPTS,"
-            f"afade=t=in:st=0:d={fade:.3f},afade=t=out:st={end - start - fade:.3f}:d={fade:.3f}"
-            f"[s{index}]"
-        )
-    inputs = "".join(f"[s{i}]" for i in range(len(spans)))
-    graph = ";".join(chains) + f";{inputs}concat=n={len(spans)}:v=0:a=1[out]"
-    return [
-        ffmpeg, "-hide_banner", "-nostdin", "-y", "-i", str(master),
-        "-filter_complex", graph, "-map", "[out]", "-map_metadata", "-1",
-        "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-ar", "44100",
-        "-ac", str(channels), "-f", "mp3", str(out),
-    ]  # fmt: skip
-
-
 def on_new_timeline(moment: float, spans: list[tuple[float, float]]) -> float:
     """Where a moment of the old master falls once only `spans` are kept, end to end."""
     return sum(max(0.0, min(moment, end) - start) for start, end in spans)
@@ -226,11 +197,9 @@ def cut_master(
     and the spans of the old master that were kept."""
     total = max([episode.duration_s or 0.0, *(s.end_s for s in segments)])
     spans = kept_spans(segments, total)
-    preset = get_preset(episode.school.preset)
-    argv = build_cut_command(
-        runtime.ffmpeg().path, master, spans, out, preset.bitrate_kbps, preset.channels
-    )
-    run_ffmpeg(argv, timeout=600)
+    # The audio layer cuts, limits and measures the MP3: a cut over the true-peak ceiling is
+    # refused there and the old master kept.
+    audio_cut.cut_master(master, spans, out, get_preset(episode.school.preset), runtime.ffmpeg())
     kept: list[tuple[Chapter, EpisodePart | None]] = []
     for segment in segments:
         if not segment.cut and segment.part is not None:
