@@ -18,7 +18,16 @@ from webradio.audio.tags import Chapter, EpisodeTags, write_tags
 from webradio.clock import today_paris
 from webradio.errors import N_, AudioError, NotFound, WebradioError
 from webradio.extensions import db
-from webradio.models import Episode, EpisodePart, EpisodeState, Pupil, School, Take, TakeOrigin
+from webradio.models import (
+    Episode,
+    EpisodePart,
+    EpisodeState,
+    Pupil,
+    School,
+    Take,
+    TakeOrigin,
+    TakeState,
+)
 from webradio.storage import sha256_of
 
 
@@ -282,7 +291,7 @@ def _jingle_take(school: School, which: str, key: str, sha256: str, size: int) -
         sha256=sha256,
         storage_key=key,
         size_bytes=size,
-        state="ready",
+        state=TakeState.READY,
     )
     db.session.add(take)
     return take

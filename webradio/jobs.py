@@ -13,7 +13,7 @@ from webradio import episodes, outputs, retention, runtime, takes
 from webradio.clock import now_utc
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
-from webradio.models import Episode, Job
+from webradio.models import Episode, EpisodeState, Job, JobState, TakeState
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
         def task(job_id: str) -> None:
             with app.app_context():
                 job = db.session.get(Job, job_id)
-                if job is None or job.state == "ready":
+                if job is None or job.state == JobState.READY:
                     return
                 job.state, job.attempts = "running", job.attempts + 1
                 db.session.commit()
@@ -55,14 +55,14 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
                     verb(job.subject_id)
                 except WebradioError as error:
                     # The job and its subject never disagree: both say failed, with the reason.
-                    _finish(job, "failed", str(error))
+                    _finish(job, JobState.FAILED, str(error))
                     _mark_subject_failed(kind, job.subject_id, str(error))
                     return
                 except Exception:
-                    _finish(job, "failed", GENERIC_FAILURE)
+                    _finish(job, JobState.FAILED, GENERIC_FAILURE)
                     _mark_subject_failed(kind, job.subject_id, GENERIC_FAILURE)
                     raise
-                _finish(job, "ready", None)
+                _finish(job, JobState.READY, None)
 
         def enqueue(subject_id: str) -> None:
             job = Job(kind=kind, subject_id=subject_id, state="queued")
@@ -108,15 +108,25 @@ def _mark_subject_failed(kind: str, subject_id: str, reason: str) -> None:
         subject = db.session.get(takes.Take, subject_id)
     elif kind == "render_episode":
         subject = db.session.get(Episode, subject_id)
-    if subject is not None and subject.state in {"uploaded", "analysing", "draft", "rendering"}:
-        subject.state, subject.failure_reason = "failed", reason
+    unfinished = {
+        TakeState.UPLOADED,
+        TakeState.ANALYSING,
+        EpisodeState.DRAFT,
+        EpisodeState.RENDERING,
+    }
+    if subject is not None and subject.state in unfinished:
+        subject.state, subject.failure_reason = TakeState.FAILED, reason
         db.session.commit()
 
 
 def recover_interrupted() -> int:
     """Requeue takes and episodes left mid-job by a stopped worker; return how many."""
-    stuck_takes = list(db.session.scalars(db.select(takes.Take).filter_by(state="analysing")))
-    stuck_episodes = list(db.session.scalars(db.select(Episode).filter_by(state="rendering")))
+    stuck_takes = list(
+        db.session.scalars(db.select(takes.Take).filter_by(state=TakeState.ANALYSING))
+    )
+    stuck_episodes = list(
+        db.session.scalars(db.select(Episode).filter_by(state=EpisodeState.RENDERING))
+    )
     for take in stuck_takes:
         runtime.enqueue("analyse_take", take.id)
     for episode in stuck_episodes:

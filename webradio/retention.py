@@ -16,7 +16,7 @@ from sqlalchemy import select
 from webradio import audit, authorisations, outputs, publication, runtime
 from webradio.clock import now_utc, today_paris
 from webradio.extensions import db
-from webradio.models import Episode, EpisodePart, Take
+from webradio.models import Episode, EpisodePart, EpisodeState, Take
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,11 @@ def sweep(now: datetime | None = None, delete_takes: bool = True) -> SweepReport
     """Run every consent (and, unless told not to, retention) duty due at `now` (naive UTC)."""
     now = now or now_utc()
     expired = authorisations.sweep_expiries(today_paris(now))
-    published = list(db.session.scalars(select(Episode).filter_by(state="published")))
+    published = list(db.session.scalars(select(Episode).filter_by(state=EpisodeState.PUBLISHED)))
     # Expiry changes no row, only the day: every school's outputs are rewritten.
     outputs.touch_all(db.session())
     publication.reconsider(published)
-    withdrawn = tuple(e.id for e in published if e.state == "withdrawn")
+    withdrawn = tuple(e.id for e in published if e.state == EpisodeState.WITHDRAWN)
     deleted = delete_expired_takes(now) if delete_takes else []
     return SweepReport(tuple(g.id for g in expired), withdrawn, tuple(deleted))
 

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from webradio import episodes, runtime, takes
 from webradio.audio.report import TakeReport, take_report
 from webradio.errors import N_, NotFound, WebradioError
-from webradio.models import Episode, Pupil, School, Take
+from webradio.models import Episode, Pupil, School, Take, TakeState
 from webradio.web import back_to, current_school, role_required, translate
 
 bp = Blueprint("sound", __name__, url_prefix="/son")
@@ -51,7 +51,7 @@ def take_state_json(take: Take) -> dict[str, Any]:
         "failure_reason": translate(take.failure_reason) if take.failure_reason else None,
         "label": take.label,
     }
-    if take.state == "ready" and take.analysis:
+    if take.state == TakeState.READY and take.analysis:
         report = take_report(take.analysis)
         data["report"] = {
             "good": report.good,
@@ -104,7 +104,7 @@ def take_peaks(take_id: str) -> ResponseReturnValue:
     take = takes.get_take(take_id, current_school())
     key = takes.peaks_key(take.id)
     store = runtime.storage()
-    if take.state != "ready" or not store.exists(key):
+    if take.state != TakeState.READY or not store.exists(key):
         raise NotFound(N_("Le dessin du son de cette prise n'est pas encore prêt."))
     return send_file(
         store.local_path(key), mimetype="application/json", conditional=True, max_age=0

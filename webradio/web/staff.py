@@ -12,7 +12,7 @@ from webradio.clock import today_paris
 from webradio.consent import AUDIENCE_LABELS, AUDIENCES
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
-from webradio.models import Episode, Pupil, School, SchoolClass, Take
+from webradio.models import Episode, Pupil, School, SchoolClass, Take, TakeState
 from webradio.web import (
     actor,
     back_to,
@@ -137,7 +137,9 @@ def take_status(take_id: str) -> ResponseReturnValue:
 def new_episode() -> ResponseReturnValue:
     """Build an episode from ready takes (ordered, trimmed), name who speaks, pick an audience."""
     school = current_school()
-    ready = Take.query.filter_by(school_id=school.id, state="ready").order_by(Take.created_at)
+    ready = Take.query.filter_by(school_id=school.id, state=TakeState.READY).order_by(
+        Take.created_at
+    )
     pupils = Pupil.query.filter_by(school_id=school.id, erased_at=None).order_by(Pupil.first_name)
     if request.method == "POST":
         take_ids, points = sound.parts_from_form(request.form)
