@@ -158,3 +158,42 @@ def class_for_studio_code(code: str) -> SchoolClass:
             N_("Ce code de studio n'est pas valide ou a expiré. Demandez-en un nouveau.")
         )
     return found
+
+
+# --- The head's settings page -----------------------------------------------------------------
+
+_CONTACT = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+DESCRIPTION_MAX = 4000  # what Apple Podcasts shows of a show's description
+
+
+def update_settings(
+    school: School,
+    *,
+    description: str,
+    contact_email: str,
+    directories_opt_in: bool,
+    preset: str,
+) -> School:
+    """Save the school's radio settings at once, after checking every field (nothing is saved
+    when one is refused). The public feed follows the commit (webradio.outputs)."""
+    from webradio.audio.presets import PRESETS
+
+    description = description.strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise WebradioError(
+            N_("La description est trop longue (au plus %(max)d caractères)."), max=DESCRIPTION_MAX
+        )
+    contact = contact_email.strip().lower() or None
+    if contact is not None and (len(contact) > 200 or not _CONTACT.match(contact)):
+        raise WebradioError(
+            N_("« %(email)s » n'est pas une adresse e-mail valide (exemple : radio@ecole.fr)."),
+            email=contact_email.strip(),
+        )
+    if preset not in PRESETS:
+        raise WebradioError(N_("Choisissez un réglage du son dans la liste."))
+    school.description = description
+    school.contact_email = contact
+    school.directories_opt_in = directories_opt_in
+    school.preset = preset
+    db.session.commit()
+    return school

@@ -49,6 +49,9 @@ def register_web(app: Flask) -> None:
 
     for module in (auth, public, staff, studio, consent, families, sound):
         app.register_blueprint(module.bp)
+    from webradio.web import settings
+
+    app.register_blueprint(settings.bp)
     families.redact_logs(app)
     # Public feed files are answered before Flask's dispatch (bench/feeds.py: 2,400/s needs it).
     fast = delivery.FeedFastPath(app.wsgi_app, Path(app.config["FEEDS_ROOT"]))
