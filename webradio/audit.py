@@ -26,6 +26,8 @@ KINDS = (
     "episode.widened",
     "episode.withdrawn",
     "episode.reedited",
+    "episode.refused",
+    "episode.deleted",
     "pupil.exported",
     "pupil.erased",
     "take.deleted",

@@ -250,7 +250,11 @@ class Episode(db.Model):  # type: ignore[name-defined]
     requested_audience: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default=EpisodeState.DRAFT)
     failure_reason: Mapped[str | None] = mapped_column(Text)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)  # a teacher's request
+    # The head's answer to the last request: approved or refused, and why, for the teacher.
+    review_decision: Mapped[str | None] = mapped_column(String(16))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
     approved_by: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
     media_key: Mapped[str | None] = mapped_column(String(200))
     media_size: Mapped[int | None] = mapped_column(Integer)

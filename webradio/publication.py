@@ -11,6 +11,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import select
 
 from webradio import audit, clearance, reasons
 from webradio.clock import now_utc, today_paris
@@ -66,7 +69,7 @@ def publish(episode: Episode, approved_by: str | None) -> Clearance:
         )
     episode.state = EpisodeState.PUBLISHED
     episode.approved_by = approved_by
-    episode.submitted_at = None
+    episode.submitted_at = None  # a pending request is answered by the publication
     episode.published_at = episode.published_at or now_utc()
     episode.withdrawn_at = episode.withdrawn_reason = None
     episode.published_audiences = ",".join(ordered(set(answer.audiences) | episode.published_set))
@@ -87,8 +90,11 @@ def publish_as(episode: Episode, actor: Actor) -> Clearance | None:
     """Publish as this person: beyond the class a teacher submits and the head approves."""
     if actor.role == TEACHER and episode.requested_audience != Audience.CLASS:
         episode.submitted_at = now_utc()
+        episode.review_decision = episode.review_comment = None
         db.session.commit()
         return None
+    if episode.submitted_at is not None:
+        return approve(episode, actor)
     return publish(episode, approved_by=actor.id)
 
 
@@ -154,3 +160,81 @@ def lost_audiences(episode: Episode, day: date | None = None) -> tuple[Audience,
     """The audiences the episode was shown to and no longer is."""
     live = set(clearance.live_audiences(episode, day))
     return tuple(a for a in Audience if a in episode.published_set and a not in live)
+
+
+class Review(StrEnum):
+    """The head's answer to a teacher's request."""
+
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+COMMENT_MAX = 2000
+HEAD_ROLES = {"head", CLI.role}
+
+
+def _check_head(actor: Actor) -> None:
+    """Only the head (or the command line) decides beyond the class."""
+    if actor.role not in HEAD_ROLES:
+        raise Forbidden(N_("Seule la direction peut prendre cette décision."))
+
+
+def awaiting_review(school_id: str) -> list[Episode]:
+    """The teachers' requests waiting for the head, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Episode)
+            .where(Episode.school_id == school_id, Episode.submitted_at.is_not(None))
+            .order_by(Episode.submitted_at)
+        )
+    )
+
+
+def approve(episode: Episode, actor: Actor, comment: str = "") -> Clearance:
+    """The head approves a request: published to what the gate clears, the teacher told."""
+    _check_head(actor)
+    _record_review(episode, Review.APPROVED, comment)
+    return publish(episode, approved_by=actor.id)
+
+
+def refuse(episode: Episode, actor: Actor, comment: str) -> None:
+    """The head refuses a request, saying why; the episode stays as it is, the teacher told."""
+    _check_head(actor)
+    if not comment.strip():
+        raise WebradioError(N_("Dites à l'enseignant pourquoi, en quelques mots."))
+    if episode.submitted_at is None:
+        raise WebradioError(N_("Aucune demande de publication en attente pour cet épisode."))
+    _record_review(episode, Review.REFUSED, comment)
+    episode.submitted_at = None
+    audit.record("episode.refused", "episode", episode.id, episode.school_id, actor.id)
+    db.session.commit()
+
+
+def _record_review(episode: Episode, decision: Review, comment: str) -> None:
+    """Stage the head's decision and comment (typed text: never shown beyond staff)."""
+    if len(comment) > COMMENT_MAX:
+        raise WebradioError(N_("Le commentaire est trop long (2 000 caractères au plus)."))
+    episode.review_decision = decision
+    episode.review_comment = comment.strip() or None
+    episode.reviewed_at = now_utc()
+
+
+def unpublish(episode: Episode, actor: Actor) -> None:
+    """The head takes an episode off every channel (410 with a neutral note where it was)."""
+    _check_head(actor)
+    if episode.state != EpisodeState.PUBLISHED:
+        raise WebradioError(N_("Cet épisode n'est pas publié."))
+    withdraw(episode, "unpublished", actor.id)
+    db.session.commit()
+
+
+def delete(episode: Episode, actor: Actor) -> None:
+    """The head deletes an episode and every master it had; its audit lines stay, ids only."""
+    from webradio import reedit
+
+    _check_head(actor)
+    audit.record("episode.deleted", "episode", episode.id, episode.school_id, actor.id)
+    episode.media_key = None
+    reedit.delete_former_masters(episode)
+    db.session.delete(episode)
+    db.session.commit()

@@ -61,6 +61,7 @@ WITHDRAWAL_REASONS = {
     "consent": N_("à la demande d’une famille"),
     "expiry": N_("une autorisation a expiré"),
     "erasure": N_("un élève a été effacé à la demande de sa famille"),
+    "unpublished": N_("retiré par la direction"),
 }
 NOT_REQUESTED = N_("Non demandé pour cet épisode.")
 VOICE_FREE = N_("Aucune voix d'élève : rien à autoriser.")
@@ -160,7 +161,7 @@ def alerts(school: School) -> list[Alert]:
     for episode, answer in listing(query):
         shown = set(live(episode, answer))
         lost = tuple(a for a in Audience if a in episode.published_set and a not in shown)
-        if lost:
+        if lost and episode.withdrawn_reason != "unpublished":  # the head's own decision
             why = episode.withdrawn_reason or withdrawal_reason(answer)
             found.append(Alert(episode, lost, _translate(WITHDRAWAL_REASONS[why])))
     return found

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 TOO_MANY = N_("Trop d’essais en peu de temps. Réessayez dans %(seconds)d secondes.")
+# The 410 of an episode the head took off line: a neutral note, no family and no expiry named.
+UNPUBLISHED = "unpublished"
 TOO_LARGE = N_(
     "Le fichier est trop gros (au plus %(mb)d Mo). "
     "Coupez l'enregistrement ou réduisez-le, puis réessayez."
@@ -165,7 +167,8 @@ def _webradio_error(error: WebradioError) -> ResponseReturnValue:
 def _status_page(error: HTTPException) -> ResponseReturnValue:
     """404, 403, 410 and 429 as short pages in the reader's language (410: withdrawn or expired)."""
     status = error.code or 500
-    return render_template("status.html", status=status), status
+    neutral = status == 410 and error.description == UNPUBLISHED
+    return render_template("status.html", status=status, unpublished=neutral), status
 
 
 def _too_many(error: HTTPException) -> ResponseReturnValue:

@@ -21,7 +21,7 @@ from webradio.publishing.companions import (
     transcript_of,
 )
 from webradio.schools import SLUG
-from webradio.web import delivery
+from webradio.web import UNPUBLISHED, delivery
 
 HTML = "text/html; charset=utf-8"
 
@@ -161,6 +161,7 @@ def embed(episode_id: str) -> ResponseReturnValue:
         theme=theme,
         chapters=chapter_marks(episode.chapters_json) if shown else (),
         transcript=transcript_of(episode.transcript) if shown else None,
+        unpublished=episode.withdrawn_reason == "unpublished",
     )
     response = Response(html, 200 if shown else 410, content_type=HTML)
     response.headers["Content-Security-Policy"] = EMBED_CSP
@@ -272,7 +273,7 @@ def public_episode(episode_id: str, school: School | None = None) -> Episode:
     episode = episodes.get_episode(episode_id, school)
     seen = clearance.visibility(episode, Audience.PUBLIC)
     if seen is Visibility.GONE:
-        abort(410)
+        abort(410, description=UNPUBLISHED if episode.withdrawn_reason == "unpublished" else None)
     if seen is Visibility.UNKNOWN or not episode.media_key:
         abort(404)
     return episode

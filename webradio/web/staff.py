@@ -33,6 +33,9 @@ SUBMITTED = N_(
     "Épisode envoyé à la direction pour validation avant une diffusion au-delà de la classe."
 )
 PUBLISHED = N_("Épisode publié pour : %(audiences)s.")
+REFUSED = N_("Demande refusée ; l'enseignant voit votre commentaire.")
+UNPUBLISHED_DONE = N_("Épisode retiré de tous les canaux.")
+DELETED = N_("Épisode supprimé, avec ses fichiers son.")
 
 
 @bp.get("/")
@@ -50,6 +53,7 @@ def dashboard() -> ResponseReturnValue:
         takes=Take.query.filter_by(school_id=school.id).order_by(Take.created_at.desc()).limit(50),
         episodes=Episode.query.filter_by(school_id=school.id).order_by(Episode.created_at.desc()),
         consent_alerts=reasons.alerts(school),
+        to_approve=publication.awaiting_review(school.id) if current_user.role == "head" else [],
         unauthorised=_unauthorised(school),
         recent=recent,
         reports=sound.reports_of(recent),
@@ -202,6 +206,50 @@ def publish(episode_id: str) -> ResponseReturnValue:
     labels = ", ".join(translate(AUDIENCE_LABELS[a]) for a in cleared.audiences)
     flash(translate(PUBLISHED, audiences=labels), "info")
     return back_to("staff.episode", episode_id=found.id)
+
+
+@bp.post("/episodes/<episode_id>/decision")
+@role_required("head")
+def review(episode_id: str) -> ResponseReturnValue:
+    """The head approves or refuses a teacher's request, with a comment the teacher reads."""
+    found = episodes.get_episode(episode_id, current_school())
+    comment = request.form.get("comment", "")
+    if request.form.get("decision") == "approve":
+        cleared = publication.approve(found, actor(), comment)
+        labels = ", ".join(translate(AUDIENCE_LABELS[a]) for a in cleared.audiences)
+        flash(translate(PUBLISHED, audiences=labels), "info")
+    else:
+        publication.refuse(found, actor(), comment)
+        flash(translate(REFUSED), "info")
+    return back_to("staff.dashboard")
+
+
+@bp.post("/episodes/<episode_id>/depublier")
+@role_required("head")
+def unpublish(episode_id: str) -> ResponseReturnValue:
+    """The head takes the episode off every channel (after ticking the confirmation)."""
+    found = episodes.get_episode(episode_id, current_school())
+    _confirmed()
+    publication.unpublish(found, actor())
+    flash(translate(UNPUBLISHED_DONE), "info")
+    return back_to("staff.episode", episode_id=found.id)
+
+
+@bp.post("/episodes/<episode_id>/supprimer")
+@role_required("head")
+def delete(episode_id: str) -> ResponseReturnValue:
+    """The head deletes the episode and its sound files (after ticking the confirmation)."""
+    found = episodes.get_episode(episode_id, current_school())
+    _confirmed()
+    publication.delete(found, actor())
+    flash(translate(DELETED), "info")
+    return back_to("staff.dashboard")
+
+
+def _confirmed() -> None:
+    """Refuse a destructive action whose confirmation box was not ticked."""
+    if request.form.get("confirm") != "1":
+        raise WebradioError(N_("Cochez la case de confirmation pour continuer."))
 
 
 @bp.post("/episodes/<episode_id>/rendu")
