@@ -23,35 +23,27 @@ from typing import IO, Any
 from webradio.audio import clipping, music, presets, vad
 from webradio.audio.ffmpeg import FfmpegBinary, FfmpegTimeout, run_ffmpeg, timeout_for
 from webradio.audio.meter import LogReader, gated_loudness, loudness_range
+from webradio.audio.span import (
+    Span,
+    noise_floor,
+    sound_span,
+    speech_loudness,
+)
 from webradio.errors import N_, AudioError, FfmpegError
 
-# ebur128 logs one frame every FRAME_S seconds; its momentary window is MOMENTARY_S long.
+# ebur128 logs one frame every FRAME_S seconds (its momentary window is span.MOMENTARY_S).
 FRAME_S = 0.1
-MOMENTARY_S = 0.4
 # Rumble below this is cut by the render (and by nothing else).
 HIGHPASS_HZ = 80
-# The noise floor is the median loudness of the frames without speech, when there are this many.
-MIN_FLOOR_FRAMES = 10
-# Kept for the leveler's fallback on analyses stored before the speech detector.
-ACTIVE_ABOVE_FLOOR_DB = 10.0
-ACTIVE_MIN_LUFS = -60.0
 # Less sound than this is no sound. Less speech than MIN_SPEECH_S (or than SPEECH_SHARE_MIN of
 # a shorter take) is no speech: a clatter of dishes can fool the detector for a syllable.
 MIN_ACTIVE_S = 0.3
 MIN_SPEECH_S = 1.0
 SPEECH_SHARE_MIN = 0.4
-# Beside speech, a frame this close to the speech's loudness, and this far above the room tone,
-# is sound too (a jingle, music, a word the detector missed).
-LOUD_SOUND_LU = 15.0
-ABOVE_FLOOR_LU = 10.0
-# In music, what is quieter than both of these is silence (a tail rings far below the mean).
-MUSIC_FLOOR_LUFS = -70.0
-MUSIC_RANGE_LU = 50.0
 # The longest take, unless WEBRADIO_MAX_TAKE_SECONDS says otherwise (config MAX_TAKE_SECONDS).
 DEFAULT_MAX_TAKE_S = presets.DEFAULT_MAX_TAKE_S
-# ebur128 answers -70 LUFS when no block passes its absolute gate, -120.7 for digital zero.
+# ebur128 answers -70 LUFS when no block passes its absolute gate.
 SILENT_LUFS = -69.9
-DIGITAL_ZERO_LUFS = -120.0
 # Shorter than this, a take is too short to hold its own room tone: kept whole, not judged.
 SHORT_TAKE_S = 3.0
 # Report thresholds (standards.md 5): what a teacher is told about.
@@ -59,9 +51,6 @@ TOO_QUIET_LUFS = -35.0
 CLIP_DBTP = -0.1
 NOISY_SNR_DB = 20.0
 LONG_PAUSE_S = 5.0
-# Where the momentary window blurs the edges of speech (seconds, measured on generated takes).
-ONSET_LAG_S = 0.2
-RELEASE_LAG_S = 0.3
 
 _FRAME_RE = re.compile(
     r"\bt:\s*\S+\s+TARGET:.*?\bM:\s*(\S+)\s+S:\s*(\S+).*?FTPK:((?:\s+\S+)+?)\s+dBFS"
@@ -70,6 +59,10 @@ _DURATION_RE = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 # A take longer than this is analysed in two halves at once, one per core; the halves'
 # frames are joined and the loudness computed from them (BS.1770 gating, in meter.py).
 SPLIT_MIN_S = 120.0
+# ... and no longer than this: the speech detector already scores on the second core while one
+# decode measures, so halves gain about a tenth of the time, and cost a decoder and a model
+# instance more (a three-hour take peaked at 150-164 MB PSS in halves, 108 MB whole).
+SPLIT_MAX_S = 3600.0
 
 NOT_AUDIO = N_(
     "Ce fichier n'est pas un enregistrement audio lisible (format inconnu, fichier abîmé ou "
@@ -255,7 +248,12 @@ def analyse(
     duration = probe_duration(ffmpeg.path, path)
     if duration is not None and duration > max_seconds:
         raise too_long(duration, max_seconds)
-    if split and duration is not None and duration >= SPLIT_MIN_S and (os.cpu_count() or 1) > 1:
+    if (
+        split
+        and duration is not None
+        and SPLIT_MIN_S <= duration <= SPLIT_MAX_S
+        and (os.cpu_count() or 1) > 1
+    ):
         return _analyse_halves(path, ffmpeg, duration, max_seconds)
     budget = duration if duration is not None else max_seconds
     try:
@@ -425,7 +423,16 @@ def summarise(
         kind = "speech"
     if kind != "speech":
         floor = None
-    span = sound_span(envelope, found, mask, kind, integrated_lufs, speech_lufs, duration_s)
+    span = sound_span(
+        envelope.momentary,
+        envelope.step_s,
+        found,
+        mask,
+        kind,
+        integrated_lufs,
+        speech_lufs,
+        duration_s,
+    )
     if duration_s < SHORT_TAKE_S:
         span = Span(0.0, 0.0, duration_s if kind != "noise" else 0.0, 0.0)
     clipped = clipping.clipped(envelope.peak_db, envelope.step_s, true_peak_dbtp, path, ffmpeg)
@@ -481,92 +488,6 @@ def summarise(
         speech_segments=tuple((s.start_s, s.end_s) for s in found),
         envelope=envelope,
     )
-
-
-def speech_loudness(levels: array[float], mask: Sequence[bool]) -> float | None:
-    """Loudness (BS.1770 gating) of the frames the detector calls speech; None without any."""
-    frames = [float(v) for v, m in zip(levels, mask, strict=False) if m]
-    if len(frames) < 3:
-        return None
-    return gated_loudness(frames)
-
-
-def noise_floor(levels: array[float], mask: Sequence[bool] = ()) -> float | None:
-    """The room tone: the median loudness of the frames that are not speech (digital zeros
-    skipped); None when there is too little of it to tell."""
-    quiet = sorted(
-        float(v)
-        for i, v in enumerate(levels)
-        if not (i < len(mask) and mask[i]) and math.isfinite(v) and v > DIGITAL_ZERO_LUFS
-    )
-    if len(quiet) < MIN_FLOOR_FRAMES:
-        return None
-    return quiet[len(quiet) // 2]
-
-
-def active_threshold(floor: float | None) -> float:
-    """The loudness above which a frame counts as sound rather than room tone."""
-    if floor is None:
-        return ACTIVE_MIN_LUFS
-    return max(floor + ACTIVE_ABOVE_FLOOR_DB, ACTIVE_MIN_LUFS)
-
-
-@dataclass(frozen=True)
-class Span:
-    """Where the sound is: silences at both ends, active time, the longest inner pause."""
-
-    lead: float
-    trail: float
-    active: float
-    longest: float
-
-
-def sound_span(
-    envelope: Envelope,
-    found: Sequence[vad.Segment],
-    mask: Sequence[bool],
-    kind: str,
-    integrated_lufs: float,
-    speech_lufs: float | None,
-    duration_s: float,
-) -> Span:
-    """The take's sound span in seconds.
-
-    In a spoken take the sound is the speech the detector hears, plus anything as loud as the
-    speech nearly (a jingle, a music bed before the first word). In music everything above a
-    low, take-relative level counts: a ringing note's tail is sound. Noise has none.
-    """
-    if kind == "noise":
-        return Span(0.0, 0.0, 0.0, 0.0)
-    step = envelope.step_s
-    if kind == "speech" and speech_lufs is not None:
-        floor = noise_floor(envelope.momentary, mask)
-        loud = speech_lufs - LOUD_SOUND_LU
-        if floor is not None:
-            loud = max(loud, floor + ABOVE_FLOOR_LU)
-    else:
-        loud = max(MUSIC_FLOOR_LUFS, integrated_lufs - MUSIC_RANGE_LU)
-    # A frame's momentary window ends at (i + 1) * step and spans MOMENTARY_S.
-    stretches = [(s.start_s, s.end_s) for s in found]
-    for index, level in enumerate(envelope.momentary):
-        if level > loud and not (index < len(mask) and mask[index]):
-            end = (index + 1) * step
-            middle = end - MOMENTARY_S / 2
-            stretches.append((max(0.0, middle - step / 2), middle + step / 2))
-    if not stretches:
-        return Span(0.0, 0.0, 0.0, 0.0)
-    stretches.sort()
-    merged = [list(stretches[0])]
-    for start, end in stretches[1:]:
-        if start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    lead = min(max(0.0, merged[0][0]), duration_s)
-    trail = min(max(0.0, duration_s - merged[-1][1]), duration_s)
-    longest = max((b[0] - a[1] for a, b in zip(merged, merged[1:], strict=False)), default=0.0)
-    active = sum(min(duration_s, e) - s for s, e in merged)
-    return Span(lead, trail, max(0.0, active), max(0.0, longest))
 
 
 def take_warnings(

@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from webradio.audio.analyse import FRAME_S, Envelope, active_threshold
+from webradio.audio.analyse import FRAME_S, Envelope
 from webradio.audio.meter import gated_loudness, to_energy, to_lufs
+from webradio.audio.span import active_threshold
 
 __all__ = ["LevelPlan", "gain_to_reach", "gated_loudness", "plan"]
 
