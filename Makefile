@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 
-.PHONY: run test install dev translations clean
+.PHONY: run cli test install dev translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,10 +28,17 @@ translations: $(VENV)/.installed
 
 # Links in pages and feeds follow the port, unless WEBRADIO_BASE_URL is set.
 run: export WEBRADIO_BASE_URL ?= http://127.0.0.1:$(PORT)
+# The address served is kept in the instance: `webradio ...` run later builds links on it too.
 run: install
+	@mkdir -p "$${WEBRADIO_INSTANCE_PATH:-instance}"
+	@printf '%s\n' "$$WEBRADIO_BASE_URL" > "$${WEBRADIO_INSTANCE_PATH:-instance}/base_url"
 	$(BIN)/webradio db upgrade
 	$(BIN)/webradio demo
 	$(BIN)/webradio run --port $(PORT)
+
+# The command line of this checkout without activating the venv: make cli ARGS="school show demo"
+cli: install
+	@$(BIN)/webradio $(ARGS)
 
 test: dev
 	$(BIN)/ruff check webradio tests bench

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from webradio import create_app
+from webradio import create_app, urls
 from webradio.extensions import db
 
 
@@ -34,3 +34,26 @@ def test_layers_override_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_sqlite_runs_in_wal_mode(app: Flask) -> None:
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_the_command_line_follows_the_address_make_run_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`PORT=5501 make run` writes instance/base_url; a later `webradio ...` builds links on it."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    monkeypatch.delenv("WEBRADIO_BASE_URL", raising=False)
+    settings = {"INSTANCE_PATH": str(instance), "QUEUE_URL": "immediate"}
+    assert create_app(settings).config["BASE_URL"] == "http://127.0.0.1:5000"
+
+    (instance / "base_url").write_text("http://127.0.0.1:5501/\n")
+    app = create_app(settings)
+    assert app.config["BASE_URL"] == "http://127.0.0.1:5501"
+    with app.test_request_context():
+        assert urls.feed("ecole").startswith("http://127.0.0.1:5501/")
+
+    (instance / "config.py").write_text("BASE_URL = 'https://radio.ville.fr'\n")
+    assert create_app(settings).config["BASE_URL"] == "https://radio.ville.fr"
+    (instance / "config.py").unlink()
+    monkeypatch.setenv("WEBRADIO_BASE_URL", "http://127.0.0.1:5000")  # said explicitly: it wins
+    assert create_app(settings).config["BASE_URL"] == "http://127.0.0.1:5000"

@@ -79,7 +79,7 @@ def finalise(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     derived["QUEUE_URL"] = config.get("QUEUE_URL") or f"sqlite:///{instance_path / 'queue.sqlite3'}"
     for key in ("MEDIA_ROOT", "FEEDS_ROOT"):
         derived[key] = str(Path(config[key]).resolve())
-    derived["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+    derived["BASE_URL"] = served_base_url(config, instance_path, os.environ).rstrip("/")
     derived["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_MB"]) * 1024 * 1024
     derived["SESSION_COOKIE_SECURE"] = derived["BASE_URL"].startswith("https://")
     derived["REMEMBER_COOKIE_SECURE"] = derived["SESSION_COOKIE_SECURE"]
@@ -89,3 +89,24 @@ def finalise(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     if not config.get("SECRET_KEY"):
         derived["SECRET_KEY"] = instance_secret_key(instance_path)
     return derived
+
+
+# Written by `make run` (the address it serves, PORT included), so that the command line run
+# later in the same checkout builds its links (feeds, pages, `school show`) on that address.
+BASE_URL_FILE = "base_url"
+
+
+def served_base_url(
+    config: dict[str, Any], instance_path: Path, environ: dict[str, str] | os._Environ[str]
+) -> str:
+    """The address links are built on: WEBRADIO_BASE_URL, else a BASE_URL set in
+    instance/config.py (or the test config), else the one `make run` last served
+    (instance/base_url), else the default."""
+    configured = str(config["BASE_URL"])
+    if PREFIX + "BASE_URL" in environ or configured != DEFAULTS["BASE_URL"]:
+        return configured
+    try:
+        served = (instance_path / BASE_URL_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return configured
+    return served if served.startswith(("http://", "https://")) else configured
