@@ -7,6 +7,7 @@ or sees a signed form. Teachers declare who speaks in each part and re-edit afte
 from __future__ import annotations
 
 import dataclasses
+import io
 from datetime import date
 
 from flask import Blueprint, flash, render_template, request, send_file
@@ -15,13 +16,23 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from webradio import authorisations, clearance, episodes, reasons, reedit, runtime, voices
+from webradio import (
+    authorisations,
+    clearance,
+    episodes,
+    pupils,
+    reasons,
+    reedit,
+    runtime,
+    voices,
+)
 from webradio.authorisations import Change, GrantRequest
 from webradio.clock import school_year_end, today_paris
 from webradio.consent import AUDIENCE_LABELS, AUDIENCES
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
-from webradio.models import ConsentGrant, Episode, Pupil, SchoolClass
+from webradio.ids import new_id
+from webradio.models import ConsentGrant, Episode, Pupil, SchoolClass, User
 from webradio.web import actor, back_to, current_school, role_required, translate
 
 bp = Blueprint("consent", __name__)
@@ -31,6 +42,7 @@ STAFF = ("head", "teacher")
 SCAN_MAX_BYTES = 10 * 1024 * 1024
 SCAN_TYPES = {b"%PDF": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png"}
 SAVED = N_("Autorisations enregistrées : %(count)d modification(s).")
+ERASED = N_("Élève effacé ; épisodes concernés : %(count)d (coupés ou supprimés, hors ligne).")
 WITHDRAWN = N_("Retrait enregistré ; les épisodes concernés ont quitté les canaux non autorisés.")
 SPEAKERS_SAVED = N_("Voix déclarées pour chaque partie.")
 
@@ -122,7 +134,50 @@ def pupil(pupil_id: str) -> ResponseReturnValue:
         episodes=clearance.episodes_of_pupil(found),
         audiences=AUDIENCES,
         labels=AUDIENCE_LABELS,
+        actors=_actors({e.actor_id for g in grants for e in g.events if e.actor_id}),
+        voice_takes=len(pupils.takes_of(found)),
     )
+
+
+@bp.get("/autorisations/eleves/<pupil_id>/export.zip")
+@role_required(*HEAD)
+def export(pupil_id: str) -> ResponseReturnValue:
+    """Everything held about the pupil, as a zip for the family (never cached)."""
+    found = _pupil(pupil_id)
+    scratch = runtime.storage().scratch_dir() / f"export-{found.id}-{new_id()}.zip"
+    pupils.export(found, scratch)
+    data = scratch.read_bytes()
+    scratch.unlink()
+    response = send_file(
+        io.BytesIO(data),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"eleve-{found.id}.zip",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/autorisations/eleves/<pupil_id>/effacement")
+@role_required(*HEAD)
+def erase(pupil_id: str) -> ResponseReturnValue:
+    """Erase the pupil at the family's request, once the head ticked the confirmation."""
+    found = _pupil(pupil_id)
+    if request.form.get("confirm") != "1":
+        raise WebradioError(N_("Cochez la case de confirmation pour effacer cet élève."))
+    class_id = found.class_id
+    touched = pupils.erase(found, current_user.id)
+    flash(translate(ERASED, count=len(touched)), "info")
+    return back_to("consent.grid", class_id=class_id)
+
+
+def _actors(ids: set[str]) -> dict[str, str]:
+    """Staff accounts by id, shown by their address (history lines say who recorded what)."""
+    if not ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.email).where(User.id.in_(ids)))
+    return {uid: email for uid, email in rows}
 
 
 @bp.post("/autorisations/eleves/<pupil_id>/retrait")
