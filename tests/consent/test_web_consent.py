@@ -102,7 +102,8 @@ def test_withdrawal_page_and_history(client: FlaskClient, world: World) -> None:
     )
     assert answer.status_code == 302
     page = client.get(f"/autorisations/eleves/{world.ines.id}")
-    assert "retrait" in page.text and "class,families,public" in page.text
+    assert "retrait" in page.text and "class,families,public" not in page.text  # words, no codes
+    assert "la classe et l’école, les familles, le public" in page.text
     assert "les familles" in page.text
     db.session.expire_all()
     assert world.ines.grants[0].audience_set == {"class", "families"}
