@@ -70,7 +70,7 @@ def test_opting_in_and_out_changes_the_public_feed(client: FlaskClient, school: 
     sign_in(client, "head@ecole.fr")
     page = fetch(client, PAGE)
     assert page.status_code == 200
-    assert "Apple Podcasts" in page.text and "Podcast : stéréo" in page.text
+    assert "Apple Podcasts" in page.text and "Podcast (stéréo)" in page.text
     assert "/son/jingles" in page.text and "/ecole/image" in page.text
 
     saved = client.post(PAGE, data=form(contact_email=" Radio@Ecole.fr "))
@@ -100,7 +100,7 @@ def test_a_bad_address_is_refused_in_french_and_nothing_changes(
     sign_in(client, "head@ecole.fr")
     refused = client.post(PAGE, data=form(contact_email="radio@ecole", description="Nouvelle"))
     assert refused.status_code == 400
-    assert "n&#39;est pas une adresse e-mail valide" in refused.text
+    assert "n’est pas une adresse e-mail valide" in refused.text
     assert 'value="radio@ecole"' in refused.text  # what was typed stays in the form
     db.session.expire_all()
     assert not school.directories_opt_in and school.contact_email is None

@@ -186,7 +186,7 @@ def update_settings(
     contact = contact_email.strip().lower() or None
     if contact is not None and (len(contact) > 200 or not _CONTACT.match(contact)):
         raise WebradioError(
-            N_("« %(email)s » n'est pas une adresse e-mail valide (exemple : radio@ecole.fr)."),
+            N_("« %(email)s » n’est pas une adresse e-mail valide (exemple : radio@ecole.fr)."),
             email=contact_email.strip(),
         )
     if preset not in PRESETS:

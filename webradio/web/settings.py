@@ -16,8 +16,8 @@ bp = Blueprint("settings", __name__)
 SAVED = N_("Réglages enregistrés. Le flux public de la radio est déjà à jour.")
 # The names of webradio.audio.presets, as the head reads them.
 PRESET_LABELS = {
-    "podcast": N_("Podcast : stéréo, volume des podcasts (-16 LUFS)"),
-    "voice": N_("Voix : mono, plus léger, pour la parole seule (-19 LUFS)"),
+    "podcast": N_("Podcast (stéréo)"),
+    "voice": N_("Voix (mono, fichier plus léger)"),
 }
 
 
