@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from lxml import etree
 from web_support import PASSWORD, fetch, sign_in
 
-from webradio import runtime, schools
+from webradio import authorisations, episodes, publication, runtime, schools, takes
+from webradio.clock import today_paris
 from webradio.extensions import db
 from webradio.models import School
 
@@ -28,6 +29,24 @@ def school(app: Flask) -> School:
     schools.create_user("head@ecole.fr", "head", PASSWORD, created)
     schools.create_user("prof@ecole.fr", "teacher", PASSWORD, created)
     return created
+
+
+def publish_with(school: School, take_wav: Path, speaker: str, audiences: str, title: str) -> str:
+    """Publish an episode (requested: directories) in which a pupil allowed `audiences` speaks."""
+    pupil = schools.add_pupil(school, "CM2", speaker)
+    grant = authorisations.GrantRequest(
+        frozenset(audiences.split(",")), signed_on=today_paris(), guardians_signed=1
+    )
+    authorisations.grant(pupil, grant)
+    with take_wav.open("rb") as stream:
+        take = takes.ingest(school, stream, label=title)
+    draft = episodes.EpisodeDraft(
+        title=title, take_ids=[take.id], audience="directories", participant_ids=[pupil.id]
+    )
+    episode = episodes.create(school, draft)
+    episodes.render_episode(episode.id)
+    publication.publish(episode, approved_by=None)
+    return title
 
 
 def feed_on_disk(slug: str) -> etree._Element:
@@ -51,9 +70,9 @@ def owners(channel: etree._Element) -> list[str]:
     return found
 
 
-def form(**changes: str) -> dict[str, str]:
+def form(**changes: str | None) -> dict[str, str]:
     """A complete settings form, as the page posts it (the checkbox absent means off)."""
-    values = {
+    values: dict[str, str | None] = {
         "description": "La radio des élèves de l’école.",
         "contact_email": "radio@ecole.fr",
         "directories_opt_in": "1",
@@ -85,9 +104,7 @@ def test_opting_in_and_out_changes_the_public_feed(client: FlaskClient, school: 
     shown = fetch(client, PAGE)
     assert "Réglages enregistrés" in shown.text and 'value="radio@ecole.fr"' in shown.text
 
-    form_off = form()
-    del form_off["directories_opt_in"]
-    assert client.post(PAGE, data=form_off).status_code == 302
+    assert client.post(PAGE, data=form(directories_opt_in=None)).status_code == 302
     channel = feed_on_disk(school.slug)
     assert blocked(channel) and owners(channel) == []  # the address is kept, but not written
     db.session.expire_all()
@@ -123,3 +140,22 @@ def test_only_the_head_reaches_the_page(client: FlaskClient, school: School) -> 
     sign_in(client, "head@ecole.fr")
     dashboard = fetch(client, "/")
     assert PAGE in dashboard.text
+
+
+def test_opted_in_the_feed_holds_only_what_families_allowed_for_directories(
+    client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    public_only = publish_with(school, take_wav, "Léa", "class,families,public", "Le potager")
+    listed = publish_with(
+        school, take_wav, "Tom", "class,families,public,directories", "La chorale"
+    )
+
+    def titles() -> set[str]:
+        return {i.findtext("title") for i in feed_on_disk(school.slug).iterfind("item")}
+
+    assert titles() == {public_only, listed}
+    sign_in(client, "head@ecole.fr")
+    assert client.post(PAGE, data=form()).status_code == 302
+    assert titles() == {listed}
+    assert client.post(PAGE, data=form(directories_opt_in=None)).status_code == 302
+    assert titles() == {public_only, listed}
