@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, render_template, request, session
+from flask import Blueprint, jsonify, render_template, request, session
 from flask.typing import ResponseReturnValue
 
 from webradio import schools, takes
@@ -15,17 +15,19 @@ from webradio.web.sound import reports_of, take_state_json
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
 NO_FILE = N_("Choisissez un fichier audio à envoyer.")
+LIVE_CLASS = "webradio.studio_class"
 
 
 def _live_class() -> SchoolClass | None:
     """The class the URL's code opens now; None for a wrong, expired or revoked code."""
-    if "studio_live_class" not in g:
+    # Asked by the limits before the view runs, then by the view: once per request.
+    if LIVE_CLASS not in request.environ:
         code = str((request.view_args or {}).get("code", ""))
         try:
-            g.studio_live_class = schools.class_for_studio_code(code)
+            request.environ[LIVE_CLASS] = schools.class_for_studio_code(code)
         except NotFound:
-            g.studio_live_class = None
-    found: SchoolClass | None = g.studio_live_class
+            request.environ[LIVE_CLASS] = None
+    found: SchoolClass | None = request.environ[LIVE_CLASS]
     return found
 
 
