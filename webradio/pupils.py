@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import shutil
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +14,7 @@ from webradio import (
     authorisations,
     clearance,
     consent,
+    episodes,
     names,
     publication,
     reasons,
@@ -23,7 +22,6 @@ from webradio import (
     runtime,
     takes,
 )
-from webradio.audio.tags import Chapter, read_tags, write_tags
 from webradio.clock import now_utc, today_paris
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
@@ -38,8 +36,6 @@ from webradio.models import (
     Take,
     TakeSpeaker,
 )
-from webradio.publishing.companions import chapter_marks
-from webradio.storage import sha256_of
 
 
 def takes_of(pupil: Pupil) -> list[Take]:
@@ -306,38 +302,11 @@ def _scrub_name(school_id: str, first_name: str) -> None:
             part.title = names.redact(part.title, others)
         after = (episode.title, episode.description, episode.transcript, episode.chapters_json)
         if episode.media_key and after != before:
-            _retag(episode)
+            episodes.retag(episode)
     for take in db.session.scalars(select(Take).filter_by(school_id=school_id)):
         take.label = names.redact(take.label, others)
     for token in db.session.scalars(select(FamilyToken).filter_by(school_id=school_id)):
         token.label = names.redact(token.label, others)
-
-
-def _retag(episode: Episode) -> None:
-    """Write the episode's master again with its (scrubbed) text in the tags, under a new
-    content-addressed name; the former file is deleted."""
-    assert episode.media_key
-    store = runtime.storage()
-    scratch = store.scratch_dir() / f"{episode.id}-retag.mp3"
-    shutil.copyfile(store.local_path(episode.media_key), scratch)
-    try:
-        tags = read_tags(scratch)
-        marks = chapter_marks(episode.chapters_json)
-        chapters = tuple(
-            Chapter(m.title, m.start_s, m.end_s if m.end_s is not None else m.start_s)
-            for m in marks
-        )
-        write_tags(
-            scratch,
-            dataclasses.replace(
-                tags, title=episode.title, comment=episode.description, chapters=chapters
-            ),
-        )
-        stored = store.put_file(f"masters/{episode.id}/{sha256_of(scratch)[:12]}.mp3", scratch)
-    finally:
-        scratch.unlink(missing_ok=True)
-    episode.media_key, episode.media_size = stored.key, stored.size_bytes
-    reedit.delete_former_masters(episode)
 
 
 def purge_deleted_rows() -> None:

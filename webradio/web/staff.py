@@ -36,6 +36,8 @@ PUBLISHED = N_("Épisode publié pour : %(audiences)s.")
 REFUSED = N_("Demande refusée ; l'enseignant voit votre commentaire.")
 UNPUBLISHED_DONE = N_("Épisode retiré de tous les canaux.")
 DELETED = N_("Épisode supprimé, avec ses fichiers son.")
+TEXT_SAVED = N_("Textes enregistrés ; toutes les diffusions sont à jour.")
+TAKE_DELETED = N_("Prise supprimée, avec son fichier son.")
 
 
 @bp.get("/")
@@ -235,10 +237,41 @@ def unpublish(episode_id: str) -> ResponseReturnValue:
     return back_to("staff.episode", episode_id=found.id)
 
 
+@bp.post("/episodes/<episode_id>/textes")
+@role_required(*STAFF)
+def edit_text(episode_id: str) -> ResponseReturnValue:
+    """Correct the title, description and chapter titles (beyond the class, the head's)."""
+    found = episodes.get_episode(episode_id, current_school())
+    edit = episodes.TextEdit(
+        title=request.form.get("title", ""),
+        description=request.form.get("description", ""),
+        chapter_titles={
+            p.id: request.form[f"chapter-{p.id}"]
+            for p in found.parts
+            if f"chapter-{p.id}" in request.form
+        },
+    )
+    episodes.edit_text(found, edit, actor())
+    flash(translate(TEXT_SAVED), "info")
+    return back_to("staff.episode", episode_id=found.id)
+
+
+@bp.post("/prises/<take_id>/supprimer")
+@role_required(*STAFF)
+def delete_take(take_id: str) -> ResponseReturnValue:
+    """Delete a take no episode uses, with its sound (after ticking the confirmation)."""
+    found = takes.get_take(take_id, current_school())
+    _confirmed()
+    episodes.delete_take(found, actor())
+    flash(translate(TAKE_DELETED), "info")
+    return back_to("staff.dashboard")
+
+
 @bp.post("/episodes/<episode_id>/supprimer")
-@role_required("head")
+@role_required(*STAFF)
 def delete(episode_id: str) -> ResponseReturnValue:
-    """The head deletes the episode and its sound files (after ticking the confirmation)."""
+    """Delete the episode and its sound files (after ticking the confirmation); beyond the
+    class, the head's decision."""
     found = episodes.get_episode(episode_id, current_school())
     _confirmed()
     publication.delete(found, actor())
