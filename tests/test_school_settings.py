@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,8 @@ def test_a_bad_address_is_refused_in_french_and_nothing_changes(
     assert refused.status_code == 400
     assert "n’est pas une adresse e-mail valide" in refused.text
     assert 'value="radio@ecole"' in refused.text  # what was typed stays in the form
+    (marked,) = re.findall(r'<[^>]*aria-invalid="true"[^>]*>', refused.text)
+    assert 'id="contact_email"' in marked  # the refused field is the one marked
     db.session.expire_all()
     assert not school.directories_opt_in and school.contact_email is None
     assert school.description == "" and school.preset == "podcast"

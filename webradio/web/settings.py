@@ -45,7 +45,8 @@ def school_settings() -> ResponseReturnValue:
             preset=form.get("preset", ""),
         )
     except WebradioError as error:
-        return _page(school, typed, error=translate(error.message, **error.params)), 400
+        message = translate(error.message, **error.params)
+        return _page(school, typed, error=message, invalid=_field_of(error)), 400
     flash(translate(SAVED), "info")
     return back_to("settings.school_settings")
 
@@ -60,9 +61,23 @@ def _current(school: School) -> dict[str, object]:
     }
 
 
-def _page(school: School, values: dict[str, object], error: str | None = None) -> str:
-    """The settings page with these values in the form."""
+def _field_of(error: WebradioError) -> str:
+    """The form field a refusal of update_settings is about (marked invalid on the page)."""
+    if "email" in error.params:
+        return "contact_email"
+    return "description" if "max" in error.params else "preset"
+
+
+def _page(
+    school: School, values: dict[str, object], error: str | None = None, invalid: str = ""
+) -> str:
+    """The settings page with these values in the form (`invalid`: the refused field)."""
     presets = [(name, PRESET_LABELS.get(name, name)) for name in PRESETS]
     return render_template(
-        "school_settings.html", school=school, values=values, presets=presets, error=error
+        "school_settings.html",
+        school=school,
+        values=values,
+        presets=presets,
+        error=error,
+        invalid=invalid,
     )
