@@ -390,13 +390,24 @@ def test_a_take_longer_than_the_limit_is_refused_before_it_is_decoded(
         )
     with pytest.raises(AudioError) as caught:
         analyse(bomb, ffmpeg_bin, max_seconds=20.0)
-    assert caught.value.code == "too_long" and "20 min" not in str(caught.value)
-    assert "trop long" in str(caught.value)
+    assert caught.value.code == "too_long"
+    assert "trop long" in str(caught.value) and "au plus 20 s" in str(caught.value)
     announced = tmp_path / "announced.wav"
     run(["-f", "lavfi", "-i", "sine=f=440:r=8000:d=30", "-f", "wav", str(announced)], ffmpeg_bin)
     with pytest.raises(AudioError) as caught:
         analyse(announced, ffmpeg_bin, max_seconds=20.0)
     assert caught.value.code == "too_long"
+
+
+def test_durations_are_said_as_people_say_them() -> None:
+    from webradio.audio.analyse import spoken_duration
+
+    assert [spoken_duration(s) for s in (20, 600, 10800, 21900)] == [
+        "20 s",
+        "10 min",
+        "3 h",
+        "6 h 05",
+    ]
 
 
 def test_every_ffmpeg_run_can_be_stopped(ffmpeg_bin: FfmpegBinary) -> None:

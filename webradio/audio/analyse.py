@@ -295,13 +295,24 @@ def too_long(duration_s: float, max_seconds: float) -> AudioError:
     return AudioError(
         "too_long",
         N_(
-            "Cet enregistrement est trop long (%(minutes)d min) : une prise dure au plus "
-            "%(limit)d min. Coupez-le en plusieurs prises."
+            "Cet enregistrement est trop long (%(length)s) : une prise dure au plus "
+            "%(limit)s. Coupez-le en plusieurs prises."
         ),
         detail=f"{duration_s:.0f} s",
-        minutes=int(duration_s // 60),
-        limit=int(max_seconds // 60),
+        length=spoken_duration(duration_s),
+        limit=spoken_duration(max_seconds),
     )
+
+
+def spoken_duration(seconds: float) -> str:
+    """A duration as people say it: 45 s, 12 min, 3 h, 6 h 05."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h" if rest == 0 else f"{hours} h {rest:02d}"
 
 
 def probe_duration(ffmpeg_path: str, path: Path) -> float | None:
