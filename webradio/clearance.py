@@ -36,6 +36,7 @@ from webradio.publishing.companions import chapter_marks
 
 PLACES = {
     "title": N_("titre"),
+    "series": N_("série"),
     "description": N_("description"),
     "chapters": N_("chapitres"),
     "transcript": N_("transcription"),
@@ -99,6 +100,7 @@ def typed_texts(episode: Episode) -> dict[str, str]:
     chapters += [mark.title for mark in chapter_marks(episode.chapters_json)]
     return {
         "title": episode.title,
+        "series": episode.series,
         "description": episode.description,
         "chapters": "\n".join(chapters),
         "transcript": episode.transcript or "",

@@ -398,7 +398,11 @@ def retag(episode: Episode) -> None:
         write_tags(
             scratch,
             dataclasses.replace(
-                tags, title=episode.title, comment=episode.description, chapters=chapters
+                tags,
+                title=episode.title,
+                album=episode.series or episode.school.name,
+                comment=episode.description,
+                chapters=chapters,
             ),
         )
         stored = store.put_file(f"masters/{episode.id}/{_sha12(scratch)}.mp3", scratch)

@@ -291,9 +291,10 @@ def _scrub_name(school_id: str, first_name: str) -> None:
     others = [first_name]
     query = select(Episode).filter_by(school_id=school_id)
     for episode in db.session.scalars(query):
-        before = (episode.title, episode.description, episode.transcript, episode.chapters_json)
+        before = (episode.title, episode.description, episode.series, episode.chapters_json)
         episode.title = names.redact(episode.title, others)
         episode.description = names.redact(episode.description, others)
+        episode.series = names.redact(episode.series, others)
         episode.transcript = names.redact(episode.transcript or "", others) or None
         if episode.chapters_json:
             marks = json.loads(episode.chapters_json)
@@ -303,7 +304,7 @@ def _scrub_name(school_id: str, first_name: str) -> None:
             episode.chapters_json = json.dumps(marks)
         for part in episode.parts:
             part.title = names.redact(part.title, others)
-        after = (episode.title, episode.description, episode.transcript, episode.chapters_json)
+        after = (episode.title, episode.description, episode.series, episode.chapters_json)
         if episode.media_key and after != before:
             episodes.retag(episode)
     for take in db.session.scalars(select(Take).filter_by(school_id=school_id)):

@@ -413,3 +413,15 @@ def test_the_gates_reasons_are_said_in_english_under_lang_en(
     assert "autorisation retirée" not in page
     french = fetch(client, f"/episodes/{world.episode.id}?lang=fr").data.decode()
     assert "Inès : autorisation retirée par la famille" in french
+
+
+def test_a_name_in_the_series_reaches_the_tags_so_the_gate_reads_it(
+    runner: FlaskCliRunner, world: World
+) -> None:
+    zoe = schools.add_pupil(world.school, "CE1", "Zoé")
+    grant(zoe, "class,families,public")
+    world.episode.series = "Les chroniques de Zoe"
+    db.session.commit()
+    result = cli(runner, "episode", "publish", world.episode.id)
+    assert result.exit_code == 3, result.output
+    assert world.episode.guid not in public_guids(world.school.slug)
