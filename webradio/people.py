@@ -168,3 +168,114 @@ def reset_password(email: str, password: str) -> User:
     user.password_hash = generate_password_hash(password)
     db.session.commit()
     return user
+
+
+# The head's page (/ecole/eleves): classes and pupils changed in the browser. Each verb checks,
+# then commits once; the app rewrites the public outputs after the commit by itself.
+
+from webradio import names, roster  # noqa: E402
+
+
+def _school_class(school: School, class_id: str) -> SchoolClass:
+    """The school's class with this id, or NotFound (another school's class is not visible)."""
+    found = db.session.get(SchoolClass, class_id)
+    if found is None or found.school_id != school.id:
+        raise NotFound(N_("Cette classe n'existe pas (ou plus) dans votre école."))
+    return found
+
+
+def _pupil_on_record(school: School, pupil_id: str) -> Pupil:
+    """The school's pupil with this id, not erased, or NotFound."""
+    found = db.session.get(Pupil, pupil_id)
+    if found is None or found.school_id != school.id or found.erased_at is not None:
+        raise NotFound(N_("Cet élève n'existe pas (ou plus) dans votre école."))
+    return found
+
+
+def _refuse_taken_label(school: School, label: str, keep: SchoolClass | None = None) -> None:
+    """Refuse a class label another class of the school already has."""
+    taken = db.session.scalars(
+        select(SchoolClass).filter_by(school_id=school.id, label=label)
+    ).first()
+    if taken is not None and taken is not keep:
+        raise WebradioError(N_("Il y a déjà une classe « %(label)s » dans l'école."), label=label)
+
+
+def create_class(school: School, label: str) -> SchoolClass:
+    """Create a class of the school under a label no other class has."""
+    checked = roster.check_class_label(label)
+    _refuse_taken_label(school, checked)
+    created = SchoolClass(school_id=school.id, label=checked)
+    db.session.add(created)
+    db.session.commit()
+    return created
+
+
+def rename_class(school: School, class_id: str, label: str) -> SchoolClass:
+    """Give one of the school's classes a new label no other class has."""
+    school_class = _school_class(school, class_id)
+    checked = roster.check_class_label(label)
+    _refuse_taken_label(school, checked, keep=school_class)
+    school_class.label = checked
+    db.session.commit()
+    return school_class
+
+
+def rename_pupil(school: School, pupil_id: str, first_name: str) -> Pupil:
+    """Correct a pupil's first name (first names only, checked as when they were added)."""
+    pupil = _pupil_on_record(school, pupil_id)
+    pupil.first_name = names.check_first_name(first_name)
+    db.session.commit()
+    return pupil
+
+
+def move_pupil(school: School, pupil_id: str, class_id: str) -> Pupil:
+    """Move a pupil to another class of the same school."""
+    pupil = _pupil_on_record(school, pupil_id)
+    pupil.class_id = _school_class(school, class_id).id
+    db.session.commit()
+    return pupil
+
+
+def import_roster(
+    school: School, lines: list[tuple[str, str]], skip_refused: bool = False
+) -> list[Pupil]:
+    """Add every (first name, class label) line in one transaction: all of them, or none.
+
+    Each line is checked again here (the preview is only what the head saw). A refused line
+    stops the whole import unless `skip_refused`, the head's confirmation that refused lines
+    are left out; classes that do not exist yet are created with the pupils.
+    """
+    checked: list[tuple[str, str]] = []
+    refused = 0
+    for raw_name, raw_class in lines:
+        try:
+            checked.append((names.check_first_name(raw_name), roster.check_class_label(raw_class)))
+        except WebradioError:
+            refused += 1
+    if refused and not skip_refused:
+        raise WebradioError(
+            N_(
+                "%(n)d ligne(s) de la liste sont refusées : corrigez le fichier, ou confirmez "
+                "que ces lignes sont laissées de côté. Aucun élève n'a été ajouté."
+            ),
+            n=refused,
+        )
+    if not checked:
+        raise WebradioError(N_("Aucun élève à importer dans cette liste."))
+    classes = {c.label: c for c in school.classes}
+    added = []
+    try:
+        for first_name, label in checked:
+            if label not in classes:
+                classes[label] = SchoolClass(school_id=school.id, label=label)
+                db.session.add(classes[label])
+                db.session.flush()
+            pupil = Pupil(school_id=school.id, class_id=classes[label].id, first_name=first_name)
+            db.session.add(pupil)
+            added.append(pupil)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return added
