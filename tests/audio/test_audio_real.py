@@ -269,7 +269,11 @@ def test_a_shy_voice_is_levelled_with_the_confident_one(arranged, ffmpeg_bin: Ff
     assert abs(shy - bold) <= 3.0
     # Nothing of the shy voice trimmed as "silence", and no "long silence" about it.
     assert report.trimmed_start_s <= where[0][0] + 0.05
-    assert "long_pause" not in {w.code for w in report.warnings}
+    codes = {w.code: w.message for w in report.warnings}
+    assert "long_pause" not in codes
+    # The report says where the shy voice is (it starts at 1 s, the confident one at 9 s).
+    assert "quiet_voice" in codes and "0:0" in codes["quiet_voice"]
+    assert "0:09" not in codes["quiet_voice"] and "0:1" not in codes["quiet_voice"]
     # The 2 s pause between them is not raised relative to the confident voice.
     gap_in = ebur128(take, ffmpeg_bin.path, where[0][1] + 0.3, 1.4)
     gap_out = ebur128(out, ffmpeg_bin.path, where[0][1] + 0.3 - report.trimmed_start_s, 1.4)

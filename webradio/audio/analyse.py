@@ -26,6 +26,7 @@ from webradio.audio.meter import LogReader, gated_loudness, loudness_range
 from webradio.audio.span import (
     Span,
     noise_floor,
+    quiet_stretches,
     sound_span,
     speech_loudness,
 )
@@ -304,6 +305,12 @@ def too_long(duration_s: float, max_seconds: float) -> AudioError:
     )
 
 
+def clock(seconds: float) -> str:
+    """A moment of a take as its player shows it: 0:05, 12:40."""
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
 def spoken_duration(seconds: float) -> str:
     """A duration as people say it: 45 s, 12 min, 3 h, 6 h 05."""
     if seconds < 60:
@@ -459,6 +466,18 @@ def summarise(
         speech_lufs=speech_lufs,
         clipped=clipped,
     )
+    shy = quiet_stretches(envelope.momentary, envelope.step_s, found, speech_lufs)
+    if kind == "speech" and shy:
+        warnings += (
+            AudioWarning(
+                "quiet_voice",
+                N_(
+                    "Une voix est bien plus faible que les autres (%(where)s) : rapprochez le "
+                    "micro de cet élève. Elle est remontée au rendu, avec le bruit autour."
+                )
+                % {"where": ", ".join(f"{clock(a)}–{clock(b)}" for a, b in shy[:3])},
+            ),
+        )
     if duration_s < SHORT_TAKE_S:
         warnings += (
             AudioWarning(

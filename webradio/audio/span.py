@@ -116,3 +116,32 @@ def sound_span(
     longest = max((b[0] - a[1] for a, b in zip(merged, merged[1:], strict=False)), default=0.0)
     active = sum(min(duration_s, e) - s for s, e in merged)
     return Span(lead, trail, max(0.0, active), max(0.0, longest))
+
+
+# A voice this far under the take's speech loudness, for at least QUIET_MIN_S, is reported.
+QUIET_VOICE_LU = 10.0
+QUIET_MIN_S = 1.0
+
+
+def quiet_stretches(
+    momentary: Sequence[float],
+    step: float,
+    found: Sequence[vad.Segment],
+    speech_lufs: float | None,
+) -> list[tuple[float, float]]:
+    """The speech stretches far quieter than the take's voices (a shy pupil), joined."""
+    if speech_lufs is None:
+        return []
+    quiet: list[tuple[float, float]] = []
+    for segment in found:
+        # Frame i's window ends at (i + 1) * step: the frames whose window lies in the segment.
+        first = math.ceil(segment.start_s / step + MOMENTARY_S / step) - 1
+        last = int(segment.end_s / step)
+        blocks = [float(v) for v in momentary[max(0, first) : max(0, last)]]
+        if len(blocks) < 3 or gated_loudness(blocks) > speech_lufs - QUIET_VOICE_LU:
+            continue
+        if quiet and segment.start_s - quiet[-1][1] < 2.0:
+            quiet[-1] = (quiet[-1][0], segment.end_s)
+        else:
+            quiet.append((segment.start_s, segment.end_s))
+    return [(a, b) for a, b in quiet if b - a >= QUIET_MIN_S]
