@@ -54,6 +54,9 @@ def register_web(app: Flask) -> None:
     from webradio.web import settings
 
     app.register_blueprint(settings.bp)
+    from webradio.web import people
+
+    app.register_blueprint(people.bp)
     families.redact_logs(app)
     # Public feed files are answered before Flask's dispatch (bench/feeds.py: 2,400/s needs it).
     fast = delivery.FeedFastPath(app.wsgi_app, Path(app.config["FEEDS_ROOT"]))

@@ -1,0 +1,198 @@
+"""The head's people page: classes and pupils in the browser, and a class list imported from CSV."""
+
+from __future__ import annotations
+
+import html
+import re
+from io import BytesIO
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from web_support import PASSWORD, fetch, sign_in
+
+from webradio import people, schools
+from webradio.clock import now_utc
+from webradio.extensions import db
+from webradio.models import Pupil, School, SchoolClass
+
+PAGE = "/ecole/eleves"
+
+
+@pytest.fixture
+def school(app: Flask) -> School:
+    """A school with its head, a teacher, a class CM2 with Inès, and another school."""
+    created = schools.create_school("ecole-eleves", "École des Élèves")
+    schools.create_user("head@ecole.fr", "head", PASSWORD, created)
+    schools.create_user("prof@ecole.fr", "teacher", PASSWORD, created)
+    schools.add_pupil(created, "CM2", "Inès")
+    other = schools.create_school("autre-ecole", "Autre École")
+    schools.create_user("head@autre.fr", "head", PASSWORD, other)
+    schools.add_pupil(other, "CP", "Gaspard")
+    return created
+
+
+def shown(client: FlaskClient, path: str = PAGE) -> str:
+    """The page's text as a reader sees it (entities decoded)."""
+    response = fetch(client, path)
+    assert response.status_code == 200
+    return html.unescape(response.text)
+
+
+def class_id(school: School, label: str) -> str:
+    """The id of the school's class with this label."""
+    return next(c.id for c in people.list_classes(school) if c.label == label)
+
+
+def names_by_class(school: School) -> dict[str, list[str]]:
+    """What the database holds for the school: class label -> first names on record."""
+    db.session.expire_all()
+    found: dict[str, list[str]] = {c.label: [] for c in people.list_classes(school)}
+    for row in people.list_pupils(school):
+        found[row.class_label].append(row.first_name)
+    return found
+
+
+def upload(client: FlaskClient, data: bytes, class_id: str = "") -> str:
+    """Post a class list to the preview; the preview page's text."""
+    response = client.post(
+        f"{PAGE}/import",
+        data={"file": (BytesIO(data), "liste.csv"), "class_id": class_id},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.text
+    return html.unescape(response.text)
+
+
+def hidden_lines(page: str) -> dict[str, list[str]]:
+    """The preview's form as the browser would post it back."""
+    return {
+        "first_name": re.findall(r'name="first_name" value="([^"]*)"', page),
+        "class_label": re.findall(r'name="class_label" value="([^"]*)"', page),
+    }
+
+
+def test_the_head_manages_classes_and_pupils(client: FlaskClient, school: School) -> None:
+    sign_in(client, "head@ecole.fr")
+    dashboard = fetch(client, "/")
+    assert PAGE in dashboard.text
+    page = fetch(client, PAGE)
+    assert page.status_code == 200 and "Inès" in page.text and "CM2" in page.text
+    assert "Gaspard" not in page.text  # another school's pupils are never shown
+
+    assert client.post(f"{PAGE}/classes", data={"label": " CM1  B "}).status_code == 302
+    cm1 = class_id(school, "CM1 B")
+    cm2 = class_id(school, "CM2")
+    client.post(f"{PAGE}/classes/{cm1}/nom", data={"label": "CM1 A"})
+    client.post(f"{PAGE}/classes/{cm1}/eleves", data={"first_name": "Lou-Anne"})
+    ines = next(p for p in people.list_pupils(school) if p.first_name == "Inès")
+    client.post(f"{PAGE}/{ines.id}/prenom", data={"first_name": "Inès Maria"})
+    client.post(f"{PAGE}/{ines.id}/classe", data={"class_id": cm1})
+    assert names_by_class(school) == {"CM1 A": ["Inès Maria", "Lou-Anne"], "CM2": []}
+
+    text = shown(client)
+    assert "Inès Maria est maintenant en CM1 A." in text
+    assert ines.id not in text.replace(f"/ecole/eleves/{ines.id}/", "")  # ids only in URLs
+    assert cm2 in text  # the move select holds class ids as values, not as words
+
+
+def test_refusals_are_said_in_french_and_change_nothing(
+    client: FlaskClient, school: School
+) -> None:
+    sign_in(client, "head@ecole.fr")
+    cm2 = class_id(school, "CM2")
+    ines = people.list_pupils(school)[0]
+    client.post(f"{PAGE}/{ines.id}/prenom", data={"first_name": "Zoé2"})
+    assert "« Zoé2 » n'est pas un prénom" in shown(client)
+    client.post(f"{PAGE}/classes/{cm2}/eleves", data={"first_name": "Dupont\tMarie"})
+    assert "n'est pas un prénom" in shown(client)
+    client.post(f"{PAGE}/classes", data={"label": "CM2"})
+    assert "Il y a déjà une classe « CM2 »" in shown(client)
+    assert names_by_class(school) == {"CM2": ["Inès"]}
+
+
+def test_another_schools_pupils_and_erased_pupils_are_out_of_reach(
+    client: FlaskClient, school: School
+) -> None:
+    other = schools.get_school("autre-ecole")
+    gaspard = people.list_pupils(other)[0]
+    sign_in(client, "head@ecole.fr")
+    client.post(f"{PAGE}/{gaspard.id}/prenom", data={"first_name": "Paul"})
+    client.post(f"{PAGE}/{gaspard.id}/classe", data={"class_id": class_id(school, "CM2")})
+    client.post(f"{PAGE}/classes/{gaspard.class_id}/nom", data={"label": "Piratée"})
+    assert names_by_class(other) == {"CP": ["Gaspard"]}
+
+    ines = db.session.get(Pupil, people.list_pupils(school)[0].id)
+    assert ines is not None
+    ines.erased_at = now_utc()
+    db.session.commit()
+    assert "Inès" not in shown(client)
+    client.post(f"{PAGE}/{ines.id}/prenom", data={"first_name": "Revenue"})
+    db.session.expire_all()
+    assert db.session.get(Pupil, ines.id).first_name == "Inès"  # type: ignore[union-attr]
+
+
+def test_only_the_head_reaches_the_page(client: FlaskClient, school: School) -> None:
+    sign_in(client, "prof@ecole.fr")
+    assert fetch(client, PAGE).status_code == 403
+    assert client.post(f"{PAGE}/classes", data={"label": "CE1"}).status_code == 403
+    cm2 = class_id(school, "CM2")
+    assert (
+        client.post(f"{PAGE}/classes/{cm2}/eleves", data={"first_name": "Léo"}).status_code == 403
+    )
+    assert names_by_class(school) == {"CM2": ["Inès"]}
+
+
+ONDE = (
+    "Nom;Prénom;Date de naissance;Classe\r\n"
+    "Dupont;Lou-Anne;03/02/2015;CE2\r\n"
+    "\r\n"
+    "Martin;Zoé2;12/11/2015;CE2\r\n"
+    "Lefèvre;Élodie;01/01/2015;CM2\r\n"
+).encode("cp1252")
+
+
+def test_a_class_list_is_previewed_then_imported_without_surnames(
+    client: FlaskClient, school: School
+) -> None:
+    sign_in(client, "head@ecole.fr")
+    preview = upload(client, ONDE)
+    assert "Lou-Anne" in preview and "Élodie" in preview
+    assert "« Zoé2 » n'est pas un prénom" in preview
+    for surname in ("Dupont", "Martin", "Lefèvre", "03/02/2015"):
+        assert surname not in preview
+    assert names_by_class(school) == {"CM2": ["Inès"]}  # a preview stores nothing
+
+    lines = hidden_lines(preview)
+    refused = client.post(f"{PAGE}/import/confirmer", data=lines)
+    assert refused.status_code == 302
+    assert "Aucun élève n'a été ajouté" in shown(client)
+    assert names_by_class(school) == {"CM2": ["Inès"]}  # all or nothing
+
+    client.post(f"{PAGE}/import/confirmer", data={**lines, "skip_refused": "1"})
+    assert "2 élève(s) importé(s)" in shown(client)
+    assert names_by_class(school) == {"CE2": ["Lou-Anne"], "CM2": ["Inès", "Élodie"]}
+    stored = db.session.query(Pupil.first_name).all() + db.session.query(SchoolClass.label).all()
+    assert not any("Dupont" in v or "Martin" in v for (v,) in stored)
+
+
+def test_a_list_without_class_column_goes_to_the_chosen_class(
+    client: FlaskClient, school: School
+) -> None:
+    sign_in(client, "head@ecole.fr")
+    data = "\ufeffNOM,PRENOM\r\nDurand,Anne Marie\r\n".encode()
+    preview = upload(client, data, class_id=class_id(school, "CM2"))
+    client.post(f"{PAGE}/import/confirmer", data=hidden_lines(preview))
+    assert names_by_class(school) == {"CM2": ["Anne Marie", "Inès"]}
+
+
+def test_an_unreadable_file_is_refused_with_the_reason(client: FlaskClient, school: School) -> None:
+    sign_in(client, "head@ecole.fr")
+    response = client.post(
+        f"{PAGE}/import",
+        data={"file": (BytesIO(b"Nom;Classe\r\nDupont;CM2\r\n"), "liste.csv"), "class_id": ""},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    text = shown(client)
+    assert "Aucune colonne « Prénom »" in text and "Dupont" not in text

@@ -1,0 +1,164 @@
+"""The head's people page: classes and their pupils, changed in the browser; class lists imported
+from the school's administration tools with a preview (first names only, never a surname)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, flash, render_template, request
+from flask.typing import ResponseReturnValue
+
+from webradio import people, roster, schools
+from webradio.errors import N_, WebradioError
+from webradio.models import School
+from webradio.web import back_to, current_school, role_required, translate
+
+bp = Blueprint("people", __name__)
+
+ROSTER_MAX_BYTES = 1_000_000
+# The class select's value meaning "the class written on each line of the file".
+FROM_FILE = ""
+CLASS_CREATED = N_("Classe « %(label)s » créée.")
+CLASS_RENAMED = N_("Classe renommée : « %(label)s ».")
+PUPIL_ADDED = N_("%(name)s ajouté(e) à la classe.")
+PUPIL_RENAMED = N_("Prénom corrigé : %(name)s.")
+PUPIL_MOVED = N_("%(name)s est maintenant en %(label)s.")
+IMPORTED = N_("%(n)d élève(s) importé(s).")
+NO_FILE = N_("Choisissez le fichier CSV de la liste de classe.")
+BROKEN_FORM = N_("La liste envoyée est incomplète : importez le fichier à nouveau.")
+TOO_BIG = N_("Ce fichier est trop gros pour une liste de classe (au plus 1 Mo).")
+
+
+@bp.route("/ecole/eleves")
+@role_required("head")
+def people_page() -> ResponseReturnValue:
+    """The school's classes, each with its pupils on record (erased pupils never shown)."""
+    school = current_school()
+    classes = people.list_classes(school)
+    by_class: dict[str, list[people.PupilRow]] = {c.id: [] for c in classes}
+    for pupil in people.list_pupils(school):
+        by_class.setdefault(pupil.class_id, []).append(pupil)
+    return render_template("school_people.html", school=school, classes=classes, pupils=by_class)
+
+
+def _act(verb: Callable[[School], str]) -> ResponseReturnValue:
+    """Run a change for the head's school; say what was done, or why it was refused."""
+    try:
+        flash(verb(current_school()), "info")
+    except WebradioError as error:
+        flash(translate(error.message, **error.params), "error")
+    return back_to("people.people_page")
+
+
+@bp.post("/ecole/eleves/classes")
+@role_required("head")
+def create_class() -> ResponseReturnValue:
+    """Create a class."""
+
+    def verb(school: School) -> str:
+        created = people.create_class(school, request.form.get("label", ""))
+        return translate(CLASS_CREATED, label=created.label)
+
+    return _act(verb)
+
+
+@bp.post("/ecole/eleves/classes/<class_id>/nom")
+@role_required("head")
+def rename_class(class_id: str) -> ResponseReturnValue:
+    """Rename a class."""
+
+    def verb(school: School) -> str:
+        renamed = people.rename_class(school, class_id, request.form.get("label", ""))
+        return translate(CLASS_RENAMED, label=renamed.label)
+
+    return _act(verb)
+
+
+@bp.post("/ecole/eleves/classes/<class_id>/eleves")
+@role_required("head")
+def add_pupil(class_id: str) -> ResponseReturnValue:
+    """Add a pupil to a class, by first name only."""
+
+    def verb(school: School) -> str:
+        label = people.get_class(school, class_id).label
+        pupil = schools.add_pupil(school, label, request.form.get("first_name", ""))
+        return translate(PUPIL_ADDED, name=pupil.first_name)
+
+    return _act(verb)
+
+
+@bp.post("/ecole/eleves/<pupil_id>/prenom")
+@role_required("head")
+def rename_pupil(pupil_id: str) -> ResponseReturnValue:
+    """Correct a pupil's first name."""
+
+    def verb(school: School) -> str:
+        pupil = people.rename_pupil(school, pupil_id, request.form.get("first_name", ""))
+        return translate(PUPIL_RENAMED, name=pupil.first_name)
+
+    return _act(verb)
+
+
+@bp.post("/ecole/eleves/<pupil_id>/classe")
+@role_required("head")
+def move_pupil(pupil_id: str) -> ResponseReturnValue:
+    """Move a pupil to another class of the school."""
+
+    def verb(school: School) -> str:
+        pupil = people.move_pupil(school, pupil_id, request.form.get("class_id", ""))
+        return translate(PUPIL_MOVED, name=pupil.first_name, label=pupil.school_class.label)
+
+    return _act(verb)
+
+
+@bp.post("/ecole/eleves/import")
+@role_required("head")
+def preview_roster() -> ResponseReturnValue:
+    """Read an uploaded class list and show, line by line, what would be imported or why not.
+
+    Nothing is stored: the file is read in memory and only first names and classes go on.
+    """
+    school = current_school()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _refused(NO_FILE)
+    data = upload.stream.read(ROSTER_MAX_BYTES + 1)
+    if len(data) > ROSTER_MAX_BYTES:
+        return _refused(TOO_BIG)
+    chosen = request.form.get("class_id", FROM_FILE)
+    try:
+        default = people.get_class(school, chosen).label if chosen != FROM_FILE else None
+        parsed = roster.parse_roster(data, default_class=default)
+    except WebradioError as error:
+        return _refused(error.message, **error.params)
+    known = {c.label for c in people.list_classes(school)}
+    return render_template(
+        "school_roster_preview.html",
+        school=school,
+        roster=parsed,
+        new_classes=sorted({r.class_label for r in parsed.rows if r.valid} - known),
+    )
+
+
+def _refused(message: str, **params: object) -> ResponseReturnValue:
+    """Back to the page with the reason a file could not be read."""
+    flash(translate(message, **params), "error")
+    return back_to("people.people_page")
+
+
+@bp.post("/ecole/eleves/import/confirmer")
+@role_required("head")
+def import_roster() -> ResponseReturnValue:
+    """Import the previewed lines in one transaction (checked again: the form is not trusted)."""
+    first_names = request.form.getlist("first_name")
+    labels = request.form.getlist("class_label")
+    skip = request.form.get("skip_refused") == "1"
+
+    def verb(school: School) -> str:
+        if len(first_names) != len(labels):
+            raise WebradioError(BROKEN_FORM)
+        lines = list(zip(first_names, labels, strict=True))
+        added = people.import_roster(school, lines, skip_refused=skip)
+        return translate(IMPORTED, n=len(added))
+
+    return _act(verb)
