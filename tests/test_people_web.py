@@ -172,6 +172,12 @@ def test_a_class_list_is_previewed_then_imported_without_surnames(
     client.post(f"{PAGE}/import/confirmer", data={**lines, "skip_refused": "1"})
     assert "2 élève(s) importé(s)" in shown(client)
     assert names_by_class(school) == {"CE2": ["Lou-Anne"], "CM2": ["Inès", "Élodie"]}
+
+    again = upload(client, ONDE.replace(b"Lou-Anne", b"Lou Anne"))  # the same list, once more
+    assert "2 élèves sont déjà inscrits." in again and "0 élève" not in again
+    client.post(f"{PAGE}/import/confirmer", data={**hidden_lines(again), "skip_refused": "1"})
+    assert "0 élève(s) importé(s). 2 déjà inscrit(s)" in shown(client)
+    assert names_by_class(school) == {"CE2": ["Lou-Anne"], "CM2": ["Inès", "Élodie"]}
     stored = db.session.query(Pupil.first_name).all() + db.session.query(SchoolClass.label).all()
     assert not any("Dupont" in v or "Martin" in v for (v,) in stored)
 

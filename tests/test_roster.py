@@ -64,13 +64,15 @@ def test_siecle_division_extra_columns_and_a_title_line_before_the_header() -> N
     assert "Paul" not in repr(roster) and "Louise" not in repr(roster)
 
 
-def test_without_a_class_column_the_chosen_class_applies_or_the_line_is_refused() -> None:
+def test_a_chosen_class_applies_to_every_line_else_a_line_without_class_is_refused() -> None:
     rows = [["Nom", "Prénom"], ["Dupont", "Inès"]]
-    chosen = parse_roster(csv_bytes(rows, ",", "utf-8"), default_class="CE1")
+    chosen = parse_roster(csv_bytes(rows, ",", "utf-8"), class_label="CE1")
     assert not chosen.has_class_column
     assert [(r.first_name, r.class_label, r.valid) for r in chosen.rows] == [("Inès", "CE1", True)]
     (missing,) = parse_roster(csv_bytes(rows, ",", "utf-8")).rows
     assert not missing.valid and missing.error is not None and "classe" in missing.error
+    overridden = parse_roster(csv_bytes(ONDE, ";", "cp1252"), class_label="CM2 B")
+    assert {r.class_label for r in overridden.rows} == {"CM2 B"}
 
 
 def test_a_file_without_a_first_name_column_is_refused_in_french() -> None:

@@ -173,6 +173,8 @@ def reset_password(email: str, password: str) -> User:
 # The head's page (/ecole/eleves): classes and pupils changed in the browser. Each verb checks,
 # then commits once; the app rewrites the public outputs after the commit by itself.
 
+from collections import Counter  # noqa: E402
+
 from webradio import names, roster  # noqa: E402
 
 
@@ -237,14 +239,38 @@ def move_pupil(school: School, pupil_id: str, class_id: str) -> Pupil:
     return pupil
 
 
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: the pupils added, and how many lines were already on record."""
+
+    added: list[Pupil]
+    already: int
+
+
+def already_on_record(school: School, lines: list[tuple[str, str]]) -> list[bool]:
+    """For each (first name, class label) line, whether a pupil on record already matches it.
+
+    Names compare as the consent gate reads them ("Lou Anne" is "Lou-Anne"); each pupil on
+    record matches one line only, so a class with two Léo imports the second one.
+    """
+    on_record = Counter((names.key(p.first_name), p.class_label) for p in list_pupils(school))
+    marks = []
+    for first_name, label in lines:
+        wanted = (names.key(first_name), " ".join(label.split()))
+        marks.append(on_record[wanted] > 0)
+        on_record[wanted] -= 1
+    return marks
+
+
 def import_roster(
     school: School, lines: list[tuple[str, str]], skip_refused: bool = False
-) -> list[Pupil]:
+) -> ImportResult:
     """Add every (first name, class label) line in one transaction: all of them, or none.
 
     Each line is checked again here (the preview is only what the head saw). A refused line
     stops the whole import unless `skip_refused`, the head's confirmation that refused lines
-    are left out; classes that do not exist yet are created with the pupils.
+    are left out; a line matching a pupil already on record in that class is left as it is
+    (importing the same list twice adds no one); classes that do not exist yet are created.
     """
     checked: list[tuple[str, str]] = []
     refused = 0
@@ -263,10 +289,13 @@ def import_roster(
         )
     if not checked:
         raise WebradioError(N_("Aucun élève à importer dans cette liste."))
+    known = already_on_record(school, checked)
     classes = {c.label: c for c in school.classes}
     added = []
     try:
-        for first_name, label in checked:
+        for (first_name, label), on_record in zip(checked, known, strict=True):
+            if on_record:
+                continue
             if label not in classes:
                 classes[label] = SchoolClass(school_id=school.id, label=label)
                 db.session.add(classes[label])
@@ -278,4 +307,4 @@ def import_roster(
     except Exception:
         db.session.rollback()
         raise
-    return added
+    return ImportResult(added=added, already=sum(known))

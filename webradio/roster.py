@@ -119,11 +119,12 @@ def _class_column(headers: list[str]) -> int | None:
     return None
 
 
-def parse_roster(data: bytes, default_class: str | None = None) -> Roster:
+def parse_roster(data: bytes, class_label: str | None = None) -> Roster:
     """Read a class list: one row per non-empty line after the header.
 
-    `default_class` is the class of every line when the file has no class column (or a line
-    leaves it empty). Refuses, with the reason, a file in which no first-name column is found.
+    `class_label`, when given, is the class of every line (the head chose it: the file's class
+    column is then ignored); otherwise each line's class is read from the file. Refuses, with
+    the reason, a file in which no first-name column is found.
     """
     text = decode(data)
     lines = text.splitlines()
@@ -150,8 +151,13 @@ def parse_roster(data: bytes, default_class: str | None = None) -> Roster:
         if not any(cell.strip() for cell in cells):
             continue
         raw_name = cells[first_col] if first_col < len(cells) else ""
-        raw_class = cells[class_col] if class_col is not None and class_col < len(cells) else ""
-        rows.append(_row(number, raw_name, raw_class.strip() or (default_class or "")))
+        if class_label is not None:
+            raw_class = class_label
+        elif class_col is not None and class_col < len(cells):
+            raw_class = cells[class_col]
+        else:
+            raw_class = ""
+        rows.append(_row(number, raw_name, raw_class.strip()))
     return Roster(rows=rows, has_class_column=class_col is not None)
 
 

@@ -24,6 +24,7 @@ PUPIL_ADDED = N_("%(name)s ajouté(e) à la classe.")
 PUPIL_RENAMED = N_("Prénom corrigé : %(name)s.")
 PUPIL_MOVED = N_("%(name)s est maintenant en %(label)s.")
 IMPORTED = N_("%(n)d élève(s) importé(s).")
+ALREADY = N_("%(n)d déjà inscrit(s) dans leur classe, laissé(s) tel(s) quel(s).")
 NO_FILE = N_("Choisissez le fichier CSV de la liste de classe.")
 BROKEN_FORM = N_("La liste envoyée est incomplète : importez le fichier à nouveau.")
 TOO_BIG = N_("Ce fichier est trop gros pour une liste de classe (au plus 1 Mo).")
@@ -127,16 +128,18 @@ def preview_roster() -> ResponseReturnValue:
         return _refused(TOO_BIG)
     chosen = request.form.get("class_id", FROM_FILE)
     try:
-        default = people.get_class(school, chosen).label if chosen != FROM_FILE else None
-        parsed = roster.parse_roster(data, default_class=default)
+        label = people.get_class(school, chosen).label if chosen != FROM_FILE else None
+        parsed = roster.parse_roster(data, class_label=label)
     except WebradioError as error:
         return _refused(error.message, **error.params)
-    known = {c.label for c in people.list_classes(school)}
+    labels = {c.label for c in people.list_classes(school)}
+    lines = [(r.first_name, r.class_label) for r in parsed.rows]
     return render_template(
         "school_roster_preview.html",
         school=school,
         roster=parsed,
-        new_classes=sorted({r.class_label for r in parsed.rows if r.valid} - known),
+        known=people.already_on_record(school, lines),
+        new_classes=sorted({r.class_label for r in parsed.rows if r.valid} - labels),
     )
 
 
@@ -158,7 +161,8 @@ def import_roster() -> ResponseReturnValue:
         if len(first_names) != len(labels):
             raise WebradioError(BROKEN_FORM)
         lines = list(zip(first_names, labels, strict=True))
-        added = people.import_roster(school, lines, skip_refused=skip)
-        return translate(IMPORTED, n=len(added))
+        result = people.import_roster(school, lines, skip_refused=skip)
+        done = translate(IMPORTED, n=len(result.added))
+        return done + (" " + translate(ALREADY, n=result.already) if result.already else "")
 
     return _act(verb)
