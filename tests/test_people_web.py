@@ -202,3 +202,48 @@ def test_an_unreadable_file_is_refused_with_the_reason(client: FlaskClient, scho
     assert response.status_code == 302
     text = shown(client)
     assert "Aucune colonne « Prénom »" in text and "Dupont" not in text
+
+
+FIRST_NAMES = [
+    "Adèle",
+    "Agathe",
+    "Ambre",
+    "Anaïs",
+    "Arthur",
+    "Basile",
+    "Camille",
+    "Chloé",
+    "Élise",
+    "Émile",
+    "Gabriel",
+    "Hugo",
+    "Inaya",
+    "Jade",
+    "Jules",
+    "Léna",
+    "Lucas",
+    "Maël",
+    "Manon",
+    "Nathan",
+    "Noémie",
+    "Oscar",
+    "Rose",
+    "Sacha",
+    "Timéo",
+]
+
+
+def test_a_head_creates_a_class_and_imports_25_pupils(client: FlaskClient, school: School) -> None:
+    sign_in(client, "head@ecole.fr")
+    client.post(f"{PAGE}/classes", data={"label": "CE1 B"})
+    lines = ["NOM;PRENOM;DATE NAISS;ADRESSE"] + [
+        f"Famille{n};{name};01/01/2018;{n} rue des Écoles" for n, name in enumerate(FIRST_NAMES)
+    ]
+    data = "\r\n".join(lines).encode("utf-8-sig")
+    preview = upload(client, data, class_id=class_id(school, "CE1 B"))
+    assert "25 élèves seront ajoutés." in preview and "refusée" not in preview
+    assert "Famille" not in preview and "rue des" not in preview
+    client.post(f"{PAGE}/import/confirmer", data=hidden_lines(preview))
+    assert names_by_class(school) == {"CE1 B": sorted(FIRST_NAMES), "CM2": ["Inès"]}
+    page = shown(client)
+    assert "25 élève(s) importé(s)." in page and "CE1 B (25 élèves)" in re.sub(r"<[^>]+>", "", page)
