@@ -120,7 +120,11 @@ def test_another_schools_pupils_and_erased_pupils_are_out_of_reach(
     client.post(f"{PAGE}/{gaspard.id}/prenom", data={"first_name": "Paul"})
     client.post(f"{PAGE}/{gaspard.id}/classe", data={"class_id": class_id(school, "CM2")})
     client.post(f"{PAGE}/classes/{gaspard.class_id}/nom", data={"label": "Piratée"})
+    client.post(f"{PAGE}/classes/{gaspard.class_id}/eleves", data={"first_name": "Intrus"})
     assert names_by_class(other) == {"CP": ["Gaspard"]}
+    refusals = shown(client)
+    assert "Cette classe n'existe pas (ou plus) dans votre école." in refusals
+    assert gaspard.class_id not in refusals and gaspard.id not in refusals  # never an id
 
     ines = db.session.get(Pupil, people.list_pupils(school)[0].id)
     assert ines is not None

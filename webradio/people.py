@@ -178,7 +178,7 @@ from collections import Counter  # noqa: E402
 from webradio import names, roster  # noqa: E402
 
 
-def _school_class(school: School, class_id: str) -> SchoolClass:
+def school_class_of(school: School, class_id: str) -> SchoolClass:
     """The school's class with this id, or NotFound (another school's class is not visible)."""
     found = db.session.get(SchoolClass, class_id)
     if found is None or found.school_id != school.id:
@@ -215,7 +215,7 @@ def create_class(school: School, label: str) -> SchoolClass:
 
 def rename_class(school: School, class_id: str, label: str) -> SchoolClass:
     """Give one of the school's classes a new label no other class has."""
-    school_class = _school_class(school, class_id)
+    school_class = school_class_of(school, class_id)
     checked = roster.check_class_label(label)
     _refuse_taken_label(school, checked, keep=school_class)
     school_class.label = checked
@@ -234,7 +234,7 @@ def rename_pupil(school: School, pupil_id: str, first_name: str) -> Pupil:
 def move_pupil(school: School, pupil_id: str, class_id: str) -> Pupil:
     """Move a pupil to another class of the same school."""
     pupil = _pupil_on_record(school, pupil_id)
-    pupil.class_id = _school_class(school, class_id).id
+    pupil.class_id = school_class_of(school, class_id).id
     db.session.commit()
     return pupil
 

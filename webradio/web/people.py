@@ -81,7 +81,7 @@ def add_pupil(class_id: str) -> ResponseReturnValue:
     """Add a pupil to a class, by first name only."""
 
     def verb(school: School) -> str:
-        label = people.get_class(school, class_id).label
+        label = people.school_class_of(school, class_id).label
         pupil = schools.add_pupil(school, label, request.form.get("first_name", ""))
         return translate(PUPIL_ADDED, name=pupil.first_name)
 
@@ -128,7 +128,7 @@ def preview_roster() -> ResponseReturnValue:
         return _refused(TOO_BIG)
     chosen = request.form.get("class_id", FROM_FILE)
     try:
-        label = people.get_class(school, chosen).label if chosen != FROM_FILE else None
+        label = people.school_class_of(school, chosen).label if chosen != FROM_FILE else None
         parsed = roster.parse_roster(data, class_label=label)
     except WebradioError as error:
         return _refused(error.message, **error.params)
