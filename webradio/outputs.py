@@ -8,6 +8,7 @@ calls a rebuild: the sweep and the command line mark schools and commit like any
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 from typing import Any
 
@@ -91,14 +92,24 @@ def _forget(session: Session, _previous: Any) -> None:
 
 
 def rewrite(session: Session, school_ids: set[str]) -> list[str]:
-    """Rewrite the public outputs of these schools and the city's; the slugs that changed."""
-    from webradio import feeds
+    """Rewrite the public outputs of these schools and the city's; the slugs that changed.
 
-    query = select(School).order_by(School.slug)
-    if EVERY_SCHOOL not in school_ids:
-        query = query.where(School.id.in_(school_ids))
-    changed = [s.slug for s in session.scalars(query) if feeds.rebuild_own(s)]
-    feeds.rebuild_city()
+    Rewrites are serialised by a lock file beside the feeds, and each reads the database
+    only once it holds the lock: a rewrite that read before another process's withdrawal
+    committed can never land after that process's rewrite (a stale file would show a
+    withdrawn episode until the next change)."""
+    from webradio import feeds, runtime
+
+    root = runtime.feeds_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".rewrite.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        query = select(School).order_by(School.slug)
+        if EVERY_SCHOOL not in school_ids:
+            query = query.where(School.id.in_(school_ids))
+        changed = [s.slug for s in session.scalars(query) if feeds.rebuild_own(s)]
+        feeds.rebuild_city()
+        session.commit()  # end the read before the lock goes (WebradioSession: plain commit)
     return changed
 
 
