@@ -39,6 +39,13 @@ def shown(client: FlaskClient, path: str = PAGE) -> str:
     return html.unescape(response.text)
 
 
+def refusal(client: FlaskClient, path: str, data: dict[str, str], status: int) -> str:
+    """Post a change the page must refuse; the page shown again, as a reader sees it."""
+    response = client.post(path, data=data)
+    assert response.status_code == status, response.text
+    return html.unescape(response.text)
+
+
 def class_id(school: School, label: str) -> str:
     """The id of the school's class with this label."""
     return next(c.id for c in people.list_classes(school) if c.label == label)
@@ -102,13 +109,18 @@ def test_refusals_are_said_in_french_and_change_nothing(
     sign_in(client, "head@ecole.fr")
     cm2 = class_id(school, "CM2")
     ines = people.list_pupils(school)[0]
-    client.post(f"{PAGE}/{ines.id}/prenom", data={"first_name": "Zoé2"})
-    assert "« Zoé2 » n'est pas un prénom" in shown(client)
-    client.post(f"{PAGE}/classes/{cm2}/eleves", data={"first_name": "Dupont\tMarie"})
-    assert "n'est pas un prénom" in shown(client)
-    client.post(f"{PAGE}/classes", data={"label": "CM2"})
-    assert "Il y a déjà une classe « CM2 »" in shown(client)
+    refused = refusal(client, f"{PAGE}/{ines.id}/prenom", {"first_name": "Zoé2"}, 400)
+    assert "« Zoé2 » n'est pas un prénom" in refused
+    (marked,) = re.findall(r'<input[^>]*aria-invalid="true"[^>]*>', refused)
+    assert 'value="Zoé2"' in marked and 'name="first_name"' in marked  # what was typed stays
+    refused = refusal(client, f"{PAGE}/classes/{cm2}/eleves", {"first_name": "Dupont\tMarie"}, 400)
+    assert "n'est pas un prénom" in refused
+    refused = refusal(client, f"{PAGE}/classes", {"label": "CM2"}, 400)
+    assert "Il y a déjà une classe « CM2 »" in refused
+    (marked,) = re.findall(r'<input[^>]*aria-invalid="true"[^>]*>', refused)
+    assert 'id="new-class"' in marked
     assert names_by_class(school) == {"CM2": ["Inès"]}
+    assert "n'est pas un prénom" not in shown(client)  # a refusal is said once, where it happened
 
 
 def test_another_schools_pupils_and_erased_pupils_are_out_of_reach(
@@ -117,21 +129,25 @@ def test_another_schools_pupils_and_erased_pupils_are_out_of_reach(
     other = schools.get_school("autre-ecole")
     gaspard = people.list_pupils(other)[0]
     sign_in(client, "head@ecole.fr")
-    client.post(f"{PAGE}/{gaspard.id}/prenom", data={"first_name": "Paul"})
-    client.post(f"{PAGE}/{gaspard.id}/classe", data={"class_id": class_id(school, "CM2")})
-    client.post(f"{PAGE}/classes/{gaspard.class_id}/nom", data={"label": "Piratée"})
-    client.post(f"{PAGE}/classes/{gaspard.class_id}/eleves", data={"first_name": "Intrus"})
+    attempts = [
+        (f"{PAGE}/{gaspard.id}/prenom", {"first_name": "Paul"}),
+        (f"{PAGE}/{gaspard.id}/classe", {"class_id": class_id(school, "CM2")}),
+        (f"{PAGE}/classes/{gaspard.class_id}/nom", {"label": "Piratée"}),
+        (f"{PAGE}/classes/{gaspard.class_id}/eleves", {"first_name": "Intrus"}),
+    ]
+    for path, data in attempts:
+        refused = refusal(client, path, data, 404)
+        assert "n'existe pas (ou plus) dans votre école." in refused
+        assert gaspard.class_id not in refused and gaspard.id not in refused  # never an id
+        assert "Gaspard" not in refused
     assert names_by_class(other) == {"CP": ["Gaspard"]}
-    refusals = shown(client)
-    assert "Cette classe n'existe pas (ou plus) dans votre école." in refusals
-    assert gaspard.class_id not in refusals and gaspard.id not in refusals  # never an id
 
     ines = db.session.get(Pupil, people.list_pupils(school)[0].id)
     assert ines is not None
     ines.erased_at = now_utc()
     db.session.commit()
     assert "Inès" not in shown(client)
-    client.post(f"{PAGE}/{ines.id}/prenom", data={"first_name": "Revenue"})
+    refusal(client, f"{PAGE}/{ines.id}/prenom", {"first_name": "Revenue"}, 404)
     db.session.expire_all()
     assert db.session.get(Pupil, ines.id).first_name == "Inès"  # type: ignore[union-attr]
 

@@ -4,12 +4,14 @@ from the school's administration tools with a preview (first names only, never a
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Blueprint, flash, render_template, request
 from flask.typing import ResponseReturnValue
 
 from webradio import people, roster, schools
 from webradio.errors import N_, WebradioError
+from webradio.extensions import db
 from webradio.models import School
 from webradio.web import back_to, current_school, role_required, translate
 
@@ -30,24 +32,48 @@ BROKEN_FORM = N_("La liste envoyée est incomplète : importez le fichier à nou
 TOO_BIG = N_("Ce fichier est trop gros pour une liste de classe (au plus 1 Mo).")
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A refused change, shown on the page: which form (`form`, and the class or pupil it is
+    about), what the head typed (kept in the field, marked invalid) and why."""
+
+    form: str
+    target: str
+    value: str
+    message: str
+
+
 @bp.route("/ecole/eleves")
 @role_required("head")
 def people_page() -> ResponseReturnValue:
     """The school's classes, each with its pupils on record (erased pupils never shown)."""
-    school = current_school()
+    return _page(current_school())
+
+
+def _page(school: School, refused: Refusal | None = None) -> str:
+    """The page, with a refusal shown in the form it came from."""
     classes = people.list_classes(school)
     by_class: dict[str, list[people.PupilRow]] = {c.id: [] for c in classes}
     for pupil in people.list_pupils(school):
         by_class.setdefault(pupil.class_id, []).append(pupil)
-    return render_template("school_people.html", school=school, classes=classes, pupils=by_class)
+    return render_template(
+        "school_people.html", school=school, classes=classes, pupils=by_class, refused=refused
+    )
 
 
-def _act(verb: Callable[[School], str]) -> ResponseReturnValue:
-    """Run a change for the head's school; say what was done, or why it was refused."""
+def _act(
+    verb: Callable[[School], str], form: str, field: str, target: str = ""
+) -> ResponseReturnValue:
+    """Run a change for the head's school and say what was done; or show the page again with
+    why it was refused and what was typed (`field`) kept in the form."""
+    school = current_school()
     try:
-        flash(verb(current_school()), "info")
+        flash(verb(school), "info")
     except WebradioError as error:
-        flash(translate(error.message, **error.params), "error")
+        db.session.rollback()
+        message = translate(error.message, **error.params)
+        refused = Refusal(form, target, request.form.get(field, ""), message)
+        return _page(school, refused), error.http_status
     return back_to("people.people_page")
 
 
@@ -60,7 +86,7 @@ def create_class() -> ResponseReturnValue:
         created = people.create_class(school, request.form.get("label", ""))
         return translate(CLASS_CREATED, label=created.label)
 
-    return _act(verb)
+    return _act(verb, "new-class", "label")
 
 
 @bp.post("/ecole/eleves/classes/<class_id>/nom")
@@ -72,7 +98,7 @@ def rename_class(class_id: str) -> ResponseReturnValue:
         renamed = people.rename_class(school, class_id, request.form.get("label", ""))
         return translate(CLASS_RENAMED, label=renamed.label)
 
-    return _act(verb)
+    return _act(verb, "class-label", "label", class_id)
 
 
 @bp.post("/ecole/eleves/classes/<class_id>/eleves")
@@ -85,7 +111,7 @@ def add_pupil(class_id: str) -> ResponseReturnValue:
         pupil = schools.add_pupil(school, label, request.form.get("first_name", ""))
         return translate(PUPIL_ADDED, name=pupil.first_name)
 
-    return _act(verb)
+    return _act(verb, "add", "first_name", class_id)
 
 
 @bp.post("/ecole/eleves/<pupil_id>/prenom")
@@ -97,7 +123,7 @@ def rename_pupil(pupil_id: str) -> ResponseReturnValue:
         pupil = people.rename_pupil(school, pupil_id, request.form.get("first_name", ""))
         return translate(PUPIL_RENAMED, name=pupil.first_name)
 
-    return _act(verb)
+    return _act(verb, "name", "first_name", pupil_id)
 
 
 @bp.post("/ecole/eleves/<pupil_id>/classe")
@@ -109,7 +135,7 @@ def move_pupil(pupil_id: str) -> ResponseReturnValue:
         pupil = people.move_pupil(school, pupil_id, request.form.get("class_id", ""))
         return translate(PUPIL_MOVED, name=pupil.first_name, label=pupil.school_class.label)
 
-    return _act(verb)
+    return _act(verb, "move", "class_id", pupil_id)
 
 
 @bp.post("/ecole/eleves/import")
@@ -165,4 +191,9 @@ def import_roster() -> ResponseReturnValue:
         done = translate(IMPORTED, n=len(result.added))
         return done + (" " + translate(ALREADY, n=result.already) if result.already else "")
 
-    return _act(verb)
+    try:
+        flash(verb(current_school()), "info")
+    except WebradioError as error:
+        db.session.rollback()
+        flash(translate(error.message, **error.params), "error")
+    return back_to("people.people_page")
