@@ -113,6 +113,8 @@ def test_refusals_are_said_in_french_and_change_nothing(
     assert "« Zoé2 » n'est pas un prénom" in refused
     (marked,) = re.findall(r'<input[^>]*aria-invalid="true"[^>]*>', refused)
     assert 'value="Zoé2"' in marked and 'name="first_name"' in marked  # what was typed stays
+    (holding,) = [f for f in re.findall(r"<form.*?</form>", refused, re.S) if marked in f]
+    assert "n'est pas un prénom" in holding  # the reason is said next to the field
     refused = refusal(client, f"{PAGE}/classes/{cm2}/eleves", {"first_name": "Dupont\tMarie"}, 400)
     assert "n'est pas un prénom" in refused
     refused = refusal(client, f"{PAGE}/classes", {"label": "CM2"}, 400)

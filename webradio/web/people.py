@@ -56,8 +56,15 @@ def _page(school: School, refused: Refusal | None = None) -> str:
     by_class: dict[str, list[people.PupilRow]] = {c.id: [] for c in classes}
     for pupil in people.list_pupils(school):
         by_class.setdefault(pupil.class_id, []).append(pupil)
+    shown = {""} | set(by_class) | {p.id for rows in by_class.values() for p in rows}
     return render_template(
-        "school_people.html", school=school, classes=classes, pupils=by_class, refused=refused
+        "school_people.html",
+        school=school,
+        classes=classes,
+        pupils=by_class,
+        refused=refused,
+        # A refusal is said next to its field; one about nothing on the page, at the top.
+        said_on_top=refused is not None and refused.target not in shown,
     )
 
 
