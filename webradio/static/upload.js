@@ -52,10 +52,24 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     if (take.state === "failed") { status.textContent = text.failed + " " + take.failure_reason; return; }
     status.textContent = text.analysing;
     if (!template) { return; }
+    poll(take, template, 1500);
+  }
+
+  // Follow the same take; a busy server (429) or a network drop only delays the next poll.
+  function poll(take, template, delayMs) {
     setTimeout(function () {
       fetch(template.replace("TAKE_ID", take.id), {headers: {Accept: "application/json"}})
-        .then(function (r) { return r.json(); }).then(follow);
-    }, 1500);
+        .then(function (r) {
+          if (r.status === 429 || r.status >= 500) {
+            var wait = parseInt(r.headers.get("Retry-After") || "5", 10);
+            poll(take, template, Math.max(1, wait) * 1000);
+            return null;
+          }
+          return r.json();
+        })
+        .then(function (t) { if (t) { follow(t); } })
+        .catch(function () { poll(take, template, 5000); });
+    }, delayMs);
   }
 
   function send(data) {
