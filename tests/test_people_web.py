@@ -13,6 +13,7 @@ from web_support import PASSWORD, fetch, sign_in
 
 from webradio import people, schools
 from webradio.clock import now_utc
+from webradio.errors import WebradioError
 from webradio.extensions import db
 from webradio.models import Pupil, School, SchoolClass
 
@@ -269,3 +270,14 @@ def test_a_head_creates_a_class_and_imports_25_pupils(client: FlaskClient, schoo
     assert names_by_class(school) == {"CE1 B": sorted(FIRST_NAMES), "CM2": ["Inès"]}
     page = shown(client)
     assert "25 élève(s) importé(s)." in page and "CE1 B (25 élèves)" in re.sub(r"<[^>]+>", "", page)
+
+
+def test_import_is_all_or_nothing_classes_included(school: School) -> None:
+    lines = [("Léo", "CP A"), ("Léo", "CP A"), ("Zoé2", "CP B"), ("Inès", "CM2")]
+    with pytest.raises(WebradioError, match="1 ligne"):
+        people.import_roster(school, lines)
+    assert names_by_class(school) == {"CM2": ["Inès"]}  # no pupil, no new class
+
+    result = people.import_roster(school, lines, skip_refused=True)
+    assert [p.first_name for p in result.added] == ["Léo", "Léo"] and result.already == 1
+    assert names_by_class(school) == {"CM2": ["Inès"], "CP A": ["Léo", "Léo"]}
