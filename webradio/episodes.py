@@ -27,7 +27,7 @@ from webradio import (
 )
 from webradio.audio.analyse import analyse, check_has_sound
 from webradio.audio.clips import make_jingle
-from webradio.audio.presets import configured_preset
+from webradio.audio.presets import configured_max_take_s, configured_preset
 from webradio.audio.render import PartSource, render
 from webradio.audio.tags import Chapter, EpisodeTags, read_tags, write_tags
 from webradio.clock import today_paris
@@ -281,7 +281,9 @@ def store_jingle(
     _check_kind(which)
     store = runtime.storage()
     stored = store.put_stream("jingles", stream, 50 * 1024 * 1024)
-    analysis = analyse(store.local_path(stored.key), runtime.ffmpeg())
+    analysis = analyse(
+        store.local_path(stored.key), runtime.ffmpeg(), max_seconds=configured_max_take_s()
+    )
     check_has_sound(analysis)
     if analysis.duration_s > JINGLE_MAX_S:
         raise AudioError(
@@ -336,7 +338,8 @@ def remove_jingle(school: School, which: str) -> None:
 def _jingle_source(jingle: Take) -> PartSource:
     """A jingle as a part of the master, analysed now (it is seconds long)."""
     path = runtime.storage().local_path(jingle.storage_key)
-    return PartSource(path=path, analysis=analyse(path, runtime.ffmpeg()), title=jingle.label)
+    analysis = analyse(path, runtime.ffmpeg(), max_seconds=configured_max_take_s())
+    return PartSource(path=path, analysis=analysis, title=jingle.label)
 
 
 def _sha12(path: Path) -> str:
