@@ -28,13 +28,22 @@ DEFAULTS: dict[str, Any] = {
     "MAX_GAIN_DB": 24.0,  # the most a quiet take is raised; beyond, finished at the cap, flagged
     "MAX_TAKE_SECONDS": 3 * 3600.0,  # a longer take is refused, from its header or its decode
     "RATELIMIT_STORAGE_URI": "memory://",  # redis://... when several web processes run
+    # E-mail (webradio.mail): off while SMTP_HOST is empty; password links are then shown only.
+    "SMTP_HOST": "",
+    "SMTP_PORT": 587,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": True,  # never send a password or a link in clear to a relay on the network
+    "MAIL_FROM": "",  # empty: webradio@ the host of BASE_URL
+    "PASSWORD_LINK_HOURS": 72,  # an invitation or reset link works once, this long
 }
 
 # Values read from the environment are strings; these keys are converted.
 _INTS = {"QUEUE_WORKERS", "MAX_UPLOAD_MB", "STUDIO_CODE_HOURS", "RAW_TAKE_RETENTION_DAYS"}
+_INTS |= {"SMTP_PORT", "PASSWORD_LINK_HOURS"}
 _FLOATS = {"MAX_GAIN_DB"}
 _FLOATS |= {"MAX_TAKE_SECONDS"}
-_BOOLS = {"PROXY_FIX"}
+_BOOLS = {"PROXY_FIX", "SMTP_STARTTLS"}
 
 
 def from_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:

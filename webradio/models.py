@@ -126,8 +126,27 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = _created()
     # Bumped at each sign-out: session cookies made before it stop working (web.auth).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A disabled account cannot sign in and its sessions end (webradio.accounts).
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     school: Mapped[School | None] = relationship()
+
+
+class PasswordLink(db.Model):  # type: ignore[name-defined]
+    """A one-time link to choose a password (an invitation or a reset): only the SHA-256 of
+    its secret is stored; it works once, until `expires_at`."""
+
+    __tablename__ = "password_link"
+    id: Mapped[str] = _id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # invitation, reset
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class SchoolClass(db.Model):  # type: ignore[name-defined]
@@ -140,6 +159,8 @@ class SchoolClass(db.Model):  # type: ignore[name-defined]
     label: Mapped[str] = mapped_column(String(64))
     studio_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     studio_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Archived (a past school year): hidden from lists and pickers, kept with its pupils.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = _created()
 
     school: Mapped[School] = relationship(back_populates="classes")
@@ -155,6 +176,8 @@ class Pupil(db.Model):  # type: ignore[name-defined]
     class_id: Mapped[str] = mapped_column(ForeignKey("school_class.id"))
     first_name: Mapped[str] = mapped_column(String(64))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Archived (left the school): hidden from lists and pickers; consent and episodes unchanged.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = _created()
 
     school_class: Mapped[SchoolClass] = relationship(back_populates="pupils")
