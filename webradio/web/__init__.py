@@ -54,9 +54,10 @@ def register_web(app: Flask) -> None:
     from webradio.web import settings
 
     app.register_blueprint(settings.bp)
-    from webradio.web import people
+    from webradio.web import accounts, people
 
     app.register_blueprint(people.bp)
+    app.register_blueprint(accounts.bp)
     families.redact_logs(app)
     # Public feed files are answered before Flask's dispatch (bench/feeds.py: 2,400/s needs it).
     fast = delivery.FeedFastPath(app.wsgi_app, Path(app.config["FEEDS_ROOT"]))

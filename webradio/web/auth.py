@@ -21,6 +21,10 @@ from webradio.web import back_to, translate
 bp = Blueprint("auth", __name__)
 
 BAD_SIGN_IN = N_("Adresse ou mot de passe incorrect.")
+DISABLED = N_(
+    "Ce compte est désactivé. Adressez-vous à la direction de l'école (ou, pour un directeur, "
+    "au service informatique de la ville)."
+)
 SESSION_MARK = "_mark"
 
 
@@ -45,9 +49,12 @@ def login() -> ResponseReturnValue:
         user = db.session.scalars(select(User).filter_by(email=email)).first()
         # An unknown address costs the same hash as a known one: timing tells no address.
         known = check_password_hash(user.password_hash if user else _dummy_hash(), password)
+        if user is not None and known and user.disabled_at is not None:
+            # Said only to whoever knows the password: it tells a stranger nothing.
+            flash(translate(DISABLED), "error")
+            return render_template("login.html", email=email), 403
         if user is not None and known:
-            login_user(user)
-            session[SESSION_MARK] = session_mark(user)
+            sign_in(user)
             return back_to("staff.dashboard")
         flash(translate(BAD_SIGN_IN), "error")
         return render_template("login.html", email=email), 401
@@ -67,6 +74,13 @@ def logout() -> ResponseReturnValue:
     return back_to("auth.login")
 
 
+def sign_in(user: User) -> None:
+    """Open a session for `user`, marked so that a later sign-out, password change or
+    disabling ends it."""
+    login_user(user)
+    session[SESSION_MARK] = session_mark(user)
+
+
 def session_mark(user: User) -> str:
     """What a live session of `user` carries: it changes at sign-out and password change."""
     secret = str(current_app.config["SECRET_KEY"]).encode()
@@ -75,10 +89,11 @@ def session_mark(user: User) -> str:
 
 
 def load_user(user_id: str) -> User | None:
-    """The signed-in account, unless this session predates its last sign-out or password."""
+    """The signed-in account, unless it is disabled or this session predates its last
+    sign-out or password."""
     user = db.session.get(User, user_id)
     mark = session.get(SESSION_MARK)
-    if user is None or not isinstance(mark, str):
+    if user is None or user.disabled_at is not None or not isinstance(mark, str):
         return None
     return user if hmac.compare_digest(mark, session_mark(user)) else None
 
