@@ -61,6 +61,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["webradio.huey"] = huey
     app.extensions["webradio.tasks"] = jobs.register_tasks(huey, app)
     register_web(app)
+    from webradio.web import delivery
+
+    delivery.bind_fast_path(app)  # public pages answered from their files, with the app's headers
     return app
 
 

@@ -15,7 +15,7 @@ from flask import current_app
 from webradio import clearance, runtime, urls
 from webradio.clock import aware
 from webradio.consent import Audience, Clearance
-from webradio.models import Episode, Organisation, School
+from webradio.models import Episode, EpisodeState, Organisation, School
 from webradio.publishing.artwork import default_artwork
 from webradio.publishing.companions import chapter_marks, transcript_of
 from webradio.publishing.feed import (
@@ -25,6 +25,9 @@ from webradio.publishing.feed import (
     render_feed,
     write_feed,
 )
+from webradio.site import Output, earliest
+
+Listed = list[tuple[Episode, Clearance]]
 
 # Family feeds are stored once per school with this slot where each family's token goes; the
 # app fills it in when it serves the feed (urlsafe tokens never contain underscores twice).
@@ -141,10 +144,23 @@ def moved_to(feed_url: str) -> str | None:
     return feed_url if current_app.config.get("FORMER_BASE_URL") else None
 
 
-def public_feed(school: School) -> bytes:
+def shown_in(school: School, audience: str, listed: Listed | None = None) -> Listed:
+    """The school's episodes shown to `audience` now, newest first (from `listed`, the school's
+    listing the after-commit step loaded once, or asked of the gate)."""
+    if listed is None:
+        return clearance.shown_to(school, audience)
+    return [(e, c) for e, c in listed if e.state == EpisodeState.PUBLISHED and c.allows(audience)]
+
+
+def public_audience(school: School) -> str:
+    """The audience of the school's public feed: directories only for schools that opted in."""
+    return Audience.DIRECTORIES if school.directories_opt_in else Audience.PUBLIC
+
+
+def public_feed(school: School, listed: Listed | None = None) -> bytes:
     """The school's public feed: directory-listed only for schools that opted in."""
-    audience = Audience.DIRECTORIES if school.directories_opt_in else Audience.PUBLIC
-    shown = clearance.shown_to(school, audience)
+    audience = public_audience(school)
+    shown = shown_in(school, audience, listed)
     channel = _school_channel(
         school,
         last_build=_last_build([school.updated_at] + [e.updated_at for e, _ in shown]),
@@ -155,9 +171,9 @@ def public_feed(school: School) -> bytes:
     return render_feed(channel, [public_item(e, c, audience) for e, c in shown])
 
 
-def family_feed(school: School) -> bytes:
+def family_feed(school: School, listed: Listed | None = None) -> bytes:
     """The school's family feed, with FAMILY_TOKEN_SLOT where each family's token goes."""
-    shown = clearance.shown_to(school, Audience.FAMILIES)
+    shown = shown_in(school, Audience.FAMILIES, listed)
     feed_url = urls.family_feed(FAMILY_TOKEN_SLOT)
     channel = _school_channel(
         school,
@@ -187,12 +203,12 @@ def city_artwork_key(org: Organisation) -> str:
     return _store_default_artwork("artwork/city", org.name)
 
 
-def city_feed() -> bytes:
+def city_feed(shown: Listed | None = None) -> bytes:
     """The city-wide feed: what schools shared with the city, blocked from directories."""
     from webradio.schools import default_organisation
 
     org = default_organisation()
-    shown = clearance.city_listing()
+    shown = clearance.city_listing() if shown is None else shown
     channel = FeedChannel(
         feed_url=urls.city_feed(),
         site_url=urls.city_widget(),
@@ -235,15 +251,29 @@ def write_static(path: Path, data: bytes, precompress: bool = True) -> bool:
     return changed
 
 
-def rebuild_own(school: School) -> bool:
-    """Rewrite the school's public and family feeds; True when either changed.
+def school_outputs(school: School, listed: Listed) -> list[Output]:
+    """The school's public and family feed files, each with the day it expires.
 
-    Called only by webradio.outputs, after a commit (one mechanism for every output)."""
-    public = write_static(feed_path(school), public_feed(school))
-    family = write_static(family_feed_path(school), family_feed(school), precompress=False)
-    return public or family
+    Written only by webradio.outputs, after a commit (one mechanism for every output)."""
+    root = runtime.feeds_root()
+    public = shown_in(school, public_audience(school), listed)
+    family = shown_in(school, Audience.FAMILIES, listed)
+    return [
+        Output(
+            str(feed_path(school).relative_to(root)),
+            public_feed(school, listed),
+            earliest(c for _, c in public),
+        ),
+        Output(
+            str(family_feed_path(school).relative_to(root)),
+            family_feed(school, listed),
+            earliest(c for _, c in family),
+            precompress=False,
+        ),
+    ]
 
 
-def rebuild_city() -> bool:
-    """Rewrite the city feed; True when its bytes changed (called only by webradio.outputs)."""
-    return write_static(city_feed_path(), city_feed())
+def city_outputs(shown: Listed) -> list[Output]:
+    """The city feed file (written only by webradio.outputs)."""
+    path = str(city_feed_path().relative_to(runtime.feeds_root()))
+    return [Output(path, city_feed(shown), earliest(c for _, c in shown))]

@@ -12,15 +12,17 @@ import fcntl
 import itertools
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import Select, event, inspect, select
 from sqlalchemy.orm import Session
 
+from webradio.consent import Audience
 from webradio.extensions import TOUCHED
 from webradio.models import (
     ConsentGrant,
     Episode,
     EpisodePart,
     EpisodeParticipant,
+    EpisodeState,
     FamilyToken,
     Organisation,
     Pupil,
@@ -94,11 +96,15 @@ def _forget(session: Session, _previous: Any) -> None:
 def rewrite(session: Session, school_ids: set[str]) -> list[str]:
     """Rewrite the public outputs of these schools and the city's; the slugs that changed.
 
+    Feeds, pages, embeds, oEmbed answers, chapters, transcripts and the city widget are
+    written from one listing per school (a fixed number of queries), and what a school no
+    longer shows is removed in the same step, before the verb returns.
+
     Rewrites are serialised by a lock file beside the feeds, and each reads the database
     only once it holds the lock: a rewrite that read before another process's withdrawal
     committed can never land after that process's rewrite (a stale file would show a
     withdrawn episode until the next change)."""
-    from webradio import feeds, runtime
+    from webradio import clearance, feeds, runtime, site
 
     root = runtime.feeds_root()
     root.mkdir(parents=True, exist_ok=True)
@@ -107,10 +113,31 @@ def rewrite(session: Session, school_ids: set[str]) -> list[str]:
         query = select(School).order_by(School.slug)
         if EVERY_SCHOOL not in school_ids:
             query = query.where(School.id.in_(school_ids))
-        changed = [s.slug for s in session.scalars(query) if feeds.rebuild_own(s)]
-        feeds.rebuild_city()
+        owned: dict[str, list[site.Output]] = {}
+        slugs: dict[str, str] = {}
+        for school in session.scalars(query):
+            listed = clearance.listing(_listed(school))
+            owned[school.id] = feeds.school_outputs(school, listed)
+            owned[school.id] += site.school_outputs(school, listed)
+            slugs[school.id] = school.slug
+        city = clearance.city_listing()
+        owned[site.CITY_OWNER] = feeds.city_outputs(city) + site.city_outputs(city)
+        changed = [slugs[owner] for owner in site.publish(owned) if owner in slugs]
         session.commit()  # end the read before the lock goes (WebradioSession: plain commit)
-    return changed
+    return sorted(changed)
+
+
+def _listed(school: School) -> Select[tuple[Episode]]:
+    """The school's episodes any output shows or records as withdrawn, newest first."""
+    return (
+        select(Episode)
+        .where(Episode.school_id == school.id)
+        .where(
+            (Episode.state == EpisodeState.PUBLISHED)
+            | Episode.published_audiences.contains(Audience.PUBLIC)
+        )
+        .order_by(Episode.published_at.desc())
+    )
 
 
 def refresh(school_ids: set[str]) -> list[str]:

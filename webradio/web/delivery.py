@@ -1,20 +1,23 @@
-"""HTTP delivery of published files: cached feed representations, conditional GETs, ranges."""
+"""HTTP delivery of published files: cached representations, the public fast path, conditional
+GETs, ranges."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 from flask import Response as FlaskResponse
 from flask import request
@@ -22,8 +25,12 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import http_date, parse_date
 from werkzeug.wrappers import Response
 
+from webradio import clock
+from webradio.site import MANIFEST
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from flask import Flask
 
 FEED_TYPE = "application/rss+xml; charset=utf-8"
 PUBLIC_FEED_CACHE = "public, max-age=60"
@@ -167,64 +174,345 @@ class Answer:
     body: bytes
 
 
-def feed_answer(rep: Representation, environ: WSGIEnvironment, cache_control: str) -> Answer:
-    """The feed in the encoding asked for, or 304; every answer says it varies by encoding."""
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of public file is answered: its type, caching and fixed headers, and the
+    address whose security headers the app gives it (the fast path copies them)."""
+
+    content_type: str
+    cache_control: str
+    like: str
+    status: int = 200
+    extra: tuple[tuple[str, str], ...] = ()
+
+
+HTML_TYPE = "text/html; charset=utf-8"
+PAGE_CACHE = "public, max-age=60"
+COMPANION_CACHE = "public, max-age=300"
+CORS = (("Access-Control-Allow-Origin", "*"),)
+EMBED_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; media-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors *"
+)
+# Made for other sites' iframes: frameable by any site, no cookie, a referrer without path.
+FRAMED = (
+    ("Content-Security-Policy", EMBED_CSP),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+KINDS = {
+    "feed": Kind(FEED_TYPE, PUBLIC_FEED_CACHE, "/feeds/ville/flux.xml"),
+    "page": Kind(HTML_TYPE, PAGE_CACHE, "/radio/ecole/"),
+    "gone": Kind(HTML_TYPE, PAGE_CACHE, "/radio/ecole/", status=410),
+    "embed": Kind(HTML_TYPE, PAGE_CACHE, "/embed/e", extra=FRAMED),
+    "gone-embed": Kind(HTML_TYPE, PAGE_CACHE, "/embed/e", status=410, extra=FRAMED),
+    "oembed": Kind("application/json", COMPANION_CACHE, "/oembed", extra=CORS),
+    "chapters": Kind("application/json+chapters", COMPANION_CACHE, "/media/e/c.json", extra=CORS),
+    "vtt": Kind("text/vtt; charset=utf-8", COMPANION_CACHE, "/media/e/t.vtt", extra=CORS),
+    "txt": Kind("text/plain; charset=utf-8", COMPANION_CACHE, "/media/e/t.txt", extra=CORS),
+}
+# Set by the app on every answer after the view (web/__init__.py); the fast path repeats them.
+SECURITY_HEADERS = {
+    "content-security-policy",
+    "x-frame-options",
+    "referrer-policy",
+    "x-content-type-options",
+    "strict-transport-security",
+    "permissions-policy",
+    "cross-origin-opener-policy",
+    "cross-origin-resource-policy",
+}
+
+
+def file_answer(
+    rep: Representation,
+    environ: WSGIEnvironment,
+    kind: Kind,
+    secured: Iterable[tuple[str, str]] = (),
+) -> Answer:
+    """A public file in the encoding asked for, or 304; every answer varies by encoding."""
     packed = accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
     etag = rep.gzip_etag if packed else rep.etag
     headers = [
         ("ETag", etag),
         ("Last-Modified", rep.last_modified),
-        ("Cache-Control", cache_control),
+        ("Cache-Control", kind.cache_control),
         ("Vary", "Accept-Encoding"),
+        *kind.extra,
     ]
-    if _not_modified(environ, etag, rep.last_modified):
+    given = {name.lower() for name, _ in headers}
+    headers += [(n, v) for n, v in secured if n.lower() not in given]
+    if kind.status == 200 and _not_modified(environ, etag, rep.last_modified):
         return Answer(304, headers, b"")
     body = rep.gzip_body if packed else rep.body
-    headers.append(("Content-Type", FEED_TYPE))
+    headers.append(("Content-Type", kind.content_type))
     headers.append(("Content-Length", str(len(body))))
     if packed:
         headers.append(("Content-Encoding", "gzip"))
-    return Answer(200, headers, body)
+    return Answer(kind.status, headers, body)
+
+
+def feed_answer(rep: Representation, environ: WSGIEnvironment, cache_control: str) -> Answer:
+    """The feed in the encoding asked for, or 304; every answer says it varies by encoding."""
+    return file_answer(rep, environ, replace(KINDS["feed"], cache_control=cache_control))
 
 
 def feed_response(rep: Representation, cache_control: str = PUBLIC_FEED_CACHE) -> Response:
     """The feed answer as a Flask response (the fallback when the fast path did not answer)."""
-    answer = feed_answer(rep, request.environ, cache_control)
+    return file_response(rep, replace(KINDS["feed"], cache_control=cache_control))
+
+
+def file_response(rep: Representation, kind: Kind) -> Response:
+    """A public file's answer as a Flask response (the app's own routes, same bytes)."""
+    answer = file_answer(rep, request.environ, kind)
     response = FeedResponse(answer.body, answer.status)
     response.headers.clear()
     response.headers.extend(answer.headers)
     return response
 
 
-# Public feed files the fast path may answer: a school's (slug rule) and the city's.
-FAST_FEED_PATH = re.compile(r"/feeds/(?:[a-z0-9][a-z0-9-]{1,62}|ville/flux)\.xml")
+# --- Which files are fresh: present, and not past the day their authorisations end ------------
 
 
-class FeedFastPath:
-    """A WSGI layer answering GET and HEAD of the public feed files from the cache.
+class Expiries:
+    """The expiry day of each public file, read from the manifest the rewrite keeps
+    (`feeds/private/outputs.json`), reloaded only when it changes."""
 
-    Public feeds are static files the gate already decided on when they were written, so a
-    request needs neither the database, the session nor Flask's dispatch; what the file does not
-    answer (missing file, other paths) goes on to the app unchanged. No URL is logged here.
+    def __init__(self) -> None:
+        self._loaded: dict[str, tuple[tuple[int, ...], dict[str, date]]] = {}
+        self._lock = threading.Lock()
+
+    def until(self, root: Path, relative: str) -> date | None:
+        """The last day `relative` (under the feeds root) may be served, None if unlimited."""
+        manifest = root / MANIFEST
+        try:
+            stat = os.stat(manifest)
+        except FileNotFoundError:
+            return None
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        found = self._loaded.get(str(manifest))
+        if found is None or found[0] != stamp or time.time() - stat.st_mtime <= SETTLE_S:
+            found = (stamp, _expiry_days(manifest))
+            with self._lock:
+                self._loaded[str(manifest)] = found
+        return found[1].get(relative)
+
+
+def _expiry_days(manifest: Path) -> dict[str, date]:
+    """Every file with an expiry in the manifest, flattened over the owners."""
+    try:
+        owners = json.loads(manifest.read_text("utf-8")).get("owners", {})
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {
+        path: date.fromisoformat(day)
+        for files in owners.values()
+        for path, day in files.items()
+        if day
+    }
+
+
+def fresh(root: Path, relative: str) -> Representation | None:
+    """The file's representation if it exists and is not past its expiry (Paris midnight)."""
+    until = expiries.until(root, relative)
+    if until is not None and clock.today_paris() > until:
+        return None
+    return feed_cache.get(root / relative)
+
+
+def expired(root: Path, relative: str) -> bool:
+    """True when the file is on disk but past its expiry (a rewrite will remove it)."""
+    until = expiries.until(root, relative)
+    return until is not None and clock.today_paris() > until and (root / relative).exists()
+
+
+# --- The fast path ------------------------------------------------------------------------------
+
+ID = r"[A-Za-z0-9_-]{1,64}"
+SLUG = r"[a-z0-9][a-z0-9-]{1,62}"
+ROUTES: tuple[tuple[re.Pattern[str], str, str, str | None, str | None], ...] = (
+    # (path, file, kind, 410 record, its kind): groups fill the file names
+    (re.compile(rf"/feeds/(?P<slug>{SLUG})\.xml"), "{slug}.xml", "feed", None, None),
+    (re.compile(r"/feeds/ville/flux\.xml"), "ville/flux.xml", "feed", None, None),
+    (re.compile(rf"/radio/(?P<slug>{SLUG})/"), "site/radio/{slug}/index.html", "page", None, None),
+    (
+        re.compile(rf"/radio/(?P<slug>{SLUG})/page/(?P<page>[1-9][0-9]{{0,5}})"),
+        "site/radio/{slug}/page/{page}.html",
+        "page",
+        None,
+        None,
+    ),
+    (
+        re.compile(rf"/radio/(?P<slug>{SLUG})/episodes/(?P<id>{ID})"),
+        "site/radio/{slug}/episodes/{id}.html",
+        "page",
+        "site/gone/radio/{slug}/episodes/{id}.html",
+        "gone",
+    ),
+    (
+        re.compile(rf"/embed/(?P<id>{ID})"),
+        "site/embed/{id}.html",
+        "embed",
+        "site/gone/embed/{id}.html",
+        "gone-embed",
+    ),
+    (
+        re.compile(rf"/media/(?P<id>{ID})/chapitres\.json"),
+        "site/media/{id}/chapitres.json",
+        "chapters",
+        "site/gone/media/{id}.html",
+        "gone",
+    ),
+    (
+        re.compile(rf"/media/(?P<id>{ID})/transcription\.(?P<ext>vtt|txt)"),
+        "site/media/{id}/transcription.{ext}",
+        "{ext}",
+        "site/gone/media/{id}.html",
+        "gone",
+    ),
+    # The MP3 itself stays gated per request (ranges); only its 410 is a file.
+    (
+        re.compile(rf"/media/(?P<id>{ID})/[0-9a-f]{{12}}\.mp3"),
+        "",
+        "",
+        "site/gone/media/{id}.html",
+        "gone",
+    ),
+    (re.compile(r"/ville/widget"), "site/ville/widget.html", "embed", None, None),
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The file that answers a request, and the 410 record to answer when it is absent."""
+
+    path: str
+    kind: str
+    gone: str | None = None
+    gone_kind: str | None = None
+
+
+def target_of(path: str, query: str, base_url: str | None) -> Target | None:
+    """The public file for this request, None when only the app can answer it.
+
+    A query string (`?lang=en`, `?theme=dark`, `maxwidth`) asks for another rendering: the app
+    answers it, except oEmbed's own `url` and `format=json`."""
+    if path == "/oembed":
+        return _oembed_target(query, base_url) if base_url else None
+    if query:
+        return None
+    for pattern, file, kind, gone, gone_kind in ROUTES:
+        match = pattern.fullmatch(path)
+        if match is None:
+            continue
+        values = match.groupdict()
+        if match.groupdict().get("page") == "1":
+            return None  # the first page has one address, /radio/SLUG/ (the app redirects)
+        return Target(
+            file.format(**values),
+            kind.format(**values),
+            gone.format(**values) if gone else None,
+            gone_kind,
+        )
+    return None
+
+
+def _oembed_target(query: str, base_url: str) -> Target | None:
+    """The stored oEmbed answer for `?url=PAGE[&format=json]` at the default size."""
+    args = parse_qs(query, keep_blank_values=True)
+    if set(args) - {"url", "format"} or any(len(v) != 1 for v in args.values()):
+        return None
+    if args.get("format", ["json"]) != ["json"]:
+        return None
+    page = re.fullmatch(
+        re.escape(base_url) + rf"/radio/(?P<slug>{SLUG})/episodes/(?P<id>{ID})",
+        args.get("url", [""])[0],
+    )
+    if page is None:
+        return None
+    return Target(f"site/oembed/{page['slug']}/{page['id']}.json", "oembed")
+
+
+class PublicFastPath:
+    """A WSGI layer answering GET and HEAD of every public file from the cache: feeds, school
+    and episode pages, embeds, oEmbed answers, chapters, transcripts, the city widget, and the
+    410 records of withdrawn episodes.
+
+    The files are what the gate cleared when they were written, so a request needs neither the
+    database, the session nor Flask's dispatch. A file past its expiry (Paris midnight) is
+    never served: the request goes on to the app, which rewrites and asks the gate. Anything
+    else (missing file, other paths, ranges of companions) goes on to the app unchanged. No URL
+    is logged here.
     """
 
     def __init__(self, app: WSGIApplication, feeds_root: Path) -> None:
         self.app = app
         self.feeds_root = feeds_root
+        self.site: Flask | None = None  # bound by the factory: pages need its address, headers
+        self._secured: dict[str, list[tuple[str, str]]] = {}
+
+    def bind(self, site: Flask) -> None:
+        """Answer pages too, with the security headers `site` gives each kind of page."""
+        self.site = site
+        self._secured.clear()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Answer a public feed file, or hand the request on."""
+        """Answer a public file, or hand the request on."""
         method = environ.get("REQUEST_METHOD")
-        path = environ.get("PATH_INFO", "")
-        if method in {"GET", "HEAD"} and FAST_FEED_PATH.fullmatch(path):
-            rep = feed_cache.get(self.feeds_root / path.removeprefix("/feeds/"))
-            if rep is not None:
-                answer = feed_answer(rep, environ, PUBLIC_FEED_CACHE)
-                start_response(
-                    f"{answer.status} {HTTPStatus(answer.status).phrase}", answer.headers
-                )
+        if method in {"GET", "HEAD"}:
+            answer = self.answer(environ)
+            if answer is not None:
+                status = f"{answer.status} {HTTPStatus(answer.status).phrase}"
+                start_response(status, answer.headers)
                 return [b""] if method == "HEAD" else [answer.body]
         return self.app(environ, start_response)
+
+    def answer(self, environ: WSGIEnvironment) -> Answer | None:
+        """The file's answer, the 410 record's, or None for the app."""
+        base = self.site.config["BASE_URL"] if self.site is not None else None
+        target = target_of(environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), base)
+        if target is None or (self.site is None and target.kind != "feed"):
+            return None
+        if "HTTP_RANGE" in environ and target.kind not in {"feed", "page", "embed"}:
+            return None  # companions answer ranges (206/416): the app does
+        rep = fresh(self.feeds_root, target.path) if target.path else None
+        kind = target.kind
+        if rep is None and target.gone is not None and not expired(self.feeds_root, target.path):
+            rep, kind = feed_cache.get(self.feeds_root / target.gone), target.gone_kind or "gone"
+        if rep is None:
+            return None
+        return file_answer(rep, environ, KINDS[kind], self.secured(kind))
+
+    def secured(self, kind: str) -> list[tuple[str, str]]:
+        """The security headers the app gives this kind of answer (learnt once from it)."""
+        found = self._secured.get(kind)
+        if found is None:
+            found = self._secured[kind] = learn_headers(self.site, KINDS[kind]) if self.site else []
+        return found
+
+
+def learn_headers(site: Flask, kind: Kind) -> list[tuple[str, str]]:
+    """The security headers `site` adds after a view of this kind answered (its after-request
+    hooks run on an empty answer at a representative address), nosniff included."""
+    with site.test_request_context(kind.like, base_url=site.config["BASE_URL"]):
+        response = site.response_class(b"", headers=list(kind.extra))
+        response = site.process_response(response)
+        found = [(n, v) for n, v in response.headers if n.lower() in SECURITY_HEADERS]
+    if not any(n.lower() == "x-content-type-options" for n, _ in found):
+        found.append(("X-Content-Type-Options", "nosniff"))
+    return found
+
+
+# The factory wires the public fast path under this name too (web/__init__.py).
+FeedFastPath = PublicFastPath
+
+
+def bind_fast_path(site: Flask) -> None:
+    """Let the public fast path in `site`'s WSGI stack answer pages with its headers."""
+    layer: object = site.wsgi_app
+    while layer is not None:
+        if isinstance(layer, PublicFastPath):
+            layer.bind(site)
+        layer = getattr(layer, "app", None)
 
 
 def bytes_response(data: bytes, mimetype: str, cache_control: str, **extra: str) -> Response:
@@ -246,3 +534,4 @@ def mark_private(response: Response, cache_control: str = PRIVATE_MEDIA_CACHE) -
 
 
 feed_cache = RepresentationCache()
+expiries = Expiries()

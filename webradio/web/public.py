@@ -1,64 +1,147 @@
-"""Public pages, feeds, media, embeds: each answer asks the consent gate first (CONTRACT s. 3)."""
+"""Public pages, feeds, media, embeds: each answer asks the consent gate first (CONTRACT s. 3).
+
+Pages, embeds, oEmbed answers, chapters, transcripts and the city widget are files the
+after-commit step wrote (webradio.site); the fast path (delivery.PublicFastPath) answers them
+before Flask. These routes are its fallback, for a file missing or past its expiry, or another
+rendering (`?lang=en`, `?theme=dark`, an oEmbed size): they ask the gate, rewrite when a cleared
+file is missing, and answer the file's bytes (or render for nobody in particular).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file
+from flask import Blueprint, abort, redirect, render_template, request, send_file
 from flask.typing import ResponseReturnValue
-from markupsafe import escape
 from werkzeug.wrappers import Response
 
-from webradio import clearance, episodes, feeds, outputs, runtime, schools, urls
+from webradio import clearance, episodes, feeds, outputs, runtime, schools, site, urls
 from webradio.clearance import Visibility
 from webradio.consent import Audience
 from webradio.models import Episode, School
-from webradio.publishing.companions import (
-    chapter_marks,
-    chapters_document,
-    qr_svg,
-    transcript_of,
-)
+from webradio.publishing.companions import chapter_marks, chapters_document, transcript_of
 from webradio.schools import SLUG
+from webradio.site import OEMBED_HEIGHT, OEMBED_WIDTH, embed_code
 from webradio.web import UNPUBLISHED, delivery
+from webradio.web.delivery import COMPANION_CACHE, EMBED_CSP, HTML_TYPE, KINDS
 
-HTML = "text/html; charset=utf-8"
+HTML = HTML_TYPE
 
 bp = Blueprint("public", __name__)
 
 MEDIA_NAME = re.compile(r"[0-9a-f]{12}")
 ARTWORK_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 CORS = {"Access-Control-Allow-Origin": "*"}
-EMBED_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; media-src 'self'; "
-    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors *"
-)
-OEMBED_WIDTH, OEMBED_HEIGHT = 560, 220
+LANGUAGES = {"fr", "en"}
+__all__ = ["EMBED_CSP", "embed_code"]  # kept where other modules found them
+
+
+def _other_language() -> dict[str, str]:
+    """`{"lang": ...}` when the address asks for a language, else empty (the stored file, in
+    the instance's language, answers)."""
+    lang = request.args.get("lang")
+    return {"lang": lang} if lang in LANGUAGES else {}
+
+
+def _made(body: str | bytes, kind: str) -> Response:
+    """An answer rendered now, with the headers its stored file would have."""
+    spec = KINDS[kind]
+    response = Response(body, spec.status, content_type=spec.content_type)
+    response.headers["Cache-Control"] = spec.cache_control
+    response.headers.update(dict(spec.extra))
+    return response
+
+
+def _stored(path: str, owner: str) -> delivery.Representation | None:
+    """The fresh file at `path`, rewritten first when missing or past its expiry (`owner`: the
+    school's id, or the city's)."""
+    root = runtime.feeds_root()
+    rep = delivery.fresh(root, path)
+    if rep is None:
+        outputs.refresh({owner})
+        rep = delivery.fresh(root, path)
+    return rep
+
+
+def _public_file(
+    path: str,
+    kind: str,
+    episode: Episode,
+    render: Callable[[], str | bytes],
+    gone: str,
+    gone_kind: str = "gone",
+) -> Response:
+    """Answer one episode's public file as the gate says now: the stored file when cleared
+    (rendered now, for nobody in particular, when another rendering is asked or the file
+    cannot be written), the 410 record once withdrawn, else 404."""
+    seen = clearance.visibility(episode, Audience.PUBLIC)
+    if seen is Visibility.SHOWN and episode.media_key:
+        args = _other_language()
+        if kind == "embed" and request.args.get("theme") in {"light", "dark"}:
+            args["theme"] = request.args["theme"]
+        rep = None if args else _stored(path, episode.school_id)
+        if rep is not None:
+            return delivery.file_response(rep, KINDS[kind])
+        with site.anonymous(request.path, args):
+            return _made(render(), kind)
+    if seen is Visibility.GONE:
+        root = runtime.feeds_root()
+        if delivery.expired(root, path) or not (root / gone).exists():
+            outputs.refresh({episode.school_id})  # midnight passed: the file goes now
+        record = delivery.feed_cache.get(root / gone)
+        if record is not None:
+            return delivery.file_response(record, KINDS[gone_kind])
+        abort(410, description=UNPUBLISHED if episode.withdrawn_reason == UNPUBLISHED else None)
+    abort(404)
 
 
 @bp.get("/radio/<slug>/")
 def school_page(slug: str) -> ResponseReturnValue:
-    """The school's radio: public episodes with a player, subscribe help and a QR code."""
+    """The school's radio: its latest public episodes with a player, subscribe help, a QR code."""
+    return _school_page(slug, 1)
+
+
+@bp.get("/radio/<slug>/page/<int:page>")
+def school_page_n(slug: str, page: int) -> ResponseReturnValue:
+    """Older episodes of the school's radio, a page at a time."""
+    if page <= 1:
+        return redirect(urls.school_page(slug), 301)
+    return _school_page(slug, page)
+
+
+def _school_page(slug: str, page: int) -> Response:
+    """One page of the school's radio: the stored file, or rendered in another language."""
     school = schools.get_school(slug)
+    root = runtime.feeds_root()
+    path = site.page_path(slug, page)
+    lang = _other_language()
+    if not lang:
+        rep = delivery.fresh(root, path)
+        first = rep or delivery.fresh(root, site.page_path(slug))
+        if rep is None and (first is None or delivery.expired(root, path)):
+            outputs.refresh({school.id})
+            rep = delivery.fresh(root, path)
+        if rep is not None:
+            return delivery.file_response(rep, KINDS["page"])
     shown = clearance.public_episodes(school)
-    qr = qr_svg(urls.feed(school.slug), "QR code du flux")
-    return render_template("school.html", school=school, episodes=shown, urls=urls, qr=qr)
+    if page > site.pages_of(len(shown)):
+        abort(404)
+    with site.anonymous(request.path, lang):
+        return _made(site.school_page(school, shown, page), "page")
 
 
 @bp.get("/radio/<slug>/episodes/<episode_id>")
 def episode_page(slug: str, episode_id: str) -> ResponseReturnValue:
     """One public episode; 410 with a note once withdrawn or expired, 404 if never public."""
-    school = schools.get_school(slug)
-    episode = public_episode(episode_id, school)
-    return render_template(
-        "episode_public.html",
-        school=school,
-        episode=episode,
-        urls=urls,
-        chapters=chapter_marks(episode.chapters_json),
-        transcript=transcript_of(episode.transcript),
-        embed_code=embed_code(episode),
+    episode = episodes.get_episode(episode_id, schools.get_school(slug))
+    return _public_file(
+        site.episode_path(slug, episode.id),
+        "page",
+        episode,
+        lambda: site.episode_page(episode),
+        gone=site.gone_page_path(slug, episode.id),
     )
 
 
@@ -92,11 +175,8 @@ def feed(slug: str) -> ResponseReturnValue:
     """A school's public feed from its static file: cached ETags, gzip, 304."""
     if not SLUG.match(slug):
         abort(404)
-    path = runtime.feeds_root() / f"{slug}.xml"
-    rep = delivery.feed_cache.get(path)
-    if rep is None:
-        outputs.refresh({schools.get_school(slug).id})
-        rep = delivery.feed_cache.get(path)
+    school = schools.get_school(slug)
+    rep = _stored(str(feeds.feed_path(school).relative_to(runtime.feeds_root())), school.id)
     assert rep is not None
     return delivery.feed_response(rep)
 
@@ -104,11 +184,8 @@ def feed(slug: str) -> ResponseReturnValue:
 @bp.get("/feeds/ville/flux.xml")
 def city_feed() -> ResponseReturnValue:
     """The city-wide feed of what the schools shared with the city."""
-    path = feeds.city_feed_path()
-    rep = delivery.feed_cache.get(path)
-    if rep is None:
-        outputs.refresh({outputs.EVERY_SCHOOL})
-        rep = delivery.feed_cache.get(path)
+    path = feeds.city_feed_path().relative_to(runtime.feeds_root())
+    rep = _stored(str(path), site.CITY_OWNER)
     assert rep is not None
     return delivery.feed_response(rep)
 
@@ -116,13 +193,12 @@ def city_feed() -> ResponseReturnValue:
 @bp.get("/ville/widget")
 def city_widget() -> ResponseReturnValue:
     """The latest public episodes shared with the city, for an iframe on the city website."""
-    shown = feeds.city_episodes()[:10]
-    response = Response(
-        render_template("city_widget.html", episodes=shown, urls=urls), content_type=HTML
-    )
-    response.headers["Content-Security-Policy"] = EMBED_CSP
-    response.headers["Cache-Control"] = "public, max-age=60"
-    return response
+    lang = _other_language()
+    rep = None if lang else _stored(site.widget_path(), site.CITY_OWNER)
+    if rep is not None:
+        return delivery.file_response(rep, KINDS["embed"])
+    with site.anonymous(request.path, lang):
+        return _made(site.widget(feeds.city_episodes()), "embed")
 
 
 @bp.route("/media/<episode_id>/<name>.mp3", methods=["GET", "HEAD"])
@@ -135,38 +211,42 @@ def media(episode_id: str, name: str) -> ResponseReturnValue:
 @bp.route("/media/<episode_id>/chapitres.json", methods=["GET", "HEAD"])
 def chapters(episode_id: str) -> ResponseReturnValue:
     """Podcasting 2.0 chapters of a public episode (CORS: web players fetch them)."""
-    return chapters_response(public_episode(episode_id), "public, max-age=300")
+    episode = public_episode(episode_id)
+    marks = chapter_marks(episode.chapters_json)
+    if not marks:
+        abort(404)
+    rep = _stored(site.chapters_path(episode.id), episode.school_id)
+    data = rep.body if rep is not None else chapters_document(marks)
+    return delivery.bytes_response(data, KINDS["chapters"].content_type, COMPANION_CACHE, **CORS)
 
 
 @bp.route("/media/<episode_id>/transcription.<ext>", methods=["GET", "HEAD"])
 def transcript(episode_id: str, ext: str) -> ResponseReturnValue:
     """The transcript of a public episode (CORS: web players fetch it)."""
-    return transcript_response(public_episode(episode_id), ext, "public, max-age=300")
+    episode = public_episode(episode_id)
+    found = transcript_of(episode.transcript)
+    if found is None or found.extension != ext:
+        abort(404)
+    rep = _stored(site.transcript_path(episode.id, ext), episode.school_id)
+    data = rep.body if rep is not None else found.body
+    mimetype = f"{found.media_type}; charset=utf-8"
+    return delivery.bytes_response(data, mimetype, COMPANION_CACHE, **CORS)
 
 
 @bp.get("/embed/<episode_id>")
 def embed(episode_id: str) -> ResponseReturnValue:
     """A cookie-free player for other sites; says so in the frame when the episode was withdrawn."""
     episode = episodes.get_episode(episode_id)
-    seen = clearance.visibility(episode, Audience.PUBLIC)
-    if seen is Visibility.UNKNOWN or not episode.media_key:
-        abort(404)
     theme = request.args.get("theme")
     theme = theme if theme in {"light", "dark"} else None
-    shown = episode if seen is Visibility.SHOWN else None
-    html = render_template(
-        "embed.html",
-        episode=shown,
-        urls=urls,
-        theme=theme,
-        chapters=chapter_marks(episode.chapters_json) if shown else (),
-        transcript=transcript_of(episode.transcript) if shown else None,
-        unpublished=episode.withdrawn_reason == "unpublished",
+    return _public_file(
+        site.embed_path(episode.id),
+        "embed",
+        episode,
+        lambda: site.embed(episode, True, theme),
+        gone=site.gone_embed_path(episode.id),
+        gone_kind="gone-embed",
     )
-    response = Response(html, 200 if shown else 410, content_type=HTML)
-    response.headers["Content-Security-Policy"] = EMBED_CSP
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    return response
 
 
 @bp.get("/oembed")
@@ -177,34 +257,11 @@ def oembed() -> ResponseReturnValue:
     episode = _episode_of_page(request.args.get("url", ""))
     width = _bounded(request.args.get("maxwidth"), OEMBED_WIDTH)
     height = _bounded(request.args.get("maxheight"), OEMBED_HEIGHT)
-    school = episode.school
-    response = jsonify(
-        version="1.0",
-        type="rich",
-        provider_name="webradio",
-        provider_url=urls.base() + "/",
-        title=episode.title,
-        author_name=school.name,
-        author_url=urls.school_page(school.slug),
-        html=embed_code(episode, width, height),
-        width=width,
-        height=height,
-        cache_age=300,
-    )
-    response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers.update(CORS)
-    return response
-
-
-def embed_code(episode: Episode, width: int | str = "100%", height: int = 200) -> str:
-    """The iframe others paste: lazy, titled, sandboxed to what the player needs."""
-    return (
-        f'<iframe src="{escape(urls.embed(episode.id))}" width="{width}" height="{height}" '
-        f'title="{escape(episode.title)}" loading="lazy" frameborder="0" '
-        'sandbox="allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox '
-        'allow-downloads" '
-        "allow=\"autoplay 'none'\"></iframe>"
-    )
+    if (width, height) == (OEMBED_WIDTH, OEMBED_HEIGHT):
+        rep = _stored(site.oembed_path(episode.school.slug, episode.id), episode.school_id)
+        if rep is not None:
+            return delivery.file_response(rep, KINDS["oembed"])
+    return _made(site.oembed(episode, width, height), "oembed")
 
 
 def _bounded(value: str | None, default: int) -> int:

@@ -1,0 +1,341 @@
+"""Public pages as files: what the gate cleared, rendered for nobody in particular.
+
+School pages (paged), episode pages, embeds, oEmbed answers, chapters, transcripts and the city
+widget are rendered here from values the after-commit step (webradio.outputs) loaded, written
+under `feeds/site/` beside the feeds, and served from there by the app's fast path or by a
+proxy. A withdrawn item leaves a record under `feeds/site/gone/` (the 410 page itself), and
+every file carries its expiry (the earliest day its episodes are authorised until) in
+`feeds/private/outputs.json`, so that no channel serves it past midnight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flask import Response, current_app, render_template
+from markupsafe import escape
+
+from webradio import runtime, urls
+from webradio.consent import Audience, Clearance
+from webradio.models import Episode, EpisodeState, School
+from webradio.publishing.companions import (
+    chapter_marks,
+    chapters_document,
+    qr_svg,
+    transcript_of,
+)
+
+SITE = "site"
+GONE = f"{SITE}/gone"
+MANIFEST = "private/outputs.json"  # under feeds/private/: never served (README)
+CITY_OWNER = "ville"
+PER_PAGE = 20
+OEMBED_WIDTH, OEMBED_HEIGHT = 560, 220
+UNPUBLISHED = "unpublished"
+
+
+@dataclass(frozen=True)
+class Output:
+    """One public file: where it goes under the feeds root, its bytes, until when it may be
+    served (None: no pupil's authorisation limits it) and whether a `.gz` goes beside it."""
+
+    path: str
+    data: bytes
+    until: date | None = None
+    precompress: bool = True
+
+
+# --- Where each file goes (the fast path and the proxy read the same places) --------------------
+
+
+def page_path(slug: str, page: int = 1) -> str:
+    """A page of the school's radio: the first at `/radio/SLUG/`, then `/radio/SLUG/page/N`."""
+    return (
+        f"{SITE}/radio/{slug}/index.html" if page == 1 else f"{SITE}/radio/{slug}/page/{page}.html"
+    )
+
+
+def episode_path(slug: str, episode_id: str) -> str:
+    """An episode's public page."""
+    return f"{SITE}/radio/{slug}/episodes/{episode_id}.html"
+
+
+def embed_path(episode_id: str) -> str:
+    """An episode's player for other sites (default theme)."""
+    return f"{SITE}/embed/{episode_id}.html"
+
+
+def oembed_path(slug: str, episode_id: str) -> str:
+    """The oEmbed answer for an episode page, at the default size."""
+    return f"{SITE}/oembed/{slug}/{episode_id}.json"
+
+
+def chapters_path(episode_id: str) -> str:
+    """An episode's Podcasting 2.0 chapters."""
+    return f"{SITE}/media/{episode_id}/chapitres.json"
+
+
+def transcript_path(episode_id: str, extension: str) -> str:
+    """An episode's transcript in its own format."""
+    return f"{SITE}/media/{episode_id}/transcription.{extension}"
+
+
+def widget_path() -> str:
+    """The city widget."""
+    return f"{SITE}/ville/widget.html"
+
+
+def gone_page_path(slug: str, episode_id: str) -> str:
+    """The 410 page of a withdrawn episode's public page (its presence is the record)."""
+    return f"{GONE}/radio/{slug}/episodes/{episode_id}.html"
+
+
+def gone_embed_path(episode_id: str) -> str:
+    """The 410 player frame of a withdrawn episode, the note inside it."""
+    return f"{GONE}/embed/{episode_id}.html"
+
+
+def gone_media_path(episode_id: str) -> str:
+    """The 410 page for every `/media/ID/...` address of a withdrawn episode."""
+    return f"{GONE}/media/{episode_id}.html"
+
+
+def pages_of(count: int) -> int:
+    """How many pages a school's radio has for `count` public episodes (at least one)."""
+    return max(1, math.ceil(count / PER_PAGE))
+
+
+def earliest(answers: Iterable[Clearance]) -> date | None:
+    """The day a file showing these episodes stops being authorised (None if none limits it)."""
+    days = [a.authorised_until for a in answers if a.authorised_until is not None]
+    return min(days) if days else None
+
+
+# --- Rendering for nobody in particular ---------------------------------------------------------
+
+
+@contextlib.contextmanager
+def anonymous(path: str = "/", args: Mapping[str, str] | None = None) -> Iterator[None]:
+    """A request of nobody signed in, without cookie, at the public address: public pages never
+    depend on who asks (a fresh app context, so no `g` of the current request leaks in)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with (
+        app.app_context(),
+        app.test_request_context(path, base_url=urls.base(), query_string=dict(args or {})),
+    ):
+        yield
+
+
+def embed_code(episode: Episode, width: int | str = "100%", height: int = 200) -> str:
+    """The iframe others paste: lazy, titled, sandboxed to what the player needs."""
+    return (
+        f'<iframe src="{escape(urls.embed(episode.id))}" width="{width}" height="{height}" '
+        f'title="{escape(episode.title)}" loading="lazy" frameborder="0" '
+        'sandbox="allow-scripts allow-same-origin allow-popups allow-popups-to-escape-sandbox '
+        'allow-downloads" '
+        "allow=\"autoplay 'none'\"></iframe>"
+    )
+
+
+def school_page(school: School, shown: Sequence[Episode], page: int, qr: str | None = None) -> str:
+    """One page of the school's radio (`shown`: every public episode, newest first)."""
+    pages = pages_of(len(shown))
+    first = (page - 1) * PER_PAGE
+    return render_template(
+        "school.html",
+        school=school,
+        episodes=shown[first : first + PER_PAGE],
+        urls=urls,
+        qr=qr or qr_svg(urls.feed(school.slug), "QR code du flux"),
+        page=page,
+        pages=pages,
+        newer_url=page_url(school.slug, page - 1) if page > 1 else None,
+        older_url=page_url(school.slug, page + 1) if page < pages else None,
+    )
+
+
+def page_url(slug: str, page: int) -> str:
+    """The address of a page of the school's radio."""
+    return urls.school_page(slug) + (f"page/{page}" if page > 1 else "")
+
+
+def episode_page(episode: Episode) -> str:
+    """An episode's public page."""
+    return render_template(
+        "episode_public.html",
+        school=episode.school,
+        episode=episode,
+        urls=urls,
+        chapters=chapter_marks(episode.chapters_json),
+        transcript=transcript_of(episode.transcript),
+        embed_code=embed_code(episode),
+    )
+
+
+def embed(episode: Episode, shown: bool, theme: str | None = None) -> str:
+    """The player frame, or the note saying the episode is no longer diffused."""
+    return render_template(
+        "embed.html",
+        episode=episode if shown else None,
+        urls=urls,
+        theme=theme,
+        chapters=chapter_marks(episode.chapters_json) if shown else (),
+        transcript=transcript_of(episode.transcript) if shown else None,
+        unpublished=episode.withdrawn_reason == UNPUBLISHED,
+    )
+
+
+def gone_page(episode: Episode) -> str:
+    """The 410 page of a withdrawn episode: a neutral note when the head took it off line."""
+    neutral = episode.withdrawn_reason == UNPUBLISHED
+    return render_template("status.html", status=410, unpublished=neutral)
+
+
+def widget(shown: Sequence[Episode]) -> str:
+    """The latest episodes the schools share with the city."""
+    return render_template("city_widget.html", episodes=shown[:10], urls=urls)
+
+
+def oembed(episode: Episode, width: int = OEMBED_WIDTH, height: int = OEMBED_HEIGHT) -> bytes:
+    """The oEmbed 1.0 `rich` answer for a public episode page, as JSON bytes."""
+    school = episode.school
+    document: Response = current_app.json.response(  # type: ignore[assignment]
+        version="1.0",
+        type="rich",
+        provider_name="webradio",
+        provider_url=urls.base() + "/",
+        title=episode.title,
+        author_name=school.name,
+        author_url=urls.school_page(school.slug),
+        html=embed_code(episode, width, height),
+        width=width,
+        height=height,
+        cache_age=300,
+    )
+    return document.get_data()
+
+
+# --- Every file of a school, and of the city ----------------------------------------------------
+
+
+def is_shown(episode: Episode, answer: Clearance) -> bool:
+    """True when the public channel shows the episode now (as clearance.visibility says)."""
+    return (
+        episode.state == EpisodeState.PUBLISHED
+        and answer.allows(Audience.PUBLIC)
+        and bool(episode.media_key)
+    )
+
+
+def school_outputs(school: School, listed: Sequence[tuple[Episode, Clearance]]) -> list[Output]:
+    """The school's public files from its listing (newest first): pages, and per episode its
+    page, embed, oEmbed, chapters and transcript, or the 410 records once withdrawn."""
+    shown = [(e, c) for e, c in listed if is_shown(e, c)]
+    gone = [e for e, c in listed if not is_shown(e, c) and Audience.PUBLIC in e.published_set]
+    episodes = [e for e, _ in shown]
+    found: list[Output] = []
+    with anonymous(urls.school_page(school.slug).removeprefix(urls.base())):
+        qr = qr_svg(urls.feed(school.slug), "QR code du flux")
+        for page in range(1, pages_of(len(shown)) + 1):
+            on_page = shown[(page - 1) * PER_PAGE : page * PER_PAGE]
+            html = school_page(school, episodes, page, qr)
+            found.append(
+                Output(page_path(school.slug, page), html.encode(), earliest(c for _, c in on_page))
+            )
+        for episode, answer in shown:
+            found += _episode_outputs(school, episode, answer.authorised_until)
+        for episode in gone:
+            found += [
+                Output(gone_page_path(school.slug, episode.id), gone_page(episode).encode()),
+                Output(gone_embed_path(episode.id), embed(episode, False).encode()),
+                Output(gone_media_path(episode.id), gone_page(episode).encode()),
+            ]
+    return found
+
+
+def _episode_outputs(school: School, episode: Episode, until: date | None) -> list[Output]:
+    """The files of one public episode."""
+    found = [
+        Output(episode_path(school.slug, episode.id), episode_page(episode).encode(), until),
+        Output(embed_path(episode.id), embed(episode, True).encode(), until),
+        Output(oembed_path(school.slug, episode.id), oembed(episode), until),
+    ]
+    marks = chapter_marks(episode.chapters_json)
+    if marks:
+        found.append(Output(chapters_path(episode.id), chapters_document(marks), until))
+    transcript = transcript_of(episode.transcript)
+    if transcript is not None:
+        found.append(
+            Output(transcript_path(episode.id, transcript.extension), transcript.body, until)
+        )
+    return found
+
+
+def city_outputs(shown: Sequence[tuple[Episode, Clearance]]) -> list[Output]:
+    """The city widget (the ten latest episodes shared with the city)."""
+    with anonymous(urls.city_widget().removeprefix(urls.base())):
+        html = widget([e for e, _ in shown])
+    return [Output(widget_path(), html.encode(), earliest(c for _, c in shown[:10]))]
+
+
+# --- Writing: every owner's files replace its former ones, in one step ---------------------------
+
+
+def manifest_path() -> Path:
+    """Where each owner's files and their expiry are recorded."""
+    return runtime.feeds_root() / MANIFEST
+
+
+def read_manifest(path: Path) -> dict[str, dict[str, str | None]]:
+    """The files each owner (a school's id, or the city) wrote, with their expiry day."""
+    try:
+        owners = json.loads(path.read_text("utf-8"))["owners"]
+    except (FileNotFoundError, ValueError, KeyError):
+        return {}
+    return owners if isinstance(owners, dict) else {}
+
+
+def publish(owned: Mapping[str, Sequence[Output]]) -> list[str]:
+    """Write each owner's files (unchanged ones untouched, Last-Modified always later), remove
+    those it no longer has, and record the expiries; the owners whose files changed.
+
+    Called only by webradio.outputs, inside its lock."""
+    from webradio.feeds import write_static
+    from webradio.publishing.feed import write_feed
+
+    root = runtime.feeds_root()
+    manifest = read_manifest(manifest_path())
+    changed: set[str] = set()
+    # What an owner no longer has goes first: a withdrawal must never wait on a write (a full
+    # disk), and the fast path then finds no file and asks the gate.
+    for owner, outputs in owned.items():
+        for stale in sorted(set(manifest.get(owner, {})) - {o.path for o in outputs}):
+            if _remove(root / stale):
+                changed.add(owner)
+    for owner, outputs in owned.items():
+        for output in outputs:
+            if write_static(root / output.path, output.data, output.precompress):
+                changed.add(owner)
+        manifest[owner] = {o.path: (o.until.isoformat() if o.until else None) for o in outputs}
+    manifest_file = manifest_path()
+    manifest_file.parent.mkdir(parents=True, exist_ok=True)
+    write_feed(manifest_file, json.dumps({"owners": manifest}, sort_keys=True).encode())
+    return sorted(changed)
+
+
+def _remove(path: Path) -> bool:
+    """Remove a file and its `.gz`, then its folder if empty; True if something was removed."""
+    removed = False
+    for found in (path, path.with_name(path.name + ".gz")):
+        with contextlib.suppress(FileNotFoundError):
+            found.unlink()
+            removed = True
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
+    return removed
