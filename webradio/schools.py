@@ -132,8 +132,28 @@ def create_user(email: str, role: str, password: str, school: School | None) -> 
     return user
 
 
+def studio_is_open(school_class: SchoolClass) -> bool:
+    """True while the class's studio code is live (set and not expired)."""
+    return (
+        school_class.studio_code is not None
+        and school_class.studio_expires_at is not None
+        and school_class.studio_expires_at >= now_utc()
+    )
+
+
 def open_studio(school_class: SchoolClass) -> str:
-    """Give a class a fresh short studio code, valid for the configured hours."""
+    """Open the class's studio: the live code when there is one (tablets in use keep working),
+    otherwise a fresh short code valid for the configured hours."""
+    if studio_is_open(school_class):
+        assert school_class.studio_code is not None
+        return school_class.studio_code
+    return new_studio_code(school_class)
+
+
+def new_studio_code(school_class: SchoolClass) -> str:
+    """Give the class a fresh studio code, valid for the configured hours. Tablets that entered
+    with the old code keep their studio ticket (webradio.web.studio) until the old code's
+    expiry, so a take being recorded still lands; new tablets need the new code."""
     school_class.studio_code = new_id(6)
     hours = int(current_app.config["STUDIO_CODE_HOURS"])
     school_class.studio_expires_at = now_utc() + timedelta(hours=hours)
@@ -142,7 +162,7 @@ def open_studio(school_class: SchoolClass) -> str:
 
 
 def close_studio(school_class: SchoolClass) -> None:
-    """Revoke the class's studio code at once."""
+    """Revoke the class's studio code at once (and every tablet's ticket with it)."""
     school_class.studio_code = None
     school_class.studio_expires_at = None
     db.session.commit()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO
 
 from flask import current_app
+from sqlalchemy import select
 
 from webradio import runtime
 from webradio.audio import peaks
@@ -28,10 +29,35 @@ def ingest(
     label: str = "",
     origin: str = TakeOrigin.STAFF,
 ) -> Take:
-    """Stream an upload to storage (never whole in memory), record it and queue its analysis."""
+    """Stream an upload to storage (never whole in memory), record it and queue its analysis;
+    a file this class (or, without a class, this school) already sent gives back that take."""
+    return ingest_once(
+        school,
+        stream,
+        school_class=school_class,
+        uploaded_by=uploaded_by,
+        label=label,
+        origin=origin,
+    )[0]
+
+
+def ingest_once(
+    school: School,
+    stream: IO[bytes],
+    *,
+    school_class: SchoolClass | None = None,
+    uploaded_by: str | None = None,
+    label: str = "",
+    origin: str = TakeOrigin.STAFF,
+) -> tuple[Take, bool]:
+    """Like ingest(), and say whether the take was already there (same SHA-256 for the same
+    school and class, raw audio still kept): a file sent twice is stored and analysed once."""
     stored = runtime.storage().put_stream(
         "takes", stream, int(current_app.config["MAX_CONTENT_LENGTH"])
     )
+    existing = find_same_file(school, school_class, stored.sha256)
+    if existing is not None:
+        return existing, True
     take = Take(
         school_id=school.id,
         class_id=school_class.id if school_class else None,
@@ -47,7 +73,23 @@ def ingest(
     db.session.commit()
     runtime.enqueue("analyse_take", take.id)
     db.session.refresh(take)
-    return take
+    return take, False
+
+
+def find_same_file(school: School, school_class: SchoolClass | None, sha256: str) -> Take | None:
+    """The take of this school and class holding a file with this SHA-256, if any (its raw
+    audio not yet removed by retention)."""
+    return db.session.scalars(
+        select(Take)
+        .filter_by(
+            school_id=school.id,
+            class_id=school_class.id if school_class else None,
+            sha256=sha256,
+            deleted_at=None,
+        )
+        .order_by(Take.created_at)
+        .limit(1)
+    ).first()
 
 
 def get_take(take_id: str, school: School | None = None) -> Take:

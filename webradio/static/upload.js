@@ -1,11 +1,39 @@
-// Send a take with a progress bar, then follow its analysis until ready or failed.
-// Where the browser allows the microphone (a secure page), pupils can also record in the page.
+// Send takes without ever losing one, then follow their analysis until ready or failed.
+//
+// Files and microphone recordings go up in resumable 5 MB chunks (tus, tus-js-client): a cut
+// resumes where it stopped. A recording is kept on the device (upload-store.js, IndexedDB) from
+// the moment it stops until the server confirmed it with the take's id; the page lists what is
+// still on the device, sends it again when the network returns (`online`, then retries with
+// back-off) and says where each one stands. Without tus (an old browser) the form posts as before.
 document.querySelectorAll("form.upload").forEach(function (form) {
+  "use strict";
   var text = window.WEBRADIO_TEXT;
+  var pending = window.WebradioPending;
   var bar = form.querySelector("progress");
   var status = form.querySelector(".upload-status");
   var button = form.querySelector("button[type=submit]");
   var fileInput = form.querySelector("input[type=file]");
+  var tokenInput = form.querySelector("input[name=csrf_token]");
+  var pendingBox = form.querySelector("section.pending");
+  var pendingList = pendingBox.querySelector("ul");
+  var CHUNK = 5 * 1024 * 1024;  // under a reverse proxy's usual body limit
+  var BACKOFF_S = [5, 10, 20, 40, 60];
+  var TOKEN_MAX_AGE_MS = 20 * 60 * 1000;
+  var useTus = window.tus && window.tus.isSupported && form.dataset.tusEndpoint;
+  var endpoint = useTus ? new URL(form.dataset.tusEndpoint, location.href).href : null;
+  var scope = form.dataset.scope || form.action;
+  var tokenTime = Date.now();
+  var tokenStale = false;
+  var active = {};     // record id -> tus upload running
+  var failures = 0;    // consecutive network failures: the next retry waits longer
+  var retryTimer = null;
+
+  function say(message) { status.textContent = message; }
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+
+  // --- following a take the server received ------------------------------------------------
 
   // The sound report of a ready take: advice for the class, figures for the teacher.
   function showReport(report) {
@@ -37,10 +65,11 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     status.after(box);
   }
 
-  function follow(take) {
+  function follow(take, prefix) {
     var template = form.dataset.statusUrl;
+    prefix = prefix ? prefix + " " : "";
     if (take.state === "ready") {
-      status.textContent = text.ready;
+      say(prefix + text.ready);
       if (take.report) { showReport(take.report); return; }
       if (template) {
         fetch(template.replace("TAKE_ID", take.id), {headers: {Accept: "application/json"}})
@@ -49,35 +78,249 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       }
       return;
     }
-    if (take.state === "failed") { status.textContent = text.failed + " " + take.failure_reason; return; }
-    status.textContent = text.analysing;
+    if (take.state === "failed") { say(text.failed + " " + take.failure_reason); return; }
+    say(prefix + text.analysing);
     if (!template) { return; }
-    poll(take, template, 1500);
+    poll(take, template, 1500, prefix);
   }
 
   // Follow the same take; a busy server (429) or a network drop only delays the next poll.
-  function poll(take, template, delayMs) {
+  function poll(take, template, delayMs, prefix) {
     setTimeout(function () {
       fetch(template.replace("TAKE_ID", take.id), {headers: {Accept: "application/json"}})
         .then(function (r) {
           if (r.status === 429 || r.status >= 500) {
             var wait = parseInt(r.headers.get("Retry-After") || "5", 10);
-            poll(take, template, Math.max(1, wait) * 1000);
+            poll(take, template, Math.max(1, wait) * 1000, prefix);
             return null;
           }
           return r.json();
         })
-        .then(function (t) { if (t) { follow(t); } })
-        .catch(function () { poll(take, template, 5000); });
+        .then(function (t) { if (t) { follow(t, prefix.trim()); } })
+        .catch(function () { poll(take, template, 5000, prefix); });
     }, delayMs);
   }
 
-  function send(data) {
+  // --- the page's token (staff page only: the studio relies on its code and ticket) ----------
+
+  function freshToken() {
+    if (!form.dataset.tokenUrl) { return Promise.resolve(null); }
+    if (!tokenStale && Date.now() - tokenTime < TOKEN_MAX_AGE_MS) {
+      return Promise.resolve(tokenInput.value);
+    }
+    return fetch(form.dataset.tokenUrl, {headers: {Accept: "application/json"}, credentials: "same-origin"})
+      .then(function (r) {
+        if (!r.ok) { throw new Error(text.signIn); }
+        return r.json();
+      })
+      .then(function (body) {
+        tokenInput.value = body.csrf_token; tokenTime = Date.now(); tokenStale = false;
+        return body.csrf_token;
+      });
+  }
+
+  // --- one resumable upload ---------------------------------------------------------------
+
+  function duration(seconds) {
+    seconds = Math.max(1, Math.round(seconds));
+    return seconds < 60 ? seconds + " s" : Math.ceil(seconds / 60) + " min";
+  }
+
+  function serverMessage(err) {
+    var res = err && err.originalResponse;
+    if (!res) { return null; }
+    try { return JSON.parse(res.getBody()).error || null; } catch (e) { return null; }
+  }
+
+  function statusOf(err) {
+    return err && err.originalResponse ? err.originalResponse.getStatus() : 0;
+  }
+
+  // Send `blob` with tus; hooks: url(u) once the server named the upload, progress(text),
+  // done(takeId, duplicate), failed(err, transient).
+  function tusSend(blob, meta, resumeUrl, hooks) {
+    var started = null;
+    var headers = {};
+    if (form.dataset.ticket) { headers["Webradio-Studio-Ticket"] = form.dataset.ticket; }
+    var upload = new tus.Upload(blob, {
+      endpoint: endpoint,
+      uploadUrl: resumeUrl || null,
+      chunkSize: CHUNK,
+      retryDelays: [0, 1000, 3000, 5000],
+      metadata: meta,
+      headers: headers,
+      storeFingerprintForResuming: !resumeUrl && !hooks.url,
+      removeFingerprintOnSuccess: true,
+      onBeforeRequest: function (req) {
+        return freshToken().then(function (token) {
+          if (token) { req.setHeader("X-CSRFToken", token); }
+        });
+      },
+      onShouldRetry: function (err) {
+        var code = statusOf(err);
+        if (code === 403 && form.dataset.tokenUrl && !tokenStale) { tokenStale = true; return true; }
+        return navigator.onLine && (code === 0 || code === 409 || code === 423 || code === 429 || code >= 500);
+      },
+      onUploadUrlAvailable: function () { if (hooks.url) { hooks.url(upload.url); } },
+      onProgress: function (sent, total) {
+        var now = Date.now();
+        if (started === null) { started = {time: now, bytes: sent}; }
+        var percent = total ? Math.floor(100 * sent / total) : 0;
+        bar.hidden = false; bar.value = percent;
+        var line = fill(text.progress, {percent: percent});
+        var rate = (sent - started.bytes) / Math.max(1, now - started.time);  // bytes per ms
+        if (now - started.time > 1000 && rate > 0 && sent < total) {
+          line += " — " + fill(text.left, {time: duration((total - sent) / rate / 1000)});
+        }
+        hooks.progress(line);
+      },
+      onSuccess: function (payload) {
+        var res = payload && payload.lastResponse;
+        var take = res ? res.getHeader("Webradio-Take") : null;
+        bar.value = 100;
+        hooks.done(take, res ? res.getHeader("Webradio-Duplicate") === "1" : false);
+      },
+      onError: function (err) {
+        var code = statusOf(err);
+        hooks.failed(err, !navigator.onLine || code === 0 || code === 429 || code >= 500);
+      }
+    });
+    if (resumeUrl || hooks.url) { upload.start(); return upload; }
+    // A chosen file: resume an upload of the same file cut earlier (same name, size, date).
+    upload.findPreviousUploads().then(function (previous) {
+      if (previous.length) { upload.resumeFromPreviousUpload(previous[0]); }
+      upload.start();
+    });
+    return upload;
+  }
+
+  function received(takeId, duplicate) {
+    button.disabled = false;
+    var prefix = text.received + (duplicate ? " " + text.duplicate : "");
+    say(prefix);
+    if (takeId) { follow({id: takeId, state: "uploaded"}, prefix); }
+  }
+
+  // --- recordings kept on the device ------------------------------------------------------
+
+  function meta(record) {
+    return {
+      filename: record.name, filetype: record.type,
+      label: record.label || "", class_id: record.classId || ""
+    };
+  }
+
+  function sendRecord(record, row) {
+    if (active[record.id]) { return; }
+    record.state = "queued";
+    persist(record);
+    var line = row ? row.querySelector(".state") : null;
+    function tell(message) { if (line) { line.textContent = message; } say(message); }
+    tell(text.sending);
+    active[record.id] = tusSend(record.blob, meta(record), record.uploadUrl, {
+      url: function (url) { record.uploadUrl = url; persist(record); },
+      progress: tell,
+      done: function (takeId, duplicate) {
+        delete active[record.id];
+        failures = 0;
+        // Confirmed by the server: only now does the recording leave the device.
+        var gone = pending ? pending.remove(record.id) : Promise.resolve();
+        gone.catch(function () {}).then(showPending);
+        received(takeId, duplicate);
+      },
+      failed: function (err, transient) {
+        delete active[record.id];
+        if (transient) {
+          tell(text.waiting);
+          retryLater();
+        } else {
+          var message = serverMessage(err) || err.message;
+          tell(text.refused + " " + message);
+        }
+      }
+    });
+  }
+
+  function persist(record) {
+    if (!pending) { return Promise.resolve(); }
+    return pending.put(record).catch(function () { say(text.notKept); });
+  }
+
+  // Try every recording still on the device (on load, when the network returns, on wake-up).
+  function sendAll() {
+    if (!pending || !useTus) { return; }
+    pending.list(scope).then(function (records) {
+      records.forEach(function (record) {
+        if (record.state === "queued") { sendRecord(record, rowOf(record.id)); }
+      });
+    }).catch(function () {});
+  }
+
+  function retryLater() {
+    if (retryTimer) { return; }
+    var wait = BACKOFF_S[Math.min(failures, BACKOFF_S.length - 1)];
+    failures += 1;
+    retryTimer = setTimeout(function () { retryTimer = null; sendAll(); }, wait * 1000);
+  }
+
+  window.addEventListener("online", function () { failures = 0; sendAll(); });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { sendAll(); }
+  });
+
+  function rowOf(id) { return pendingList.querySelector("li[data-id='" + id + "']"); }
+
+  // The list of recordings still on the device, each with its state and its buttons.
+  function showPending() {
+    if (!pending) { return Promise.resolve(); }
+    return pending.list(scope).then(function (records) {
+      var current = reviewing ? reviewing.id : null;
+      records = records.filter(function (r) { return r.id !== current; });
+      pendingList.textContent = "";
+      pendingBox.hidden = records.length === 0;
+      records.forEach(function (record) {
+        var row = document.createElement("li");
+        row.dataset.id = record.id;
+        var title = document.createElement("p");
+        var when = new Date(record.createdAt).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+        title.textContent = (record.label ? record.label + " — " : "") + fill(text.recordedAt, {time: when});
+        row.appendChild(title);
+        var audio = document.createElement("audio");
+        audio.controls = true; audio.preload = "metadata";
+        audio.src = URL.createObjectURL(record.blob);
+        row.appendChild(audio);
+        var state = document.createElement("p");
+        state.className = "state";
+        state.setAttribute("role", "status");
+        state.textContent = active[record.id] ? text.sending
+          : record.state === "queued" ? text.waiting : text.draft;
+        row.appendChild(state);
+        var again = document.createElement("button");
+        again.type = "button";
+        again.textContent = record.state === "queued" ? text.retry : text.send;
+        again.addEventListener("click", function () { failures = 0; sendRecord(record, row); });
+        row.appendChild(again);
+        var drop = document.createElement("button");
+        drop.type = "button"; drop.className = "secondary"; drop.textContent = text.remove;
+        drop.addEventListener("click", function () {
+          if (!window.confirm(text.removeConfirm)) { return; }
+          if (active[record.id]) { active[record.id].abort(true); delete active[record.id]; }
+          pending.remove(record.id).then(showPending);
+        });
+        row.appendChild(drop);
+        pendingList.appendChild(row);
+      });
+    }).catch(function () {});
+  }
+
+  // --- a chosen file ------------------------------------------------------------------------
+
+  function legacySend(data) {
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
     xhr.setRequestHeader("Accept", "application/json");
     bar.hidden = false; bar.value = 0; button.disabled = true;
-    status.textContent = text.sending;
+    say(text.sending);
     xhr.upload.onprogress = function (e) {
       if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); }
     };
@@ -85,42 +328,178 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       button.disabled = false;
       var body = {};
       try { body = JSON.parse(xhr.responseText); } catch (err) { body = {error: xhr.statusText}; }
-      if (xhr.status >= 400) { status.textContent = body.error || xhr.statusText; return; }
+      if (xhr.status >= 400) { say(body.error || xhr.statusText); return; }
       bar.value = 100;
-      follow(body);
+      received(body.id, body.duplicate);
     };
-    xhr.onerror = function () { button.disabled = false; status.textContent = text.network; };
+    xhr.onerror = function () { button.disabled = false; say(text.network); };
     xhr.send(data);
   }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    send(new FormData(form));
+    var file = fileInput.files[0];
+    if (!useTus || !file) { legacySend(new FormData(form)); return; }
+    button.disabled = true;
+    say(text.sending);
+    var select = form.querySelector("select[name=class_id]");
+    tusSend(file, {
+      filename: file.name, filetype: file.type || "application/octet-stream",
+      label: form.querySelector("input[name=label]").value,
+      class_id: select ? select.value : ""
+    }, null, {
+      progress: say,
+      done: received,
+      failed: function (err, transient) {
+        button.disabled = false;
+        say(transient ? text.network : text.refused + " " + (serverMessage(err) || err.message));
+      }
+    });
   });
 
+  // --- the microphone -------------------------------------------------------------------------
+
+  var recorderBox = form.querySelector(".recorder");
   var record = form.querySelector("button.record");
-  if (!record || !window.MediaRecorder || !navigator.mediaDevices) { return; }
-  record.hidden = false;
+  var live = form.querySelector(".rec-live");
+  var timer = form.querySelector(".timer");
+  var meter = form.querySelector("meter.level");
+  var warning = form.querySelector(".level-warning");
+  var review = form.querySelector(".take-review");
+  var reviewAudio = review.querySelector("audio");
+  var reviewing = null;  // the recording being listened to, already kept on the device
+
+  showPending().then(sendAll);
+  if (!window.MediaRecorder || !navigator.mediaDevices || !useTus) { return; }
+  recorderBox.hidden = false;
+
+  // The first format this browser records: WebM/Opus (Chromium), MP4/AAC (Safari, iPadOS),
+  // Ogg/Opus (Firefox). The server accepts all three.
+  var FORMATS = [
+    ["audio/webm;codecs=opus", "webm"], ["audio/mp4", "m4a"], ["audio/ogg;codecs=opus", "ogg"]
+  ];
+  function pickFormat() {
+    for (var i = 0; i < FORMATS.length; i++) {
+      if (MediaRecorder.isTypeSupported && MediaRecorder.isTypeSupported(FORMATS[i][0])) { return FORMATS[i]; }
+    }
+    return ["", "webm"];
+  }
+
   var recorder = null;
-  record.addEventListener("click", function () {
-    if (recorder) { recorder.stop(); return; }
+  var session = null;
+
+  function clock(seconds) {
+    var s = Math.floor(seconds);
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  // Timer and level meter while recording; warns when the voice is too faint or saturates.
+  function watch(stream) {
+    var started = Date.now();
+    var quietSince = started;
+    var loudUntil = 0;
+    var Context = window.AudioContext || window.webkitAudioContext;
+    var context = Context ? new Context() : null;
+    var analyser = null;
+    var samples = null;
+    if (context) {
+      analyser = context.createAnalyser();
+      analyser.fftSize = 2048;
+      context.createMediaStreamSource(stream).connect(analyser);
+      samples = new Float32Array(analyser.fftSize);
+    }
+    var tick = setInterval(function () {
+      var now = Date.now();
+      timer.textContent = clock((now - started) / 1000);
+      if (!analyser) { return; }
+      analyser.getFloatTimeDomainData(samples);
+      var peak = 0;
+      for (var i = 0; i < samples.length; i++) { peak = Math.max(peak, Math.abs(samples[i])); }
+      meter.value = peak;
+      if (peak > 0.03) { quietSince = now; }
+      if (peak >= 0.99) { loudUntil = now + 2000; }
+      var message = now < loudUntil ? text.tooLoud : now - quietSince > 3000 ? text.tooQuiet : "";
+      if (warning.textContent !== message) { warning.textContent = message; }
+    }, 100);
+    return {
+      started: started,
+      stop: function () {
+        clearInterval(tick);
+        if (context) { context.close(); }
+        warning.textContent = "";
+      }
+    };
+  }
+
+  function startRecording() {
     navigator.mediaDevices.getUserMedia({audio: true}).then(function (stream) {
+      var format = pickFormat();
       var chunks = [];
-      recorder = new MediaRecorder(stream);
-      recorder.ondataavailable = function (e) { chunks.push(e.data); };
+      recorder = format[0] ? new MediaRecorder(stream, {mimeType: format[0]}) : new MediaRecorder(stream);
+      session = watch(stream);
+      recorder.ondataavailable = function (e) { if (e.data && e.data.size) { chunks.push(e.data); } };
       recorder.onstop = function () {
         stream.getTracks().forEach(function (track) { track.stop(); });
+        var seconds = (Date.now() - session.started) / 1000;
+        session.stop();
         recorder = null;
+        live.hidden = true;
         record.textContent = text.record;
-        var data = new FormData(form);
-        data.delete("file");
-        data.append("file", new Blob(chunks, {type: chunks[0] ? chunks[0].type : "audio/webm"}), "enregistrement.webm");
-        send(data);
+        var type = (chunks[0] && chunks[0].type) || format[0] || "audio/webm";
+        var select = form.querySelector("select[name=class_id]");
+        var kept = {
+          id: Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8),
+          scope: scope,
+          blob: new Blob(chunks, {type: type}),
+          type: type,
+          name: "enregistrement." + format[1],
+          label: form.querySelector("input[name=label]").value,
+          classId: select ? select.value : "",
+          createdAt: Date.now(),
+          seconds: seconds,
+          state: "draft",
+          uploadUrl: null
+        };
+        // Kept on the device first, before anything can go wrong.
+        reviewing = kept;
+        persist(kept).then(function () {
+          reviewAudio.src = URL.createObjectURL(kept.blob);
+          review.hidden = false;
+          record.hidden = true;
+          say(text.kept);
+        });
       };
       recorder.start(1000);
       record.textContent = text.stop;
-      status.textContent = text.recording;
+      live.hidden = false;
+      timer.textContent = "0:00";
+      say(text.recording);
       fileInput.required = false;
-    }).catch(function () { status.textContent = text.microphone; });
+    }).catch(function () { say(text.microphone); });
+  }
+
+  record.addEventListener("click", function () {
+    if (recorder) { recorder.stop(); return; }
+    startRecording();
+  });
+
+  review.querySelector(".send-recording").addEventListener("click", function () {
+    var kept = reviewing;
+    if (!kept) { return; }
+    reviewing = null;
+    review.hidden = true;
+    record.hidden = false;
+    kept.label = form.querySelector("input[name=label]").value || kept.label;
+    kept.state = "queued";
+    persist(kept).then(showPending).then(function () { sendRecord(kept, rowOf(kept.id)); });
+  });
+
+  review.querySelector(".retake").addEventListener("click", function () {
+    var kept = reviewing;
+    reviewing = null;
+    review.hidden = true;
+    record.hidden = false;
+    (kept && pending ? pending.remove(kept.id) : Promise.resolve()).catch(function () {})
+      .then(startRecording);
   });
 });

@@ -1,32 +1,76 @@
-"""The class studio: a tablet opened with a short code uploads takes into one class, no more."""
+"""The class studio: a tablet opened with a short code uploads takes into one class, no more.
+
+A tablet that opened the studio holds a *ticket*: the class, the code it entered with and that
+code's expiry, signed by the server. A teacher who gives the class a new code does not pull the
+rug from under a pupil recording: the ticket keeps the old code working for that tablet until
+the old code would have expired. Closing the studio stops every ticket at once. Uploads rely on
+the code and the ticket, never on the session, so no session or CSRF token can expire under an
+upload (a studio lasts 12 hours, a CSRF token one).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request, session
+from datetime import datetime
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, session
 from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from webradio import schools, takes
+from webradio.clock import now_utc
 from webradio.errors import N_, NotFound, WebradioError
-from webradio.extensions import limiter, remote_address
+from webradio.extensions import csrf, db, limiter, remote_address
 from webradio.models import SchoolClass, Take, TakeOrigin
-from webradio.web import back_to, take_json, wants_json
+from webradio.web import back_to, wants_json
 from webradio.web.sound import reports_of, take_state_json
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
 NO_FILE = N_("Choisissez un fichier audio à envoyer.")
+ALREADY_SENT = N_("Ce fichier a déjà été envoyé : c’est la même prise.")
 LIVE_CLASS = "webradio.studio_class"
+TICKET_HEADER = "Webradio-Studio-Ticket"
+_TICKET_SALT = "webradio.studio-ticket"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(str(current_app.config["SECRET_KEY"]), salt=_TICKET_SALT)
+
+
+def issue_ticket(school_class: SchoolClass, code: str) -> str:
+    """The ticket of a tablet entering with `code`: valid until that code's expiry."""
+    expires = school_class.studio_expires_at or now_utc()
+    return str(_serializer().dumps({"c": school_class.id, "k": code, "e": expires.isoformat()}))
+
+
+def class_for_ticket(ticket: str, code: str) -> SchoolClass | None:
+    """The class a tablet's ticket still opens with `code` (the code it entered with), or None:
+    forged, for another code, past the old code's expiry, or the studio closed since."""
+    try:
+        data = _serializer().loads(ticket)
+        class_id, entered, expires = str(data["c"]), str(data["k"]), str(data["e"])
+        until = datetime.fromisoformat(expires)
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if entered != code.strip().lower() or until < now_utc():
+        return None
+    found = db.session.get(SchoolClass, class_id)
+    if found is None or not schools.studio_is_open(found):
+        return None
+    return found
 
 
 def _live_class() -> SchoolClass | None:
-    """The class the URL's code opens now; None for a wrong, expired or revoked code."""
+    """The class the URL's code opens now (or, for a tablet that entered with an older code, its
+    ticket); None for a wrong, expired or revoked code."""
     # Asked by the limits before the view runs, then by the view: once per request.
     if LIVE_CLASS not in request.environ:
         code = str((request.view_args or {}).get("code", ""))
         try:
             request.environ[LIVE_CLASS] = schools.class_for_studio_code(code)
         except NotFound:
-            request.environ[LIVE_CLASS] = None
+            ticket = request.headers.get(TICKET_HEADER) or request.form.get("ticket", "")
+            request.environ[LIVE_CLASS] = class_for_ticket(ticket, code) if ticket else None
     found: SchoolClass | None = request.environ[LIVE_CLASS]
     return found
 
@@ -60,7 +104,13 @@ guesses = limiter.shared_limit(
 )
 
 
+# The dashboard shows a live code with "Fermer" and "Nouveau code…", a closed one with "Ouvrir".
+bp.add_app_template_global(schools.studio_is_open, "studio_is_open")
+
+
 # No limit here: this form only redirects to the code's page, where guesses are counted.
+# No CSRF token either: it changes nothing, and a token would expire on a page left open.
+@csrf.exempt
 @bp.route("/", methods=["GET", "POST"])
 def enter() -> ResponseReturnValue:
     """Ask for the class code written on the board."""
@@ -85,11 +135,15 @@ def room(code: str) -> ResponseReturnValue:
         "studio.html",
         school_class=school_class,
         code=code,
+        ticket=issue_ticket(school_class, code),
         takes=recent,
         reports=reports_of(recent),
     )
 
 
+# The code in the URL (or the tablet's ticket) is the authority here, not the session: a
+# forged cross-site post would need the code, which is all an upload needs anyway.
+@csrf.exempt
 @bp.post("/<code>/prises")
 @guesses
 @limiter.limit("300/minute", key_func=_class_key, exempt_when=_wrong_code)
@@ -99,7 +153,7 @@ def upload(code: str) -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise WebradioError(NO_FILE)
-    take = takes.ingest(
+    take, duplicate = takes.ingest_once(
         school_class.school,
         upload.stream,
         school_class=school_class,
@@ -107,8 +161,19 @@ def upload(code: str) -> ResponseReturnValue:
         origin=TakeOrigin.STUDIO,
     )
     if wants_json():
-        return take_json(take), 201
+        return duplicate_json(take, duplicate), 200 if duplicate else 201
     return back_to("studio.room", code=code)
+
+
+def duplicate_json(take: Take, duplicate: bool) -> Response:
+    """A take's state as JSON, saying when the same file had already been sent."""
+    from webradio.web import translate
+
+    data = take_state_json(take)
+    data["duplicate"] = duplicate
+    if duplicate:
+        data["message"] = translate(ALREADY_SENT)
+    return jsonify(data)
 
 
 @bp.get("/<code>/prises/<take_id>/etat")

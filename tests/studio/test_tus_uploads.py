@@ -1,0 +1,352 @@
+"""The studio's uploads in process: the tus protocol, one take per file, studio codes that do not
+pull the rug, tokens that outlive a page, and every recorder's format."""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import subprocess
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from web_support import PASSWORD, post_file, sign_in
+from werkzeug.test import TestResponse
+
+from webradio import schools, uploads
+from webradio.audio.ffmpeg import find_ffmpeg
+from webradio.clock import now_utc
+from webradio.extensions import db
+from webradio.models import School, Take
+
+TUS = {"Tus-Resumable": "1.0.0"}
+OCTETS = "application/offset+octet-stream"
+
+
+@pytest.fixture
+def school(app: Flask) -> School:
+    created = schools.create_school("ecole-studio", "École du Studio")
+    schools.create_user("prof@studio.fr", "teacher", PASSWORD, created)
+    schools.get_or_create_class(created, "CM1")
+    db.session.commit()
+    return created
+
+
+def _open(client: FlaskClient, method: str, url: str, **kwargs: Any) -> TestResponse:
+    response = contextvars.Context().run(client.open, url, method=method, **kwargs)
+    response.get_data()
+    response.close()
+    return response
+
+
+def _metadata(**values: str) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+
+
+def tus_upload(
+    client: FlaskClient,
+    endpoint: str,
+    data: bytes,
+    headers: dict[str, str] | None = None,
+    split: int | None = None,
+    **metadata: str,
+) -> TestResponse:
+    """Create an upload, send it in one or two PATCHes; the last answer."""
+    extra = {**TUS, **(headers or {})}
+    created = _open(
+        client,
+        "POST",
+        endpoint,
+        headers={
+            **extra,
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": _metadata(**metadata),
+        },
+    )
+    assert created.status_code == 201, created.text
+    location = created.headers["Location"]
+    offsets = [0, split, len(data)] if split else [0, len(data)]
+    answer = created
+    for start, end in zip(offsets, offsets[1:], strict=False):
+        answer = _open(
+            client,
+            "PATCH",
+            location,
+            data=data[start:end],
+            headers={**extra, "Upload-Offset": str(start), "Content-Type": OCTETS},
+        )
+        assert answer.status_code == 204, answer.text
+    return answer
+
+
+def test_the_tus_protocol_resumes_at_the_offset_and_makes_one_take(
+    app: Flask, client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    code = schools.open_studio(school.classes[0])
+    endpoint = f"/studio/{code}/envois/"
+    options = _open(client, "OPTIONS", endpoint)
+    assert options.status_code == 204
+    assert options.headers["Tus-Version"] == "1.0.0"
+    assert set(options.headers["Tus-Extension"].split(",")) >= {"creation", "expiration"}
+    assert int(options.headers["Tus-Max-Size"]) == app.config["MAX_CONTENT_LENGTH"]
+    assert _open(client, "POST", endpoint, headers={"Upload-Length": "10"}).status_code == 412
+    too_big = str(app.config["MAX_CONTENT_LENGTH"] + 1)
+    refused = _open(client, "POST", endpoint, headers={**TUS, "Upload-Length": too_big})
+    assert refused.status_code == 413 and "taille maximale" in refused.get_json()["error"]
+
+    data = take_wav.read_bytes()
+    half = len(data) * 45 // 100
+    created = _open(
+        client,
+        "POST",
+        endpoint,
+        headers={
+            **TUS,
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": _metadata(label="Météo"),
+        },
+    )
+    assert created.status_code == 201 and created.headers["Upload-Expires"].endswith("GMT")
+    location = created.headers["Location"]
+    assert location.startswith(f"/studio/{code}/envois/")
+    patch = {**TUS, "Content-Type": OCTETS}
+    first = _open(
+        client, "PATCH", location, data=data[:half], headers={**patch, "Upload-Offset": "0"}
+    )
+    assert first.status_code == 204 and first.headers["Upload-Offset"] == str(half)
+    # The cut: the client asks where it stands, and a replay from 0 is refused.
+    head = _open(client, "HEAD", location, headers=TUS)
+    assert head.status_code == 200 and head.headers["Upload-Offset"] == str(half)
+    assert head.headers["Cache-Control"] == "no-store"
+    again = _open(client, "PATCH", location, data=data, headers={**patch, "Upload-Offset": "0"})
+    assert again.status_code == 409 and "octets" in again.get_json()["error"]
+    wrong_type = _open(
+        client, "PATCH", location, data=data[half:], headers={**TUS, "Upload-Offset": str(half)}
+    )
+    assert wrong_type.status_code == 415
+    last = _open(
+        client, "PATCH", location, data=data[half:], headers={**patch, "Upload-Offset": str(half)}
+    )
+    assert last.status_code == 204 and last.headers["Upload-Offset"] == str(len(data))
+    take = db.session.get(Take, last.headers["Webradio-Take"])
+    assert take is not None and take.label == "Météo" and take.size_bytes == len(data)
+    assert take.class_id == school.classes[0].id and take.state == "ready"
+    # A client whose last answer was lost learns the take from HEAD; no second take.
+    head = _open(client, "HEAD", location, headers=TUS)
+    assert head.headers["Upload-Offset"] == str(len(data))
+    assert head.headers["Webradio-Take"] == take.id
+    assert db.session.query(Take).count() == 1
+
+
+def test_the_same_file_twice_is_one_take(
+    client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    code = schools.open_studio(school.classes[0])
+    data = take_wav.read_bytes()
+    first = tus_upload(client, f"/studio/{code}/envois/", data, split=len(data) // 2)
+    second = tus_upload(client, f"/studio/{code}/envois/", data)
+    assert second.headers["Webradio-Take"] == first.headers["Webradio-Take"]
+    assert second.headers["Webradio-Duplicate"] == "1" and "Webradio-Duplicate" not in first.headers
+    plain = post_file(client, f"/studio/{code}/prises", take_wav)
+    assert plain.status_code == 200
+    body = plain.get_json()
+    assert body["id"] == first.headers["Webradio-Take"] and body["duplicate"] is True
+    assert "déjà été envoyé" in body["message"]
+    assert db.session.query(Take).count() == 1
+
+
+def test_abandoned_uploads_expire(app: Flask, client: FlaskClient, school: School) -> None:
+    code = schools.open_studio(school.classes[0])
+    created = _open(
+        client, "POST", f"/studio/{code}/envois/", headers={**TUS, "Upload-Length": "100"}
+    )
+    location = created.headers["Location"]
+    assert _open(client, "HEAD", location, headers=TUS).status_code == 200
+    assert uploads.remove_expired(now=time.time() + 25 * 3600) == 1
+    gone = _open(client, "HEAD", location, headers=TUS)
+    assert gone.status_code == 404
+    assert list(uploads.folder().iterdir()) == []
+    # Termination: a DELETE removes an upload at once.
+    created = _open(
+        client, "POST", f"/studio/{code}/envois/", headers={**TUS, "Upload-Length": "9"}
+    )
+    location = created.headers["Location"]
+    assert _open(client, "DELETE", location, headers=TUS).status_code == 204
+    assert _open(client, "HEAD", location, headers=TUS).status_code == 404
+
+
+def test_every_upload_needs_a_studio_code_or_a_signed_in_staff(
+    app: Flask, client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    code = schools.open_studio(school.classes[0])
+    data = b"x" * 10
+    assert (
+        _open(
+            client, "POST", "/studio/zzzzzz/envois/", headers={**TUS, "Upload-Length": "10"}
+        ).status_code
+        == 404
+    )
+    anonymous = _open(client, "POST", "/prises/envois/", headers={**TUS, "Upload-Length": "10"})
+    assert anonymous.status_code == 403 and "reconnectez-vous" in anonymous.get_json()["error"]
+    # Another class's upload cannot be continued with this class's code.
+    other = schools.get_or_create_class(school, "CM2")
+    other_code = schools.open_studio(other)
+    created = _open(
+        client, "POST", f"/studio/{other_code}/envois/", headers={**TUS, "Upload-Length": "10"}
+    )
+    stolen = created.headers["Location"].replace(other_code, code)
+    patched = _open(
+        client,
+        "PATCH",
+        stolen,
+        data=data,
+        headers={**TUS, "Upload-Offset": "0", "Content-Type": OCTETS},
+    )
+    assert patched.status_code == 404
+
+
+def test_staff_uploads_renew_an_expired_token(
+    app: Flask, client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    app.config["WTF_CSRF_TIME_LIMIT"] = 1
+    sign_in(client, "prof@studio.fr")
+    token = _open(client, "GET", "/prises/jeton-envoi").get_json()["csrf_token"]
+    time.sleep(1.5)  # the page was left open past its token's life
+    data = take_wav.read_bytes()
+    stale = _open(
+        client,
+        "POST",
+        "/prises/envois/",
+        headers={**TUS, "Upload-Length": str(len(data)), "X-CSRFToken": token},
+    )
+    assert stale.status_code == 403
+    assert "renouvelé" in stale.get_json()["error"]  # French, JSON, and the page goes on
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    fresh = _open(client, "GET", "/prises/jeton-envoi").get_json()["csrf_token"]
+    last = tus_upload(
+        client,
+        "/prises/envois/",
+        data,
+        headers={"X-CSRFToken": fresh},
+        split=len(data) // 3,
+        class_id=school.classes[0].id,
+        label="Du bureau",
+    )
+    take = db.session.get(Take, last.headers["Webradio-Take"])
+    assert take is not None and take.origin == "staff" and take.class_id == school.classes[0].id
+
+
+def test_opening_an_open_studio_keeps_its_code_and_old_tablets_finish(
+    app: Flask, client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    school_class = school.classes[0]
+    sign_in(client, "prof@studio.fr")
+    _open(client, "POST", f"/classes/{school_class.id}/studio")
+    db.session.refresh(school_class)
+    code = school_class.studio_code
+    assert code is not None
+    page = _open(client, "GET", f"/studio/{code}").text
+    ticket = page.split('data-ticket="', 1)[1].split('"', 1)[0]
+    reopened = _open(client, "POST", f"/classes/{school_class.id}/studio", follow_redirects=True)
+    db.session.refresh(school_class)
+    assert school_class.studio_code == code and "reste valable" in reopened.text
+    dashboard = _open(client, "GET", "/").text
+    assert "Nouveau code" in dashboard and "toute nouvelle tablette devra saisir" in dashboard
+    assert "Ouvrir un studio" not in dashboard
+
+    renewed = _open(
+        client, "POST", f"/classes/{school_class.id}/studio/nouveau-code", follow_redirects=True
+    )
+    db.session.refresh(school_class)
+    assert school_class.studio_code != code and "finissent leurs envois" in renewed.text
+    # The tablet that entered with the old code still sends the take it was recording ...
+    data = take_wav.read_bytes()
+    last = tus_upload(
+        client, f"/studio/{code}/envois/", data, headers={"Webradio-Studio-Ticket": ticket}
+    )
+    assert db.session.get(Take, last.headers["Webradio-Take"]) is not None
+    # ... a tablet without the ticket (or with a forged one) is refused the old code ...
+    for headers in ({}, {"Webradio-Studio-Ticket": ticket[:-2] + "xx"}):
+        refused = _open(
+            client,
+            "POST",
+            f"/studio/{code}/envois/",
+            headers={**TUS, **headers, "Upload-Length": "1"},
+        )
+        assert refused.status_code == 404
+    # ... and the ticket ends with the old code's expiry, or when the studio closes.
+    school_class.studio_expires_at = now_utc() + timedelta(hours=1)
+    db.session.commit()
+    expired = dict(ticket=ticket)
+    with app.test_request_context():
+        from webradio.web.studio import class_for_ticket
+
+        assert class_for_ticket(expired["ticket"], code) is not None
+        later = now_utc() + timedelta(hours=13)
+        import webradio.web.studio as studio
+
+        original = studio.now_utc
+        studio.now_utc = lambda: later  # type: ignore[assignment]
+        try:
+            assert class_for_ticket(ticket, code) is None
+        finally:
+            studio.now_utc = original  # type: ignore[assignment]
+    _open(client, "POST", f"/classes/{school_class.id}/studio/fermer")
+    closed = _open(
+        client,
+        "POST",
+        f"/studio/{code}/envois/",
+        headers={**TUS, "Webradio-Studio-Ticket": ticket, "Upload-Length": "1"},
+    )
+    assert closed.status_code == 404
+
+
+def test_studio_uploads_need_no_session_nor_csrf_token(
+    app: Flask, school: School, take_wav: Path
+) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    code = schools.open_studio(school.classes[0])
+    tablet = app.test_client()  # no cookie at all: the page's token and session are long gone
+    entered = _open(tablet, "POST", "/studio/", data={"code": code})
+    assert entered.status_code == 302
+    answer = post_file(tablet, f"/studio/{code}/prises", take_wav)
+    assert answer.status_code == 201, answer.text
+
+
+@pytest.mark.parametrize(
+    ("codec", "suffix"), [(["-c:a", "aac", "-b:a", "96k"], "m4a"), (["-c:a", "libopus"], "ogg")]
+)
+def test_safari_and_firefox_recordings_are_accepted(
+    client: FlaskClient,
+    school: School,
+    take_wav: Path,
+    tmp_path: Path,
+    codec: list[str],
+    suffix: str,
+) -> None:
+    target = tmp_path / f"prise.{suffix}"
+    subprocess.run(
+        [
+            str(getattr(find_ffmpeg(), "path", find_ffmpeg())),
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            str(take_wav),
+            *codec,
+            str(target),
+        ],
+        check=True,
+    )
+    code = schools.open_studio(school.classes[0])
+    last = tus_upload(
+        client, f"/studio/{code}/envois/", target.read_bytes(), filetype=f"audio/{suffix}"
+    )
+    take = db.session.get(Take, last.headers["Webradio-Take"])
+    assert take is not None and take.state == "ready", take and take.failure_reason
+    assert take.analysis is not None
+    assert take.analysis["duration_s"] == pytest.approx(10.0, abs=0.2)

@@ -1,0 +1,306 @@
+"""Resumable uploads over the tus 1.0.0 protocol (https://tus.io/protocols/resumable-upload).
+
+Two doors, one protocol:
+
+- `/studio/<code>/envois/` for the class studio: the code in the URL, or the tablet's ticket
+  (header `Webradio-Studio-Ticket`) when the teacher has given a new code since;
+- `/prises/envois/` for signed-in staff: the session and a CSRF token in `X-CSRFToken` (a
+  page left open renews it at `/prises/jeton-envoi` and goes on where it stopped).
+
+Extensions: creation, expiration (uploads left unfinished are removed after a day without
+activity) and termination. Chunks are small (5 MB from the page), so a reverse proxy's body
+limit can stay small. When the last byte arrives the file becomes a take through
+webradio.takes (same checks and limits as a plain upload); the answer carries its id in
+`Webradio-Take` (and `Webradio-Duplicate: 1` when the same file had already been sent).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from email.utils import formatdate
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from werkzeug.exceptions import ClientDisconnected
+from wtforms.validators import ValidationError
+
+from webradio import takes, uploads
+from webradio.errors import N_, Forbidden, NotFound, WebradioError
+from webradio.extensions import csrf, db, limiter
+from webradio.models import School, SchoolClass, TakeOrigin
+from webradio.web import translate
+from webradio.web.studio import _class_key, _studio_class, _wrong_code, guesses
+
+bp = Blueprint("tus", __name__)
+csrf.exempt(bp)  # staff requests check the token themselves (below); the studio needs none
+
+TUS_VERSION = "1.0.0"
+EXTENSIONS = "creation,expiration,termination"
+OCTETS = "application/offset+octet-stream"
+STAFF = ("head", "teacher")
+TOKEN_EXPIRED = N_(
+    "Le jeton de sécurité de la page a expiré. Il est renouvelé : l’envoi reprend où il en était."
+)
+SIGN_IN = N_("Votre session a expiré : reconnectez-vous ; l’enregistrement reste sur l’appareil.")
+BAD_LENGTH = N_("En-tête Upload-Length manquant ou invalide.")
+BAD_OFFSET = N_("En-tête Upload-Offset manquant ou invalide.")
+BAD_TYPE = N_("Type de contenu attendu : application/offset+octet-stream.")
+BAD_VERSION = N_("Version du protocole tus non prise en charge (1.0.0 attendue).")
+CUT = N_("L’envoi a été coupé ; il reprendra où il en était.")
+WRONG_CLASS = N_("Classe introuvable.")
+
+
+# --- the protocol, shared by both doors --------------------------------------------------------
+
+
+def _tus(response: Response) -> Response:
+    """Headers every tus answer carries."""
+    response.headers["Tus-Resumable"] = TUS_VERSION
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(error: WebradioError) -> Response:
+    """A refusal as French JSON (the page shows it), with the tus headers."""
+    response = jsonify(error=translate(error.message, **error.params))
+    response.status_code = error.http_status
+    return _tus(response)
+
+
+def _expires(upload: uploads.Upload) -> str:
+    return formatdate(upload.expires, usegmt=True)
+
+
+def _options() -> Response:
+    response = _tus(Response(status=204))
+    response.headers["Tus-Version"] = TUS_VERSION
+    response.headers["Tus-Extension"] = EXTENSIONS
+    response.headers["Tus-Max-Size"] = str(uploads.max_bytes())
+    return response
+
+
+def _check_version() -> None:
+    if request.headers.get("Tus-Resumable") != TUS_VERSION:
+        raise _Precondition(BAD_VERSION)
+
+
+class _Precondition(WebradioError):
+    http_status = 412
+
+
+def parse_metadata(header: str) -> dict[str, str]:
+    """Upload-Metadata: comma-separated `key base64value` pairs (the value may be absent)."""
+    found: dict[str, str] = {}
+    for pair in header.split(","):
+        parts = pair.strip().split(" ")
+        if not parts[0]:
+            continue
+        value = ""
+        if len(parts) > 1:
+            try:
+                value = base64.b64decode(parts[1], validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise uploads.UploadRefused(N_("En-tête Upload-Metadata invalide.")) from None
+        found[parts[0]] = value
+    return found
+
+
+def _int_header(name: str, message: str) -> int:
+    raw = request.headers.get(name, "")
+    if not raw.isdigit():
+        raise uploads.UploadRefused(message)
+    return int(raw)
+
+
+def _create(owner: dict[str, str | None], location_endpoint: str, **values: Any) -> Response:
+    if "Upload-Defer-Length" in request.headers:
+        raise uploads.UploadRefused(BAD_LENGTH)
+    length = _int_header("Upload-Length", BAD_LENGTH)
+    metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
+    upload = uploads.create(length, metadata, owner)
+    response = _tus(Response(status=201))
+    response.headers["Location"] = url_for(location_endpoint, upload_id=upload.id, **values)
+    response.headers["Upload-Expires"] = _expires(upload)
+    return response
+
+
+def _state(upload: uploads.Upload, status: int) -> Response:
+    """HEAD and PATCH answers: where the upload stands, and its take once complete."""
+    response = _tus(Response(status=status))
+    response.headers["Upload-Offset"] = str(uploads.offset(upload))
+    response.headers["Upload-Length"] = str(upload.length)
+    response.headers["Upload-Expires"] = _expires(upload)
+    if upload.take_id is not None:
+        response.headers["Webradio-Take"] = upload.take_id
+        if upload.duplicate:
+            response.headers["Webradio-Duplicate"] = "1"
+    return response
+
+
+def _patch(upload: uploads.Upload, school_class: SchoolClass | None, origin: str) -> Response:
+    if request.mimetype != OCTETS:
+        raise _UnsupportedType(BAD_TYPE)
+    at = _int_header("Upload-Offset", BAD_OFFSET)
+    try:
+        uploads.append(upload, at, request.stream)
+    except ClientDisconnected:
+        raise uploads.UploadRefused(CUT) from None  # what arrived is kept
+    if uploads.offset(upload) == upload.length and upload.take_id is None:
+        school = db.session.get(School, upload.owner.get("school"))
+        if school is None:
+            raise NotFound(uploads.GONE)
+        with uploads.data_path(upload.id).open("rb") as stream:
+            take, duplicate = takes.ingest_once(
+                school,
+                stream,
+                school_class=school_class,
+                uploaded_by=upload.owner.get("user"),
+                label=upload.metadata.get("label", ""),
+                origin=origin,
+            )
+        uploads.finished(upload, take.id, duplicate)
+    return _state(upload, 204)
+
+
+class _UnsupportedType(WebradioError):
+    http_status = 415
+
+
+@bp.errorhandler(WebradioError)
+def _refused(error: WebradioError) -> ResponseReturnValue:
+    return _error(error)
+
+
+# --- the studio's door -------------------------------------------------------------------------
+
+STUDIO_LIMIT = "1200/minute"  # per class: 24 tablets, a HEAD and a few 5 MB chunks per take
+
+
+def _studio_upload(code: str, upload_id: str) -> tuple[uploads.Upload, SchoolClass]:
+    school_class = _studio_class(code)
+    upload = uploads.load(upload_id)
+    if upload.owner.get("class") != school_class.id or upload.owner.get("door") != "studio":
+        raise NotFound(uploads.GONE)
+    return upload, school_class
+
+
+@bp.route("/studio/<code>/envois/", methods=["OPTIONS", "POST"])
+@guesses
+@limiter.limit(STUDIO_LIMIT, key_func=_class_key, exempt_when=_wrong_code)
+def studio_create(code: str) -> ResponseReturnValue:
+    """tus: the studio's capabilities (OPTIONS), or a new upload into the code's class."""
+    if request.method == "OPTIONS":
+        return _options()
+    _check_version()
+    school_class = _studio_class(code)
+    owner: dict[str, str | None] = {
+        "door": "studio",
+        "school": school_class.school_id,
+        "class": school_class.id,
+        "user": None,
+    }
+    return _create(owner, "tus.studio_upload", code=code)
+
+
+@bp.route("/studio/<code>/envois/<upload_id>", methods=["OPTIONS", "HEAD", "PATCH", "DELETE"])
+@guesses
+@limiter.limit(STUDIO_LIMIT, key_func=_class_key, exempt_when=_wrong_code)
+def studio_upload(code: str, upload_id: str) -> ResponseReturnValue:
+    """tus: where an upload stands (HEAD), its next chunk (PATCH), or its removal (DELETE)."""
+    if request.method == "OPTIONS":
+        return _options()
+    _check_version()
+    upload, school_class = _studio_upload(code, upload_id)
+    if request.method == "HEAD":
+        return _state(upload, 200)
+    if request.method == "DELETE":
+        uploads.delete(upload)
+        return _tus(Response(status=204))
+    return _patch(upload, school_class, TakeOrigin.STUDIO)
+
+
+# --- the staff's door --------------------------------------------------------------------------
+
+
+def _staff_school_id() -> str:
+    """The signed-in staff member's school; a French refusal (not a redirect) otherwise."""
+    if not current_user.is_authenticated:
+        raise Forbidden(SIGN_IN)
+    if current_user.role not in STAFF or current_user.school_id is None:
+        raise Forbidden(N_("Votre rôle ne permet pas cette action."))
+    return str(current_user.school_id)
+
+
+class _TokenExpired(WebradioError):
+    http_status = 403
+
+
+def _check_token() -> None:
+    """The page's CSRF token, sent in X-CSRFToken (a stale one: 403, renewed by the page)."""
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except ValidationError:
+        raise _TokenExpired(TOKEN_EXPIRED) from None
+
+
+def _staff_key() -> str:
+    return f"compte:{current_user.get_id() or ''}"
+
+
+@bp.route("/prises/envois/", methods=["OPTIONS", "POST"])
+@limiter.limit(STUDIO_LIMIT, key_func=_staff_key)
+def staff_create() -> ResponseReturnValue:
+    """tus: capabilities (OPTIONS), or a new upload for the signed-in staff member's school."""
+    if request.method == "OPTIONS":
+        return _options()
+    _check_version()
+    school_id = _staff_school_id()
+    _check_token()
+    class_id = parse_metadata(request.headers.get("Upload-Metadata", "")).get("class_id") or None
+    if class_id is not None:
+        found = db.session.get(SchoolClass, class_id)
+        if found is None or found.school_id != school_id:
+            raise NotFound(WRONG_CLASS)
+    owner: dict[str, str | None] = {
+        "door": "staff",
+        "school": school_id,
+        "class": class_id,
+        "user": str(current_user.id),
+    }
+    return _create(owner, "tus.staff_upload")
+
+
+@bp.route("/prises/envois/<upload_id>", methods=["OPTIONS", "HEAD", "PATCH", "DELETE"])
+@limiter.limit(STUDIO_LIMIT, key_func=_staff_key)
+def staff_upload(upload_id: str) -> ResponseReturnValue:
+    """tus: where an upload stands (HEAD), its next chunk (PATCH), or its removal (DELETE)."""
+    if request.method == "OPTIONS":
+        return _options()
+    _check_version()
+    school_id = _staff_school_id()
+    if request.method != "HEAD":
+        _check_token()
+    upload = uploads.load(upload_id)
+    if upload.owner.get("door") != "staff" or upload.owner.get("school") != school_id:
+        raise NotFound(uploads.GONE)
+    if request.method == "HEAD":
+        return _state(upload, 200)
+    if request.method == "DELETE":
+        uploads.delete(upload)
+        return _tus(Response(status=204))
+    class_id = upload.owner.get("class")
+    school_class = db.session.get(SchoolClass, class_id) if class_id else None
+    return _patch(upload, school_class, TakeOrigin.STAFF)
+
+
+@bp.get("/prises/jeton-envoi")
+def staff_token() -> ResponseReturnValue:
+    """A fresh CSRF token for a staff page left open (its uploads go on with it)."""
+    _staff_school_id()
+    response = jsonify(csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response
