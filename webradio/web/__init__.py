@@ -57,6 +57,9 @@ def register_web(app: Flask) -> None:
     from webradio.web import accounts, people
 
     app.register_blueprint(people.bp)
+    from webradio.web import tus
+
+    app.register_blueprint(tus.bp)
     app.register_blueprint(accounts.bp)
     families.redact_logs(app)
     # Public feed files are answered before Flask's dispatch (bench/feeds.py: 2,400/s needs it).

@@ -84,19 +84,48 @@ def city() -> ResponseReturnValue:
     return render_template("city.html", schools=listed, urls=urls)
 
 
+STUDIO_KEPT = N_(
+    "Le studio de %(label)s est déjà ouvert : le code %(code)s reste valable, rien ne change "
+    "pour les tablettes."
+)
+STUDIO_OPENED = N_("Studio de %(label)s ouvert : code %(code)s.")
+STUDIO_NEW_CODE = N_(
+    "Nouveau code pour %(label)s : %(code)s. Les tablettes déjà entrées finissent leurs envois ; "
+    "les autres doivent saisir le nouveau code."
+)
+STUDIO_CLOSED = N_("Studio de %(label)s fermé : plus aucune tablette ne peut envoyer.")
+
+
 @bp.post("/classes/<class_id>/studio")
 @role_required(*STAFF)
 def open_studio(class_id: str) -> ResponseReturnValue:
-    """Give the class a fresh studio code (the old one stops working)."""
-    schools.open_studio(_class_of_school(class_id))
+    """Open the class's studio; when it is already open, keep (and show) the code in use."""
+    school_class = _class_of_school(class_id)
+    was_open = schools.studio_is_open(school_class)
+    code = schools.open_studio(school_class)
+    message = STUDIO_KEPT if was_open else STUDIO_OPENED
+    flash(translate(message, label=school_class.label, code=code), "info")
+    return back_to("staff.dashboard")
+
+
+@bp.post("/classes/<class_id>/studio/nouveau-code")
+@role_required(*STAFF)
+def new_studio_code(class_id: str) -> ResponseReturnValue:
+    """Give the class a new studio code, asked for explicitly (tablets already in keep theirs
+    until their upload is done: see webradio.web.studio)."""
+    school_class = _class_of_school(class_id)
+    code = schools.new_studio_code(school_class)
+    flash(translate(STUDIO_NEW_CODE, label=school_class.label, code=code), "info")
     return back_to("staff.dashboard")
 
 
 @bp.post("/classes/<class_id>/studio/fermer")
 @role_required(*STAFF)
 def close_studio(class_id: str) -> ResponseReturnValue:
-    """Revoke the class's studio code now."""
-    schools.close_studio(_class_of_school(class_id))
+    """Revoke the class's studio code now (tablets' tickets too)."""
+    school_class = _class_of_school(class_id)
+    schools.close_studio(school_class)
+    flash(translate(STUDIO_CLOSED, label=school_class.label), "info")
     return back_to("staff.dashboard")
 
 
