@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from werkzeug.security import generate_password_hash
 
 from webradio import sharing
@@ -63,18 +63,22 @@ class UserRow:
         return asdict(self)
 
 
-def list_classes(school: School) -> list[ClassRow]:
-    """The school's classes by label, each with its number of pupils on record."""
+def list_classes(school: School, archived: bool = False) -> list[ClassRow]:
+    """The school's classes by label, each with its number of pupils on record (archived
+    pupils left out): the classes on roll, or with `archived` the archived ones."""
     counted = (
         select(Pupil.class_id, func.count(Pupil.id).label("n"))
-        .where(Pupil.school_id == school.id, Pupil.erased_at.is_(None))
+        .where(Pupil.school_id == school.id, Pupil.erased_at.is_(None), Pupil.archived_at.is_(None))
         .group_by(Pupil.class_id)
         .subquery()
+    )
+    shelved = (
+        SchoolClass.archived_at.is_not(None) if archived else SchoolClass.archived_at.is_(None)
     )
     rows = db.session.execute(
         select(SchoolClass.id, SchoolClass.label, func.coalesce(counted.c.n, 0))
         .outerjoin(counted, counted.c.class_id == SchoolClass.id)
-        .where(SchoolClass.school_id == school.id)
+        .where(SchoolClass.school_id == school.id, shelved)
         .order_by(SchoolClass.label, SchoolClass.id)
     )
     return [ClassRow(id=i, label=label, pupils=int(n)) for i, label, n in rows]
@@ -98,12 +102,15 @@ def _class_by_label(school: School, label: str) -> SchoolClass:
     return found
 
 
-def list_pupils(school: School, class_label: str | None = None) -> list[PupilRow]:
-    """The school's pupils on record (erased ones left out), by class then first name."""
+def list_pupils(
+    school: School, class_label: str | None = None, archived: bool = False
+) -> list[PupilRow]:
+    """The school's pupils on roll (erased ones never), by class then first name; with
+    `archived`, those archived one by one instead."""
     query = (
         select(Pupil, SchoolClass.label)
         .join(SchoolClass, SchoolClass.id == Pupil.class_id)
-        .where(Pupil.school_id == school.id, Pupil.erased_at.is_(None))
+        .where(Pupil.school_id == school.id, Pupil.erased_at.is_(None), _shelved(archived))
         .order_by(SchoolClass.label, Pupil.first_name, Pupil.id)
     )
     if class_label is not None:
@@ -112,6 +119,38 @@ def list_pupils(school: School, class_label: str | None = None) -> list[PupilRow
         PupilRow(id=p.id, first_name=p.first_name, class_id=p.class_id, class_label=label)
         for p, label in db.session.execute(query)
     ]
+
+
+def _shelved(archived: bool) -> ColumnElement[bool]:
+    """Pupils on roll (neither they nor their class archived), or those archived one by one
+    from a class on roll (an archived class stands for its pupils)."""
+    if archived:
+        return and_(Pupil.archived_at.is_not(None), SchoolClass.archived_at.is_(None))
+    return and_(Pupil.archived_at.is_(None), SchoolClass.archived_at.is_(None))
+
+
+def pupils_on_roll(school: School) -> list[Pupil]:
+    """The pupils staff may pick (participants, voices, whom not to record): not erased, not
+    archived, in a class on roll; by first name."""
+    return list(
+        db.session.scalars(
+            select(Pupil)
+            .join(SchoolClass, SchoolClass.id == Pupil.class_id)
+            .where(Pupil.school_id == school.id, Pupil.erased_at.is_(None), _shelved(False))
+            .order_by(Pupil.first_name, Pupil.id)
+        )
+    )
+
+
+def classes_on_roll(school: School) -> list[SchoolClass]:
+    """The school's classes not archived, by label (studio codes, upload pickers)."""
+    return list(
+        db.session.scalars(
+            select(SchoolClass)
+            .where(SchoolClass.school_id == school.id, SchoolClass.archived_at.is_(None))
+            .order_by(SchoolClass.label, SchoolClass.id)
+        )
+    )
 
 
 def list_users(school: School | None = None) -> list[UserRow]:
@@ -176,6 +215,7 @@ def reset_password(email: str, password: str) -> User:
 from collections import Counter  # noqa: E402
 
 from webradio import names, roster  # noqa: E402
+from webradio.clock import now_utc, school_year_label, today_paris  # noqa: E402
 
 
 def school_class_of(school: School, class_id: str) -> SchoolClass:
@@ -234,7 +274,7 @@ def rename_pupil(school: School, pupil_id: str, first_name: str) -> Pupil:
 def move_pupil(school: School, pupil_id: str, class_id: str) -> Pupil:
     """Move a pupil to another class of the same school."""
     pupil = _pupil_on_record(school, pupil_id)
-    pupil.class_id = school_class_of(school, class_id).id
+    pupil.class_id = class_on_roll(school, class_id).id
     db.session.commit()
     return pupil
 
@@ -308,3 +348,76 @@ def import_roster(
         db.session.rollback()
         raise
     return ImportResult(added=added, already=sum(known))
+
+
+# Archives: a class or a pupil of a past year leaves the lists and pickers, and comes back on
+# demand. Nothing is erased: consent records, takes and published episodes stay as they are.
+
+ARCHIVED = N_("Cette classe est archivée : restaurez-la d'abord.")
+
+
+def class_on_roll(school: School, class_id: str) -> SchoolClass:
+    """The school's class with this id, refused when archived (no pupil goes into it)."""
+    found = school_class_of(school, class_id)
+    if found.archived_at is not None:
+        raise WebradioError(ARCHIVED)
+    return found
+
+
+def _archived_label(school: School, label: str) -> str:
+    """The label an archived class takes, so that next year's class may take its name back:
+    "CM2 A (2025-2026)", numbered when two archives of a year share it."""
+    year = school_year_label(today_paris())
+    taken = set(db.session.scalars(select(SchoolClass.label).filter_by(school_id=school.id)))
+    for n in range(1, 1000):
+        suffix = f" ({year})" if n == 1 else f" ({year}, {n})"
+        candidate = label[: roster.CLASS_LABEL_MAX - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+    raise WebradioError(N_("Trop de classes archivées sous ce nom."))
+
+
+def archive_classes(school: School, class_ids: list[str]) -> list[SchoolClass]:
+    """Archive these classes of the school at once (a school-year rollover): each leaves the
+    lists with its pupils, its studio code stops working, and its name becomes free."""
+    if not class_ids:
+        raise WebradioError(N_("Cochez au moins une classe à archiver."))
+    chosen = [school_class_of(school, i) for i in dict.fromkeys(class_ids)]
+    now = now_utc()
+    for school_class in chosen:
+        if school_class.archived_at is not None:
+            continue
+        school_class.label = _archived_label(school, school_class.label)
+        school_class.archived_at = now
+        school_class.studio_code = school_class.studio_expires_at = None
+        db.session.flush()
+    db.session.commit()
+    return chosen
+
+
+def restore_class(school: School, class_id: str) -> SchoolClass:
+    """Bring an archived class back on roll, with its pupils (its name stays as archived)."""
+    school_class = school_class_of(school, class_id)
+    school_class.archived_at = None
+    db.session.commit()
+    return school_class
+
+
+def archive_pupil(school: School, pupil_id: str) -> Pupil:
+    """Archive a pupil who left: out of the lists and pickers; consent and episodes unchanged."""
+    pupil = _pupil_on_record(school, pupil_id)
+    pupil.archived_at = pupil.archived_at or now_utc()
+    db.session.commit()
+    return pupil
+
+
+def restore_pupil(school: School, pupil_id: str) -> Pupil:
+    """Bring an archived pupil back on roll (in a class on roll)."""
+    pupil = _pupil_on_record(school, pupil_id)
+    if pupil.school_class.archived_at is not None:
+        raise WebradioError(
+            N_("La classe de %(name)s est archivée : restaurez la classe."), name=pupil.first_name
+        )
+    pupil.archived_at = None
+    db.session.commit()
+    return pupil

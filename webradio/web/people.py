@@ -30,6 +30,11 @@ ALREADY = N_("%(n)d déjà inscrit(s) dans leur classe, laissé(s) tel(s) quel(s
 NO_FILE = N_("Choisissez le fichier CSV de la liste de classe.")
 BROKEN_FORM = N_("La liste envoyée est incomplète : importez le fichier à nouveau.")
 TOO_BIG = N_("Ce fichier est trop gros pour une liste de classe (au plus 1 Mo).")
+PUPIL_ARCHIVED = N_("%(name)s est archivé(e) : ses autorisations et ses épisodes ne changent pas.")
+PUPIL_RESTORED = N_("%(name)s est de retour dans sa classe.")
+CLASSES_ARCHIVED = N_("%(n)d classe(s) archivée(s) : %(labels)s. Leurs noms sont libres.")
+CLASS_RESTORED = N_("Classe « %(label)s » restaurée.")
+NOT_CONFIRMED = N_("Cochez la case de confirmation pour archiver ces classes.")
 
 
 @dataclass(frozen=True)
@@ -46,12 +51,14 @@ class Refusal:
 @bp.route("/ecole/eleves")
 @role_required("head")
 def people_page() -> ResponseReturnValue:
-    """The school's classes, each with its pupils on record (erased pupils never shown)."""
+    """The school's classes, each with its pupils on record (erased pupils never shown);
+    `?archives=1` shows the archived classes and pupils too."""
     return _page(current_school())
 
 
 def _page(school: School, refused: Refusal | None = None) -> str:
     """The page, with a refusal shown in the form it came from."""
+    show_archives = request.args.get("archives") == "1"
     classes = people.list_classes(school)
     by_class: dict[str, list[people.PupilRow]] = {c.id: [] for c in classes}
     for pupil in people.list_pupils(school):
@@ -65,6 +72,9 @@ def _page(school: School, refused: Refusal | None = None) -> str:
         refused=refused,
         # A refusal is said next to its field; one about nothing on the page, at the top.
         said_on_top=refused is not None and refused.target not in shown,
+        show_archives=show_archives,
+        archived_classes=people.list_classes(school, archived=True) if show_archives else [],
+        archived_pupils=people.list_pupils(school, archived=True) if show_archives else [],
     )
 
 
@@ -81,7 +91,8 @@ def _act(
         message = translate(error.message, **error.params)
         refused = Refusal(form, target, request.form.get(field, ""), message)
         return _page(school, refused), error.http_status
-    return back_to("people.people_page")
+    kept = {"archives": "1"} if request.args.get("archives") == "1" else {}
+    return back_to("people.people_page", **kept)
 
 
 @bp.post("/ecole/eleves/classes")
@@ -114,7 +125,7 @@ def add_pupil(class_id: str) -> ResponseReturnValue:
     """Add a pupil to a class, by first name only."""
 
     def verb(school: School) -> str:
-        label = people.school_class_of(school, class_id).label
+        label = people.class_on_roll(school, class_id).label
         pupil = schools.add_pupil(school, label, request.form.get("first_name", ""))
         return translate(PUPIL_ADDED, name=pupil.first_name)
 
@@ -204,3 +215,51 @@ def import_roster() -> ResponseReturnValue:
         db.session.rollback()
         flash(translate(error.message, **error.params), "error")
     return back_to("people.people_page")
+
+
+@bp.post("/ecole/eleves/<pupil_id>/archiver")
+@role_required("head")
+def archive_pupil(pupil_id: str) -> ResponseReturnValue:
+    """Archive a pupil who left (hidden from lists and pickers, nothing erased)."""
+
+    def verb(school: School) -> str:
+        return translate(PUPIL_ARCHIVED, name=people.archive_pupil(school, pupil_id).first_name)
+
+    return _act(verb, "archive", "", pupil_id)
+
+
+@bp.post("/ecole/eleves/<pupil_id>/restaurer")
+@role_required("head")
+def restore_pupil(pupil_id: str) -> ResponseReturnValue:
+    """Bring an archived pupil back."""
+
+    def verb(school: School) -> str:
+        return translate(PUPIL_RESTORED, name=people.restore_pupil(school, pupil_id).first_name)
+
+    return _act(verb, "restore", "", pupil_id)
+
+
+@bp.post("/ecole/eleves/nouvelle-annee")
+@role_required("head")
+def new_year() -> ResponseReturnValue:
+    """« Nouvelle année »: archive the ticked classes at once, after the confirmation box."""
+
+    def verb(school: School) -> str:
+        if request.form.get("confirm") != "1":
+            raise WebradioError(NOT_CONFIRMED)
+        done = people.archive_classes(school, request.form.getlist("class_id"))
+        labels = ", ".join(f"« {c.label} »" for c in done)
+        return translate(CLASSES_ARCHIVED, n=len(done), labels=labels)
+
+    return _act(verb, "new-year", "")
+
+
+@bp.post("/ecole/eleves/classes/<class_id>/restaurer")
+@role_required("head")
+def restore_class(class_id: str) -> ResponseReturnValue:
+    """Bring an archived class back, with its pupils."""
+
+    def verb(school: School) -> str:
+        return translate(CLASS_RESTORED, label=people.restore_class(school, class_id).label)
+
+    return _act(verb, "restore-class", "", class_id)

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, render_template, request, send_file
+from flask import Blueprint, flash, jsonify, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from webradio import clearance, episodes, publication, reasons, runtime, schools, takes, urls
+from webradio import (
+    accounts,
+    clearance,
+    episodes,
+    mail,
+    people,
+    publication,
+    reasons,
+    runtime,
+    schools,
+    takes,
+    urls,
+)
 from webradio.clock import today_paris
 from webradio.consent import AUDIENCE_LABELS, AUDIENCES
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
-from webradio.models import Episode, Pupil, School, SchoolClass, Take, TakeState
+from webradio.models import Episode, School, SchoolClass, Take, TakeState
 from webradio.web import (
     actor,
     back_to,
@@ -51,7 +63,7 @@ def dashboard() -> ResponseReturnValue:
     return render_template(
         "dashboard.html",
         school=school,
-        classes=SchoolClass.query.filter_by(school_id=school.id).order_by(SchoolClass.label),
+        classes=people.classes_on_roll(school),  # archived classes leave the studio list
         takes=Take.query.filter_by(school_id=school.id).order_by(Take.created_at.desc()).limit(50),
         episodes=Episode.query.filter_by(school_id=school.id).order_by(Episode.created_at.desc()),
         consent_alerts=reasons.alerts(school),
@@ -68,9 +80,7 @@ def _unauthorised(school: School) -> dict[str, list[str]]:
     publication now (no valid authorisation)."""
     day = today_paris()
     found: dict[str, list[str]] = {}
-    for pupil in Pupil.query.filter_by(school_id=school.id, erased_at=None).order_by(
-        Pupil.first_name
-    ):
+    for pupil in people.pupils_on_roll(school):
         if clearance.valid_cause(pupil, day) is not None:
             found.setdefault(pupil.class_id, []).append(pupil.first_name)
     return found
@@ -175,7 +185,7 @@ def new_episode() -> ResponseReturnValue:
     ready = Take.query.filter_by(school_id=school.id, state=TakeState.READY).order_by(
         Take.created_at
     )
-    pupils = Pupil.query.filter_by(school_id=school.id, erased_at=None).order_by(Pupil.first_name)
+    pupils = people.pupils_on_roll(school)  # never an archived pupil
     if request.method == "POST":
         take_ids, points = sound.parts_from_form(request.form)
         draft = episodes.EpisodeDraft(
@@ -233,6 +243,8 @@ def publish(episode_id: str) -> ResponseReturnValue:
     cleared = publication.publish_as(found, actor())
     if cleared is None:
         flash(translate(SUBMITTED), "info")
+        heads = accounts.head_addresses(found.school_id)
+        _mailed(mail.request_to_approve(heads, found.title, _staff_url(found)), MAIL_TO_HEAD_FAILED)
         return back_to("staff.episode", episode_id=found.id)
     labels = ", ".join(translate(AUDIENCE_LABELS[a]) for a in cleared.audiences)
     flash(translate(PUBLISHED, audiences=labels), "info")
@@ -245,14 +257,38 @@ def review(episode_id: str) -> ResponseReturnValue:
     """The head approves or refuses a teacher's request, with a comment the teacher reads."""
     found = episodes.get_episode(episode_id, current_school())
     comment = request.form.get("comment", "")
-    if request.form.get("decision") == "approve":
+    approved = request.form.get("decision") == "approve"
+    if approved:
         cleared = publication.approve(found, actor(), comment)
         labels = ", ".join(translate(AUDIENCE_LABELS[a]) for a in cleared.audiences)
         flash(translate(PUBLISHED, audiences=labels), "info")
     else:
         publication.refuse(found, actor(), comment)
         flash(translate(REFUSED), "info")
+    # After the commit: the teacher who made the episode is told (a dead relay changes nothing).
+    teacher = accounts.address_of(found.created_by)
+    told = mail.decision(teacher, found.title, approved, found.review_comment, _staff_url(found))
+    _mailed(told, MAIL_TO_TEACHER_FAILED)
     return back_to("staff.dashboard")
+
+
+MAIL_TO_TEACHER_FAILED = N_(
+    "L'e-mail à l'enseignant n'a pas pu être envoyé : il verra la décision sur son tableau de bord."
+)
+MAIL_TO_HEAD_FAILED = N_(
+    "L'e-mail à la direction n'a pas pu être envoyé : la demande l'attend sur son tableau de bord."
+)
+
+
+def _staff_url(found: Episode) -> str:
+    """The episode's staff page at the public address (for an e-mail)."""
+    return urls.base() + url_for("staff.episode", episode_id=found.id)
+
+
+def _mailed(message: mail.Message, failed: str) -> None:
+    """Send a notification after the action's commit; say so when the relay did not take it."""
+    if mail.send(message) == mail.Delivery.FAILED:
+        flash(translate(failed), "error")
 
 
 @bp.post("/episodes/<episode_id>/depublier")
