@@ -133,8 +133,15 @@ def test_trim_editor_by_touch_and_keyboard(app: Flask, take: Take, browser_path:
         assert out_value < duration - 3
         expect(part.locator("input[name=take_ids]")).to_be_checked()
 
-        # The keyboard moves the in point: 5 tenths, then 2 seconds with Shift.
-        in_handle.focus()
+        # The keyboard reaches the in point right after « Couper la prise » and moves it:
+        # 5 tenths, then 2 seconds with Shift.
+        part.locator("summary").focus()
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "document.activeElement.shadowRoot?.activeElement?.getAttribute('data-trim-handle')"
+        )
+        assert focused == "in"
+        assert in_handle.get_attribute("role") == "slider"
         for _ in range(5):
             page.keyboard.press("ArrowRight")
         page.keyboard.press("Shift+ArrowRight")
@@ -157,11 +164,16 @@ def test_trim_editor_by_touch_and_keyboard(app: Flask, take: Take, browser_path:
 
         # Play from a chosen point: a tap on the waveform, then Lecture; the playhead moves.
         chosen = duration * 0.4
+        wave.scroll_into_view_if_needed()
+        box = wave.bounding_box()  # the page may have scrolled since
+        assert box is not None
         page.touchscreen.tap(box["x"] + box["width"] * 0.4, box["y"] + 60)
         page.wait_for_function(
             f"Math.abs(document.querySelector('[data-trim] audio').currentTime - {chosen}) < 0.3"
         )
-        cursor_before = editor_state(page)["cursor"]
+        tapped = editor_state(page)
+        assert tapped["paused"]  # a tap places the playhead, it does not play
+        cursor_before = tapped["cursor"]
         part.get_by_role("button", name="Lecture").click()
         page.wait_for_function(
             f"document.querySelector('[data-trim] audio').currentTime > {chosen + 1.0}",
@@ -169,6 +181,7 @@ def test_trim_editor_by_touch_and_keyboard(app: Flask, take: Take, browser_path:
         )
         playing = editor_state(page)
         assert not playing["paused"] and playing["cursor"] > cursor_before
+        assert playing["time"] < chosen + 3  # it started from the chosen point
         expect(part.get_by_role("button", name="Pause")).to_be_visible()
         part.get_by_role("button", name="Pause").click()
 
