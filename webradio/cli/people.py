@@ -1,4 +1,5 @@
-"""Who is on record, for the city IT team: `pupil list`, `class list`, `user list|reset-password`.
+"""Who is on record, for the city IT team: `pupil list`, `class list`, `user list|reset-password`,
+`user link|disable|enable`.
 
 Lists print one tab-separated line per row, its id first, or one JSON object with `--json`.
 """
@@ -12,10 +13,11 @@ from collections.abc import Sequence
 import click
 from flask.cli import AppGroup
 
-from webradio import people, schools
+from webradio import accounts, people, schools
 from webradio.cli.common import refusals, say
 from webradio.cli.consent import pupil
-from webradio.errors import N_
+from webradio.errors import N_, NotFound
+from webradio.models import User
 
 
 def _print(
@@ -81,4 +83,51 @@ def user_reset_password(email: str, password_stdin: bool, as_json: bool) -> None
     if as_json:
         click.echo(json.dumps({"id": user.id, "email": user.email}, ensure_ascii=False))
         return
+    click.echo(user.id)
+
+
+def _account(email: str) -> User:
+    """The account with this address, or a refusal naming it."""
+    found = accounts.find_by_email(email)
+    if found is None:
+        raise NotFound(N_("Aucun compte pour %(email)s."), email=email)
+    return found
+
+
+@click.command("link")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def user_link(email: str, as_json: bool) -> None:
+    """A one-time link for the account to choose its password (the URL on the last line)."""
+    issued = accounts.reset_link(_account(email), None)
+    say(
+        N_("Lien à usage unique pour %(email)s, valable %(hours)d heures :"),
+        email=issued.user.email,
+        hours=issued.hours,
+    )
+    if as_json:
+        values = {"id": issued.user.id, "email": issued.user.email, "url": issued.url}
+        click.echo(json.dumps({**values, "expires_at": issued.expires_at.isoformat() + "Z"}))
+        return
+    click.echo(issued.url)
+
+
+@click.command("disable")
+@click.argument("email")
+@refusals
+def user_disable(email: str) -> None:
+    """Disable an account (no sign-in, its sessions end); prints its id."""
+    user = accounts.disable(_account(email), None)
+    say(N_("Compte de %(email)s désactivé : il ne peut plus se connecter."), email=user.email)
+    click.echo(user.id)
+
+
+@click.command("enable")
+@click.argument("email")
+@refusals
+def user_enable(email: str) -> None:
+    """Let a disabled account sign in again; prints its id."""
+    user = accounts.enable(_account(email))
+    say(N_("Compte de %(email)s réactivé."), email=user.email)
     click.echo(user.id)
