@@ -151,9 +151,7 @@ def test_a_reset_link_works_once_replaces_older_links_and_expires(
     assert unknown.status_code == 410 and "Demandez-en un nouveau" in text(unknown)
 
 
-def test_a_teacher_cannot_reach_the_team_or_city_pages(
-    client: FlaskClient, team: Team
-) -> None:
+def test_a_teacher_cannot_reach_the_team_or_city_pages(client: FlaskClient, team: Team) -> None:
     sign_in(client, "prof@equipe.fr")
     head = user("head@equipe.fr")
     for method, path in (
@@ -168,7 +166,7 @@ def test_a_teacher_cannot_reach_the_team_or_city_pages(
         assert answer.status_code == 403, path
         assert "Votre rôle ne permet pas cette action." in text(answer)
     assert user("head@equipe.fr").disabled_at is None
-    assert "/ecole/equipe\"" not in text(fetch(client, "/")), "no link in the teacher's navigation"
+    assert '/ecole/equipe"' not in text(fetch(client, "/")), "no link in the teacher's navigation"
 
 
 def test_the_city_admin_creates_a_school_and_invites_its_head(
