@@ -1,17 +1,53 @@
-"""`webradio run` and `webradio worker`: the web server and the job worker, one process."""
+"""`webradio run` and `webradio worker`: the web server and the job worker, as processes.
+
+`webradio run` prepares the instance once, opens the listening socket itself, then supervises
+two children: the web server (gunicorn, gthread, on that socket) and the job worker (huey's
+consumer in its main thread, at a lower CPU and disk priority, as every ffmpeg it starts).
+One Ctrl+C (or SIGTERM) stops both: each gets SIGTERM, then SIGKILL after a grace period. A
+child that dies is started again after a short, growing pause. The children are
+`python -m webradio.serve web|worker` (see main()).
+
+A render that takes both cores used to take the web's latency with it (issue 12): the worker
+shared the web's process, GIL and priority. `webradio run --one-process` keeps that old layout
+(waitress in a thread beside the consumer) for the benchmark's reference.
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import ctypes
 import logging
+import os
+import signal
+import socket
+import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from flask import Flask
 from waitress.server import create_server
 
 from webradio import jobs, outputs
+from webradio.audio.ffmpeg import lower_priority
+
+SERVERS = ("gunicorn", "waitress")
+# Measured by bench/serve.py on the 2-core reference machine (see the README's Benchmarks).
+DEFAULT_SERVER = "gunicorn"
+WEB_THREADS = 8
+# A stopped child gets SIGTERM, and SIGKILL if it is still there this many seconds later.
+GRACE_S = 10.0
+# Pauses before a dead child is started again; back to the first once it ran long enough.
+BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+HEALTHY_AFTER_S = 30.0
+# Connections the kernel holds for the web server while it starts or restarts.
+BACKLOG = 2048
+LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
 
 
 def _prepare(app: Flask) -> None:
@@ -34,13 +70,64 @@ def waitress_options(config: Mapping[str, Any]) -> dict[str, Any]:
     (PROXY_FIX) it trusts that address alone, so the client address and HTTPS reach the app,
     and a client connecting directly cannot pick its address.
     """
-    options: dict[str, Any] = {"threads": 8}
+    options: dict[str, Any] = {"threads": WEB_THREADS}
     if config["PROXY_FIX"]:
         options["trusted_proxy"] = str(config["PROXY_ADDRESS"])
         options["trusted_proxy_count"] = 1
         options["trusted_proxy_headers"] = set(FORWARDED_HEADERS)
         options["clear_untrusted_proxy_headers"] = True
     return options
+
+
+def gunicorn_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """gunicorn's settings from the app's config (the listening socket is given apart).
+
+    One process: the rate limits count in its memory (RATELIMIT_STORAGE_URI memory://), and a
+    second process measured no faster on two cores while the worker renders. gunicorn reads
+    X-Forwarded-Proto only from `forwarded_allow_ips`: the configured proxy, or nobody.
+    """
+    return {
+        "worker_class": "gthread",
+        "workers": 1,
+        "threads": WEB_THREADS,
+        "keepalive": 5,
+        # An upload of a long take may last minutes: the worker's heartbeat is its own thread's,
+        # so this bounds only a worker that stopped answering altogether.
+        "timeout": 120,
+        "graceful_timeout": int(GRACE_S) - 2,
+        "forwarded_allow_ips": str(config["PROXY_ADDRESS"]) if config["PROXY_FIX"] else "",
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "webradio-web",
+        "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
+    }
+
+
+class ForwardedOnlyFromProxy:
+    """Drops X-Forwarded-* headers that do not come from the trusted proxy's address.
+
+    ProxyFix (in the app, WEBRADIO_PROXY_FIX) believes them whoever sends them; waitress clears
+    untrusted ones itself, gunicorn does not: without this, a client reaching the server directly
+    could pick its address, and so its rate-limit bucket, with X-Forwarded-For.
+    """
+
+    def __init__(self, app: Callable[..., Any], proxy: str) -> None:
+        self.app = app
+        self.proxy = proxy
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("REMOTE_ADDR") != self.proxy:
+            for name in FORWARDED_HEADERS:
+                environ.pop("HTTP_" + name.upper().replace("-", "_"), None)
+        return self.app(environ, start_response)
+
+
+def web_application(app: Flask) -> Callable[..., Any]:
+    """The WSGI callable gunicorn serves: the app, behind the proxy check when proxied."""
+    if app.config["PROXY_FIX"]:
+        return ForwardedOnlyFromProxy(app, str(app.config["PROXY_ADDRESS"]))
+    return app
 
 
 def run_worker(app: Flask, workers: int) -> None:
@@ -53,15 +140,23 @@ def run_worker(app: Flask, workers: int) -> None:
     consumer.run()
 
 
+def _hint(host: str, port: int) -> None:
+    """The line `make run` shows: where to go, how to stop."""
+    hint = "(Ctrl+C pour arrêter / to stop)"
+    print(f"webradio : http://{host}:{port}/  {hint}", file=sys.stderr, flush=True)
+
+
 def run_all(app: Flask, host: str, port: int) -> None:
-    """Serve the app with waitress (a production WSGI server) beside the worker threads."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    """The old layout, one process: waitress in a thread beside the worker threads.
+
+    Kept for the benchmark's reference (`webradio run --one-process`).
+    """
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     _prepare(app)
     server = create_server(app, host=host, port=port, **waitress_options(app.config))
     web = threading.Thread(target=server.run, name="web", daemon=True)
     web.start()
-    hint = "(Ctrl+C pour arrêter / to stop)"
-    print(f"webradio : http://{host}:{port}/  {hint}", file=sys.stderr, flush=True)
+    _hint(host, port)
     try:
         if app.extensions["webradio.huey"].immediate:
             web.join()
@@ -72,7 +167,239 @@ def run_all(app: Flask, host: str, port: int) -> None:
 
 
 def worker_only(app: Flask) -> None:
-    """Run a worker alone (scale path: as many as needed, on any machine)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    """Run a worker alone (scale path: as many as needed, on any machine), at low priority."""
+    lower_priority()
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     _prepare(app)
     run_worker(app, int(app.config["QUEUE_WORKERS"]))
+
+
+# The supervisor -------------------------------------------------------------------------------
+
+# French first, then English: what stderr says about a child.
+CHILD_NAMES = {"web": "le serveur web / the web server", "worker": "le worker / the job worker"}
+
+
+@dataclass
+class Child:
+    """One supervised process: how to start it, and what became of it."""
+
+    kind: str
+    argv: list[str]
+    pass_fds: tuple[int, ...] = ()
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    failures: int = 0
+    restart_at: float | None = None
+
+    def start(self) -> None:
+        """Start it in a process group of its own (a terminal's Ctrl+C reaches the parent only,
+        which stops each child in order; a killed group takes its ffmpegs with it)."""
+        self.process = subprocess.Popen(self.argv, pass_fds=self.pass_fds, process_group=0)
+        self.started_at = time.monotonic()
+        self.restart_at = None
+
+    def signal(self, signum: int, *, group: bool = False) -> None:
+        """Send `signum` to the child (and to its process group with `group`), if still there."""
+        if self.process is None:
+            return
+        try:
+            if group:
+                os.killpg(self.process.pid, signum)
+            elif self.process.poll() is None:
+                self.process.send_signal(signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+@dataclass
+class Supervisor:
+    """Starts the children, restarts the one that dies, stops them all on SIGINT or SIGTERM."""
+
+    children: list[Child]
+    grace_s: float = GRACE_S
+    stop_signal: int | None = field(default=None, init=False)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self.stop_signal = signum
+
+    def run(self, ready: Callable[[], None] = lambda: None) -> int:
+        """Supervise until asked to stop; 0 (Ctrl+C or SIGTERM is the way to stop it)."""
+        previous = {
+            signum: signal.signal(signum, self._on_signal)
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        }
+        try:
+            for child in self.children:
+                child.start()
+            ready()
+            while self.stop_signal is None:
+                self._watch(time.monotonic())
+                time.sleep(0.2)
+        finally:
+            self.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        return 0
+
+    def _watch(self, now: float) -> None:
+        """Restart a child that died, after its pause."""
+        for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.start()
+                continue
+            assert child.process is not None
+            code = child.process.poll()
+            if code is None:
+                continue
+            child.signal(signal.SIGKILL, group=True)  # what it started goes with it
+            lived = now - child.started_at
+            if lived >= HEALTHY_AFTER_S:
+                child.failures = 0
+            pause = BACKOFF_S[min(child.failures, len(BACKOFF_S) - 1)]
+            child.failures += 1
+            child.restart_at = now + pause
+            name = CHILD_NAMES[child.kind]
+            print(
+                f"webradio : {name} s'est arrêté (code {code}) ; redémarrage dans {pause:.0f} s"
+                f" / stopped (exit {code}); restarting in {pause:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def stop(self) -> None:
+        """SIGTERM to every child, SIGKILL to what remains after the grace period."""
+        running = [c for c in self.children if c.process is not None and c.restart_at is None]
+        for child in running:
+            child.signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.grace_s
+        for child in running:
+            assert child.process is not None
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        for child in self.children:
+            child.signal(signal.SIGKILL, group=True)
+            if child.process is not None:
+                child.process.wait()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The server's listening socket, opened by the supervisor: a port already taken is said at
+    once, and connections wait in the backlog while the web child (re)starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise SystemExit(
+            f"webradio : impossible d'écouter sur {host}:{port} ({error.strerror}) / "
+            f"cannot listen on {host}:{port}"
+        ) from error
+    sock.listen(BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def child_argv(kind: str, *extra: str) -> list[str]:
+    """How the supervisor starts a child: this Python, this module."""
+    return [sys.executable, "-m", "webradio.serve", kind, "--parent", str(os.getpid()), *extra]
+
+
+def supervise(app: Flask, host: str, port: int, server: str = DEFAULT_SERVER) -> int:
+    """`webradio run`: prepare once, then the web server and the worker as children."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _prepare(app)
+    with app.app_context():
+        from webradio.extensions import db
+
+        db.engine.dispose()
+    sock = listen(host, port)
+    fd = sock.fileno()
+    children = [Child("web", child_argv("web", "--fd", str(fd), "--server", server), (fd,))]
+    if not app.extensions["webradio.huey"].immediate:
+        children.append(Child("worker", child_argv("worker")))
+    try:
+        return Supervisor(children).run(ready=lambda: _hint(host, port))
+    finally:
+        sock.close()
+
+
+# The children ---------------------------------------------------------------------------------
+
+PR_SET_PDEATHSIG = 1
+
+
+def _follow_parent(parent: int | None) -> None:
+    """Get SIGTERM when the supervisor dies (even by SIGKILL), so no child outlives it."""
+    if parent is None:
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before we could ask
+        sys.exit(0)
+
+
+def serve_web(fd: int, server: str) -> None:
+    """The web child: the app on the supervisor's socket, with gunicorn or waitress."""
+    from webradio import create_app
+
+    if server == "waitress":
+        from waitress import serve
+
+        app = create_app()
+        sock = socket.socket(fileno=fd)
+        serve(app, sockets=[sock], **waitress_options(app.config))
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class Gunicorn(BaseApplication):
+        """gunicorn run from here, with our settings and this app."""
+
+        def __init__(self, options: Mapping[str, Any]) -> None:
+            self.options = options
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Callable[..., Any]:
+            # In the gunicorn worker, after the fork: nothing of the arbiter's is shared.
+            return web_application(create_app())
+
+    # The settings as the app reads them (instance/config.py included); the worker builds its own.
+    options = gunicorn_options(create_app().config) | {"bind": [f"fd://{fd}"]}
+    Gunicorn(options).run()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m webradio.serve web --fd N [--server S]` or `... worker` (started by `run`)."""
+    parser = argparse.ArgumentParser(prog="python -m webradio.serve")
+    parser.add_argument("kind", choices=("web", "worker"))
+    parser.add_argument("--parent", type=int)
+    parser.add_argument("--fd", type=int)
+    parser.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER)
+    args = parser.parse_args(argv)
+    _follow_parent(args.parent)
+    if args.kind == "worker":
+        # Before any thread starts: threads (and the ffmpegs they run) inherit it.
+        lower_priority()
+        from webradio import create_app
+
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+        app = create_app()
+        run_worker(app, int(app.config["QUEUE_WORKERS"]))
+        return
+    if args.fd is None:
+        parser.error("--fd")
+    serve_web(args.fd, args.server)
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import collections
+import ctypes
 import functools
+import os
+import platform
 import re
 import shutil
 import subprocess
@@ -116,6 +119,56 @@ def find_ffmpeg(forced: str | None = None) -> FfmpegBinary:
     return _with_reason(best, reason)
 
 
+# Renders and analyses yield to the web (issue 12): every ffmpeg, and the worker that starts
+# them, run at least this nice and in the lowest best-effort disk class.
+NICENESS = 10
+_IOPRIO_CLASS_BE, _IOPRIO_LOWEST, _IOPRIO_CLASS_SHIFT, _IOPRIO_WHO_PROCESS = 2, 7, 13, 1
+_SYS_IOPRIO_SET = {"x86_64": 251, "aarch64": 30, "i686": 289, "armv7l": 314, "riscv64": 30}
+
+
+def lower_priority() -> None:
+    """Run this process (this thread, and what it starts later) at niceness >= NICENESS and
+    best-effort I/O level 7; keep the priority silently where the system refuses.
+
+    Call it before starting threads: on Linux both settings belong to a thread, inherited by
+    the threads and processes it starts.
+    """
+    try:
+        if os.getpriority(os.PRIO_PROCESS, 0) < NICENESS:
+            os.setpriority(os.PRIO_PROCESS, 0, NICENESS)
+    except (OSError, AttributeError):
+        pass
+    syscall = _syscall()
+    number = _SYS_IOPRIO_SET.get(platform.machine())
+    if syscall is None or number is None:
+        return
+    value = (_IOPRIO_CLASS_BE << _IOPRIO_CLASS_SHIFT) | _IOPRIO_LOWEST
+    syscall(number, _IOPRIO_WHO_PROCESS, 0, value)  # -1 where refused: kept as it is
+
+
+@functools.cache
+def _syscall() -> Callable[..., int] | None:
+    """libc's syscall(), looked up once, in the parent (never between fork and exec)."""
+    try:
+        syscall: Callable[..., int] = ctypes.CDLL(None, use_errno=True).syscall
+        return syscall
+    except (OSError, AttributeError):
+        return None
+
+
+def low_priority_preexec() -> Callable[[], None] | None:
+    """What to give Popen's preexec_fn so that a child runs at low priority: nothing when this
+    thread already does (the worker: the child inherits it, and no Python runs between fork
+    and exec), else lower_priority (the web process, for a rare probe)."""
+    try:
+        if os.getpriority(os.PRIO_PROCESS, 0) >= NICENESS:
+            return None
+    except (OSError, AttributeError):
+        return None
+    _syscall()
+    return lower_priority
+
+
 def _with_reason(binary: FfmpegBinary, reason: str) -> FfmpegBinary:
     """A copy of `binary` carrying the reason it was chosen."""
     return FfmpegBinary(binary.path, binary.version, binary.version_text, binary.source, reason)
@@ -154,6 +207,7 @@ def run_ffmpeg(
             stdin=subprocess.DEVNULL if stdin is None else stdin,
             stdout=subprocess.DEVNULL if on_stdout is None else subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=low_priority_preexec(),
         )
     except OSError as exc:
         raise FfmpegError(argv, str(exc)) from exc
@@ -228,6 +282,7 @@ def run_ffmpeg_pair(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=False,
+            preexec_fn=low_priority_preexec(),
         )
     except OSError as exc:
         raise FfmpegError(producer, str(exc)) from exc

@@ -76,6 +76,8 @@ def score_in_child(streams: Sequence[IO[bytes]]) -> list[array[float]]:
     One child scores the two halves of a long take at once (a thread each: the model runs
     outside the GIL), loading the model's library once.
     """
+    from webradio.audio.ffmpeg import low_priority_preexec
+
     fds = [stream.fileno() for stream in streams]
     child = subprocess.Popen(
         [sys.executable, "-m", "webradio.audio.vad", *map(str, fds)],
@@ -83,6 +85,7 @@ def score_in_child(streams: Sequence[IO[bytes]]) -> list[array[float]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         pass_fds=fds,
+        preexec_fn=low_priority_preexec(),  # it scores for the worker: yields to the web
     )
     out, err = child.communicate()
     if child.returncode != 0:

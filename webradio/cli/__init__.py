@@ -34,16 +34,22 @@ main.add_command(people.class_group)
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def run(host: str, port: int) -> None:
-    """Serve the app and run its job worker in one process."""
-    from webradio.serve import run_all
+@click.option("--server", type=click.Choice(["gunicorn", "waitress"]), hidden=True)
+@click.option("--one-process", is_flag=True, hidden=True, help="the old layout (benchmark)")
+def run(host: str, port: int, server: str | None, one_process: bool) -> None:
+    """Serve the app and run its job worker, as two processes stopped together (Ctrl+C)."""
+    from webradio import serve
 
-    run_all(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if one_process:
+        serve.run_all(app, host, port)
+        return
+    sys.exit(serve.supervise(app, host, port, server or serve.DEFAULT_SERVER))
 
 
 @main.command()
 def worker() -> None:
-    """Run a job worker alone."""
+    """Run a job worker alone, at a low CPU and disk priority (scale path)."""
     from webradio.serve import worker_only
 
     worker_only(current_app._get_current_object())  # type: ignore[attr-defined]
