@@ -224,7 +224,12 @@
         plugins: [regions, timeline]
       });
       ws.on("timeupdate", function (time) { position.textContent = seconds(time); });
-      ws.on("play", function () { playButton.textContent = root.dataset.labelPause; });
+      ws.on("play", function () {
+        playButton.textContent = root.dataset.labelPause;
+        document.querySelectorAll("[data-trim-audio]").forEach(function (other) {
+          if (other !== audio) { other.pause(); }  // one take heard at a time
+        });
+      });
       ws.on("pause", function () { playButton.textContent = root.dataset.labelPlay; });
       ws.on("finish", function () { playButton.textContent = root.dataset.labelPlay; });
       audio.addEventListener("error", function () {
@@ -238,9 +243,9 @@
         choose();
         describe();
       });
+      // At the end of a drag the point snaps to its tenth, still half a second from the other.
       regions.on("region-updated", function (changed, side) {
-        if (side) { changed.setOptions(side === "start" ? {start: tenths(changed.start)} : {end: tenths(changed.end)}); }
-        describe();
+        if (side) { place(side, changed[side]); }
       });
       ws.load(root.dataset.audioUrl, [peaks.max], duration).then(function () {
         var at = edges();
