@@ -75,6 +75,10 @@ def create(school: School, draft: EpisodeDraft, created_by: str | None = None) -
         )
     audience = consent.parse_audience(draft.audience)
     pupils = [_pupil_of(school, pid) for pid in draft.participant_ids]
+    if any(pupil.archived_at is not None for pupil in pupils):
+        raise WebradioError(
+            N_("Un élève archivé ne participe pas à un nouvel épisode : restaurez-le d'abord.")
+        )
     episode = Episode(
         guid=f"urn:uuid:{uuid.uuid4()}",
         school_id=school.id,

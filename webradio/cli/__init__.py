@@ -112,6 +112,9 @@ def user() -> None:
 
 user.add_command(people.user_list)
 user.add_command(people.user_reset_password)
+user.add_command(people.user_link)
+user.add_command(people.user_disable)
+user.add_command(people.user_enable)
 
 
 @user.command("create")

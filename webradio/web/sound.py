@@ -10,10 +10,10 @@ from flask import Blueprint, flash, jsonify, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from webradio import episodes, runtime, takes
+from webradio import episodes, people, runtime, takes
 from webradio.audio.report import TakeReport, take_report
 from webradio.errors import N_, NotFound, WebradioError
-from webradio.models import Episode, Pupil, School, Take, TakeState
+from webradio.models import Episode, School, Take, TakeState
 from webradio.web import back_to, current_school, role_required, translate
 
 bp = Blueprint("sound", __name__, url_prefix="/son")
@@ -186,7 +186,7 @@ def jingles_page() -> ResponseReturnValue:
             )
             flash(translate(SAVED), "info")
         return back_to("sound.jingles_page")
-    pupils = Pupil.query.filter_by(school_id=school.id, erased_at=None).order_by(Pupil.first_name)
+    pupils = people.pupils_on_roll(school)
     return render_template(
         "sound_jingles.html",
         school=school,

@@ -153,7 +153,7 @@ def upload_take() -> ResponseReturnValue:
     """Upload a take (the page sends it with a progress bar; plain form post also works)."""
     school = current_school()
     if request.method == "GET":
-        return render_template("upload.html", classes=school.classes)
+        return render_template("upload.html", classes=people.classes_on_roll(school))
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise WebradioError(NO_FILE)
