@@ -282,7 +282,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
         var row = document.createElement("li");
         row.dataset.id = record.id;
         var title = document.createElement("p");
-        var when = new Date(record.createdAt).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+        var when = new Date(record.createdAt).toLocaleTimeString(document.documentElement.lang || [], {hour: "2-digit", minute: "2-digit"});
         title.textContent = (record.label ? record.label + " — " : "") + fill(text.recordedAt, {time: when});
         row.appendChild(title);
         var audio = document.createElement("audio");
