@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import math
+import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -241,14 +245,44 @@ def city_feed_path() -> Path:
     return runtime.feeds_root() / CITY_DIR / "flux.xml"
 
 
-def write_static(path: Path, data: bytes, precompress: bool = True) -> bool:
-    """Write `data` atomically, and its `.gz` beside it for `gzip_static`; True if it changed."""
+def write_static(path: Path, data: bytes, precompress: bool = True, durable: bool = True) -> bool:
+    """Write `data` atomically, and its `.gz` beside it for `gzip_static`; True if it changed.
+
+    `durable=False` leaves the flush to the caller (one `os.sync()` after a thousand pages
+    costs what four fsyncs per page would cost for a single one); Last-Modified still only
+    grows."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    changed = write_feed(path, data)
+    write = write_feed if durable else _replace
+    changed = write(path, data)
     packed = path.with_name(path.name + ".gz")
     if precompress and (changed or not packed.exists()):
-        write_feed(packed, gzip.compress(data, GZIP_LEVEL, mtime=0))
+        write(packed, gzip.compress(data, GZIP_LEVEL, mtime=0))
     return changed
+
+
+def _replace(path: Path, data: bytes) -> bool:
+    """Atomically replace `path` with `data` unless it holds them already (no fsync); its
+    modification time is always later than the previous one's, by a second at least."""
+    previous = 0.0
+    try:
+        if path.read_bytes() == data:
+            return False
+        previous = path.stat().st_mtime
+    except FileNotFoundError:
+        pass
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(name, 0o644)
+        stamp = max(time.time(), math.floor(previous) + 1.0)
+        os.utime(name, (stamp, stamp))
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+    return True
 
 
 def school_outputs(school: School, listed: Listed) -> list[Output]:

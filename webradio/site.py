@@ -11,9 +11,11 @@ every file carries its expiry (the earliest day its episodes are authorised unti
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -42,13 +44,23 @@ UNPUBLISHED = "unpublished"
 
 @dataclass(frozen=True)
 class Output:
-    """One public file: where it goes under the feeds root, its bytes, until when it may be
-    served (None: no pupil's authorisation limits it) and whether a `.gz` goes beside it."""
+    """One public file: where it goes under the feeds root, its bytes (or how to make them),
+    until when it may be served (None: no pupil's authorisation limits it), whether a `.gz` goes
+    beside it, and a key of what it shows (the same key: the file on disk is kept as is)."""
 
     path: str
-    data: bytes
+    data: bytes | None = None
     until: date | None = None
     precompress: bool = True
+    key: str | None = None
+    make: Callable[[], bytes] | None = None
+
+    def content(self) -> bytes:
+        """The file's bytes, rendered now when they were not given."""
+        if self.data is not None:
+            return self.data
+        assert self.make is not None
+        return self.make()
 
 
 # --- Where each file goes (the fast path and the proxy read the same places) --------------------
@@ -235,36 +247,77 @@ def is_shown(episode: Episode, answer: Clearance) -> bool:
 
 def school_outputs(school: School, listed: Sequence[tuple[Episode, Clearance]]) -> list[Output]:
     """The school's public files from its listing (newest first): pages, and per episode its
-    page, embed, oEmbed, chapters and transcript, or the 410 records once withdrawn."""
+    page, embed, oEmbed, chapters and transcript, or the 410 records once withdrawn.
+
+    Each file is rendered only when what it shows changed (its key), when it is written."""
     shown = [(e, c) for e, c in listed if is_shown(e, c)]
     gone = [e for e, c in listed if not is_shown(e, c) and Audience.PUBLIC in e.published_set]
     episodes = [e for e, _ in shown]
+    version = render_version()
+    pages = pages_of(len(shown))
+    qr: list[str] = []  # made once, at the first page rendered
+
+    def page_maker(page: int) -> Callable[[], bytes]:
+        def make() -> bytes:
+            qr[:] = qr or [qr_svg(urls.feed(school.slug), "QR code du flux")]
+            return school_page(school, episodes, page, qr[0]).encode()
+
+        return make
+
     found: list[Output] = []
-    with anonymous(urls.school_page(school.slug).removeprefix(urls.base())):
-        qr = qr_svg(urls.feed(school.slug), "QR code du flux")
-        for page in range(1, pages_of(len(shown)) + 1):
-            on_page = shown[(page - 1) * PER_PAGE : page * PER_PAGE]
-            html = school_page(school, episodes, page, qr)
-            found.append(
-                Output(page_path(school.slug, page), html.encode(), earliest(c for _, c in on_page))
-            )
-        for episode, answer in shown:
-            found += _episode_outputs(school, episode, answer.authorised_until)
-        for episode in gone:
-            found += [
-                Output(gone_page_path(school.slug, episode.id), gone_page(episode).encode()),
-                Output(gone_embed_path(episode.id), embed(episode, False).encode()),
-                Output(gone_media_path(episode.id), gone_page(episode).encode()),
-            ]
+    for page in range(1, pages + 1):
+        on_page = shown[(page - 1) * PER_PAGE : page * PER_PAGE]
+        key = fingerprint(
+            version,
+            _school_mark(school),
+            page,
+            pages,
+            *map(_mark, episodes[(page - 1) * PER_PAGE : page * PER_PAGE]),
+        )
+        until = earliest(c for _, c in on_page)
+        found.append(
+            Output(page_path(school.slug, page), until=until, key=key, make=page_maker(page))
+        )
+    for episode, answer in shown:
+        found += _episode_outputs(school, episode, answer.authorised_until, version)
+    for episode in gone:
+        key = fingerprint(version, "gone", episode.id, episode.withdrawn_reason)
+        found += [
+            Output(gone_page_path(school.slug, episode.id), key=key, make=_gone_page(episode)),
+            Output(gone_embed_path(episode.id), key=key, make=_gone_embed(episode)),
+            Output(gone_media_path(episode.id), key=key, make=_gone_page(episode)),
+        ]
     return found
 
 
-def _episode_outputs(school: School, episode: Episode, until: date | None) -> list[Output]:
+def _gone_page(episode: Episode) -> Callable[[], bytes]:
+    """Render the 410 page of a withdrawn episode, when written."""
+    return lambda: gone_page(episode).encode()
+
+
+def _gone_embed(episode: Episode) -> Callable[[], bytes]:
+    """Render the 410 player frame of a withdrawn episode, when written."""
+    return lambda: embed(episode, False).encode()
+
+
+def _episode_outputs(
+    school: School, episode: Episode, until: date | None, version: str
+) -> list[Output]:
     """The files of one public episode."""
+    key = fingerprint(version, _school_mark(school), _mark(episode))
     found = [
-        Output(episode_path(school.slug, episode.id), episode_page(episode).encode(), until),
-        Output(embed_path(episode.id), embed(episode, True).encode(), until),
-        Output(oembed_path(school.slug, episode.id), oembed(episode), until),
+        Output(
+            episode_path(school.slug, episode.id),
+            until=until,
+            key=key,
+            make=lambda: episode_page(episode).encode(),
+        ),
+        Output(
+            embed_path(episode.id), until=until, key=key, make=lambda: embed(episode, True).encode()
+        ),
+        Output(
+            oembed_path(school.slug, episode.id), until=until, key=key, make=lambda: oembed(episode)
+        ),
     ]
     marks = chapter_marks(episode.chapters_json)
     if marks:
@@ -279,21 +332,56 @@ def _episode_outputs(school: School, episode: Episode, until: date | None) -> li
 
 def city_outputs(shown: Sequence[tuple[Episode, Clearance]]) -> list[Output]:
     """The city widget (the ten latest episodes shared with the city)."""
-    with anonymous(urls.city_widget().removeprefix(urls.base())):
-        html = widget([e for e, _ in shown])
-    return [Output(widget_path(), html.encode(), earliest(c for _, c in shown[:10]))]
+    latest = [e for e, _ in shown[:10]]
+    key = fingerprint(render_version(), "widget", *map(_mark, latest))
+    until = earliest(c for _, c in shown[:10])
+    return [Output(widget_path(), until=until, key=key, make=lambda: widget(latest).encode())]
+
+
+# --- What a rendering depends on -----------------------------------------------------------------
+
+
+def fingerprint(*parts: object) -> str:
+    """A short hash of what a file shows: the same parts, the same bytes."""
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:24]
+
+
+def _mark(episode: Episode) -> str:
+    """What identifies an episode's rendering: its id and its last change."""
+    return f"{episode.id}@{episode.updated_at.isoformat()}"
+
+
+def _school_mark(school: School) -> str:
+    """What identifies the school's part of a page: its last change."""
+    return f"{school.id}@{school.updated_at.isoformat()}"
+
+
+def render_version() -> str:
+    """What every rendering depends on besides the rows: the templates, the translations, this
+    module, the public address and language (a release or a new address renders anew)."""
+    digest = hashlib.sha256()
+    templates = Path(str(current_app.template_folder))
+    sources = [*sorted(templates.glob("*.html")), Path(__file__)]
+    sources += sorted(Path(__file__).parent.glob("translations/*/LC_MESSAGES/*.mo"))
+    for found in sources:
+        digest.update(found.name.encode() + found.read_bytes())
+    digest.update(f"{urls.base()}|{current_app.config.get('LANGUAGE')}".encode())
+    return digest.hexdigest()[:24]
 
 
 # --- Writing: every owner's files replace its former ones, in one step ---------------------------
 
 
 def manifest_path() -> Path:
-    """Where each owner's files and their expiry are recorded."""
+    """Where each owner's files, their expiry and their key are recorded."""
     return runtime.feeds_root() / MANIFEST
 
 
-def read_manifest(path: Path) -> dict[str, dict[str, str | None]]:
-    """The files each owner (a school's id, or the city) wrote, with their expiry day."""
+Manifest = dict[str, dict[str, dict[str, str | None]]]
+
+
+def read_manifest(path: Path) -> Manifest:
+    """The files each owner (a school's id, or the city) wrote, with their expiry and key."""
     try:
         owners = json.loads(path.read_text("utf-8"))["owners"]
     except (FileNotFoundError, ValueError, KeyError):
@@ -303,7 +391,7 @@ def read_manifest(path: Path) -> dict[str, dict[str, str | None]]:
 
 def publish(owned: Mapping[str, Sequence[Output]]) -> list[str]:
     """Write each owner's files (unchanged ones untouched, Last-Modified always later), remove
-    those it no longer has, and record the expiries; the owners whose files changed.
+    those it no longer has, and record expiries and keys; the owners whose files changed.
 
     Called only by webradio.outputs, inside its lock."""
     from webradio.feeds import write_static
@@ -318,11 +406,22 @@ def publish(owned: Mapping[str, Sequence[Output]]) -> list[str]:
         for stale in sorted(set(manifest.get(owner, {})) - {o.path for o in outputs}):
             if _remove(root / stale):
                 changed.add(owner)
-    for owner, outputs in owned.items():
-        for output in outputs:
-            if write_static(root / output.path, output.data, output.precompress):
-                changed.add(owner)
-        manifest[owner] = {o.path: (o.until.isoformat() if o.until else None) for o in outputs}
+    with anonymous():
+        for owner, outputs in owned.items():
+            before = manifest.get(owner, {})
+            for output in outputs:
+                known = before.get(output.path) or {}
+                if output.key and known.get("key") == output.key and (root / output.path).exists():
+                    continue  # shows the same as when it was written
+                data = output.content()
+                if write_static(root / output.path, data, output.precompress, durable=False):
+                    changed.add(owner)
+            manifest[owner] = {
+                o.path: {"until": o.until.isoformat() if o.until else None, "key": o.key}
+                for o in outputs
+            }
+    if changed:
+        os.sync()  # every page written and removed reaches the disk, in one flush
     manifest_file = manifest_path()
     manifest_file.parent.mkdir(parents=True, exist_ok=True)
     write_feed(manifest_file, json.dumps({"owners": manifest}, sort_keys=True).encode())

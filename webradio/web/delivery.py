@@ -304,10 +304,10 @@ def _expiry_days(manifest: Path) -> dict[str, date]:
     except (FileNotFoundError, ValueError):
         return {}
     return {
-        path: date.fromisoformat(day)
+        path: date.fromisoformat(entry["until"])
         for files in owners.values()
-        for path, day in files.items()
-        if day
+        for path, entry in files.items()
+        if isinstance(entry, dict) and entry.get("until")
     }
 
 
