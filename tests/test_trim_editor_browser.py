@@ -7,9 +7,16 @@ only, and what it submits is what the master is cut to.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.util
+import io
 import re
+import sys
+import tarfile
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -24,7 +31,54 @@ from webradio import runtime, schools, takes
 from webradio.models import Episode, School, Take
 
 RECORDING = Path(__file__).parent / "audio" / "real" / "en_3speakers_with_pauses_16k.wav"
+VENDOR_SCRIPT = Path(__file__).parent.parent / "scripts" / "vendor_js.py"
 PHONE = {"width": 360, "height": 800}
+
+
+def vendor_js() -> ModuleType:
+    """scripts/vendor_js.py, loaded as a module (it is a maintainer's script, not a package)."""
+    spec = importlib.util.spec_from_file_location("vendor_js", VENDOR_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("vendor_js", module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_vendored_libraries_are_the_pinned_ones() -> None:
+    script = vendor_js()
+    readme = (script.VENDOR / "README.md").read_text()
+    for name, library in script.LIBRARIES.items():
+        folder = script.VENDOR / name
+        if name != "wavesurfer.js" and not folder.exists():
+            continue  # vendored by the feature that uses it
+        assert (folder / "VERSION").read_text().strip() == library.version, name
+        assert (folder / "LICENSE").stat().st_size > 0, name
+        for inside in library.files.values():
+            assert (folder / inside).stat().st_size > 0, (name, inside)
+        assert f"| `{name}` | {library.version} | {library.licence} |" in readme
+
+
+def test_vendoring_checks_the_registry_integrity(tmp_path: Path) -> None:
+    script = vendor_js()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in (("package/dist/lib.min.js", b"x=1"), ("package/LICENSE", b"MIT")):
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    tarball = buffer.getvalue()
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+    script.check_integrity(tarball, integrity)
+    with pytest.raises(script.VendorError):
+        script.check_integrity(tarball + b"!", integrity)
+    library = script.Library("1.2.3", "MIT", "a test", {"dist/lib.min.js": "lib.min.js"})
+    script.extract(tarball, library, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["LICENSE", "VERSION", "lib.min.js"]
+    assert (tmp_path / "VERSION").read_text() == "1.2.3\n"
+    missing = script.Library("1.2.3", "MIT", "a test", {"dist/other.js": "other.js"})
+    with pytest.raises(script.VendorError):
+        script.extract(tarball, missing, tmp_path / "again")
 
 
 @pytest.fixture
