@@ -158,6 +158,8 @@ def test_trim_editor_by_touch_and_keyboard(app: Flask, take: Take, browser_path:
         page = context.new_page()
         audio_requests: list[Request] = []
         page.on("request", lambda r: audio_requests.append(r) if audio_url in r.url else None)
+        refused: list[str] = []  # whatever policy staff pages get must let the editor run
+        page.on("console", lambda m: refused.append(m.text) if "Policy" in m.text else None)
         page.goto(f"{origin}/episodes/nouveau")
         part = page.locator(".parts-editor .part", has_text="Trois voix")
         part.locator("summary").click()
@@ -253,6 +255,8 @@ def test_trim_editor_by_touch_and_keyboard(app: Flask, take: Take, browser_path:
             page.set_viewport_size({"width": width, "height": 900})
             shoot(page, f"trim-editor-{width}")
             assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+        assert refused == []
 
         # The sound came by byte ranges only, never fetched whole by script.
         assert audio_requests, "the editor never asked for the sound"
