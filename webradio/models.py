@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -102,6 +103,8 @@ class School(db.Model):  # type: ignore[name-defined]
     artwork_key: Mapped[str | None] = mapped_column(String(200))
     intro_jingle_id: Mapped[str | None] = mapped_column(ForeignKey("take.id", use_alter=True))
     outro_jingle_id: Mapped[str | None] = mapped_column(ForeignKey("take.id", use_alter=True))
+    # Broadband noise reduction in every render (ventilation, hiss), unless an episode says.
+    noise_reduction: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)
 
@@ -294,6 +297,16 @@ class Episode(db.Model):  # type: ignore[name-defined]
     # The jingles rendered into the current master (their voices are the episode's too).
     intro_jingle_id: Mapped[str | None] = mapped_column(ForeignKey("take.id"))
     outro_jingle_id: Mapped[str | None] = mapped_column(ForeignKey("take.id"))
+    # Noise reduction for this episode's renders; None follows the school's setting.
+    noise_reduction: Mapped[bool | None] = mapped_column(Boolean)
+    # A teacher's correction of the words of an episode published beyond the class, waiting
+    # for the head (JSON: title, description, chapter titles by part id); the episode shows
+    # its former words meanwhile. Then the head's answer to the last correction, and why.
+    pending_edit_json: Mapped[str | None] = mapped_column(Text)
+    pending_edit_by: Mapped[str | None] = mapped_column(ForeignKey("user_account.id"))
+    pending_edit_at: Mapped[datetime | None] = mapped_column(DateTime)
+    edit_review_decision: Mapped[str | None] = mapped_column(String(16))
+    edit_review_comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)
 
