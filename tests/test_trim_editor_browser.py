@@ -188,6 +188,11 @@ def test_trim_editor_by_touch_and_keyboard(app: Flask, take: Take, browser_path:
         assert out_value == pytest.approx(moved_to, abs=0.1), (out_value, moved_to)
         assert out_value < duration - 3
         expect(part.locator("input[name=take_ids]")).to_be_checked()
+        out_handle.focus()
+        page.keyboard.press("Shift+ArrowLeft")
+        assert float(editor_state(page)["out"]) == pytest.approx(out_value - 1, abs=0.01)
+        page.keyboard.press("Shift+ArrowRight")
+        assert float(editor_state(page)["out"]) == pytest.approx(out_value, abs=0.01)
 
         # The keyboard reaches the in point right after « Couper la prise » and moves it:
         # 5 tenths, then 2 seconds with Shift.
