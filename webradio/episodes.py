@@ -428,18 +428,27 @@ class TextEdit:
     chapter_titles: Mapping[str, str] = field(default_factory=dict)
 
 
-def edit_text(episode: Episode, edit: TextEdit, actor: publication.Actor) -> None:
-    """Correct the episode's words. Beyond the class only the head may (CONTRACT s. 2); the
-    gate reads the new words on the commit (a name found narrows every channel at once)."""
+def _words(episode: Episode, edit: TextEdit) -> publication.Words:
+    """The corrected words, trimmed, every part's chapter title filled in; a title required."""
     title = edit.title.strip()
     if not title:
         raise WebradioError(N_("Donnez un titre à l'épisode."))
+    return publication.Words(
+        title[:200],
+        edit.description.strip(),
+        {p.id: edit.chapter_titles.get(p.id, p.title).strip()[:200] for p in episode.parts},
+    )
+
+
+def edit_text(episode: Episode, edit: TextEdit, actor: publication.Actor) -> None:
+    """Correct the episode's words. Beyond the class only the head may (CONTRACT s. 2); the
+    gate reads the new words on the commit (a name found narrows every channel at once)."""
+    words = _words(episode, edit)
     publication.check_may_change(episode, actor)
-    episode.title = title[:200]
-    episode.description = edit.description.strip()
+    episode.title = words.title
+    episode.description = words.description
     for part in episode.parts:
-        if part.id in edit.chapter_titles:
-            part.title = edit.chapter_titles[part.id].strip()[:200]
+        part.title = words.chapter_titles[part.id]
     if episode.chapters_json:
         marks = json.loads(episode.chapters_json)
         by_part = {p.id: p.title for p in episode.parts}
@@ -449,6 +458,19 @@ def edit_text(episode: Episode, edit: TextEdit, actor: publication.Actor) -> Non
     if episode.media_key:
         retag(episode)
     publication.reconsider([episode], actor.id)
+
+
+def propose_text(episode: Episode, edit: TextEdit, actor: publication.Actor) -> None:
+    """A teacher's correction of an episode published beyond the class: kept for the head,
+    who approves it (applied as the head's own edit) or refuses it with a comment."""
+    publication.propose_words(episode, _words(episode, edit), actor)
+
+
+def approve_correction(episode: Episode, actor: publication.Actor, comment: str = "") -> None:
+    """The head approves the pending correction: its words go through `edit_text`, so the
+    gate reads them on the same commit (a first name found narrows the channels at once)."""
+    words = publication.take_pending_words(episode, actor, comment)
+    edit_text(episode, TextEdit(words.title, words.description, words.chapter_titles), actor)
 
 
 def delete_take(take: Take, actor: publication.Actor) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webradio import audit, clearance, reasons
 from webradio.clock import now_utc, today_paris
@@ -180,12 +180,14 @@ def _check_head(actor: Actor) -> None:
 
 
 def awaiting_review(school_id: str) -> list[Episode]:
-    """The teachers' requests waiting for the head, oldest first."""
+    """The teachers' requests waiting for the head, oldest first: publications beyond the
+    class, and corrections of the words of an episode published beyond it."""
+    waiting = Episode.submitted_at.is_not(None) | Episode.pending_edit_at.is_not(None)
     return list(
         db.session.scalars(
             select(Episode)
-            .where(Episode.school_id == school_id, Episode.submitted_at.is_not(None))
-            .order_by(Episode.submitted_at)
+            .where(Episode.school_id == school_id, waiting)
+            .order_by(func.coalesce(Episode.submitted_at, Episode.pending_edit_at))
         )
     )
 
@@ -239,3 +241,110 @@ def delete(episode: Episode, actor: Actor) -> None:
     reedit.delete_former_masters(episode)
     db.session.delete(episode)
     db.session.commit()
+
+
+# --- A teacher's correction of the words, beyond the class: a request the head approves ------
+
+
+@dataclass(frozen=True)
+class Words:
+    """An episode's typed words as staff correct them: title, description, chapter titles by
+    part id (a part left out keeps its title)."""
+
+    title: str
+    description: str
+    chapter_titles: dict[str, str]
+
+
+def words_of(episode: Episode) -> Words:
+    """The episode's words as they are now."""
+    return Words(episode.title, episode.description, {p.id: p.title for p in episode.parts})
+
+
+def needs_head(episode: Episode, actor: Actor) -> bool:
+    """True when this person's correction of the words is a request for the head."""
+    return actor.role == TEACHER and beyond_class(episode)
+
+
+def pending_words(episode: Episode) -> Words | None:
+    """The words a teacher proposed and the head has not answered yet, if any."""
+    if episode.pending_edit_at is None or not episode.pending_edit_json:
+        return None
+    stored = json.loads(episode.pending_edit_json)
+    return Words(
+        str(stored["title"]),
+        str(stored["description"]),
+        {str(k): str(v) for k, v in dict(stored["chapter_titles"]).items()},
+    )
+
+
+def propose_words(episode: Episode, words: Words, actor: Actor) -> None:
+    """Keep a teacher's correction for the head; the episode shows its words meanwhile.
+
+    A second correction replaces a pending one; the last answer is cleared."""
+    if not needs_head(episode, actor):
+        raise WebradioError(N_("Cette correction n'a pas besoin de la direction."))
+    if words == words_of(episode):
+        raise WebradioError(N_("Ces textes sont déjà ceux de l'épisode : rien à faire valider."))
+    episode.pending_edit_json = json.dumps(
+        {
+            "title": words.title,
+            "description": words.description,
+            "chapter_titles": words.chapter_titles,
+        },
+        ensure_ascii=False,
+    )
+    episode.pending_edit_by = actor.id
+    episode.pending_edit_at = now_utc()
+    episode.edit_review_decision = episode.edit_review_comment = None
+    db.session.commit()
+
+
+def take_pending_words(episode: Episode, actor: Actor, comment: str) -> Words:
+    """Stage the head's approval of the pending correction and hand back its words, for the
+    caller to apply as the head's own edit (in the same unit of work)."""
+    _check_head(actor)
+    words = pending_words(episode)
+    if words is None:
+        raise WebradioError(N_("Aucune correction en attente pour cet épisode."))
+    _record_edit_review(episode, Review.APPROVED, comment)
+    return words
+
+
+def refuse_words(episode: Episode, actor: Actor, comment: str) -> None:
+    """The head refuses the pending correction, saying why; the words stay as they are."""
+    _check_head(actor)
+    if not comment.strip():
+        raise WebradioError(N_("Dites à l'enseignant pourquoi, en quelques mots."))
+    if pending_words(episode) is None:
+        raise WebradioError(N_("Aucune correction en attente pour cet épisode."))
+    _record_edit_review(episode, Review.REFUSED, comment)
+    db.session.commit()
+
+
+def _record_edit_review(episode: Episode, decision: Review, comment: str) -> None:
+    """Stage the head's answer to a correction; the proposed words are dropped either way
+    (`pending_edit_by` keeps its author, who is told)."""
+    if len(comment) > COMMENT_MAX:
+        raise WebradioError(N_("Le commentaire est trop long (2 000 caractères au plus)."))
+    episode.edit_review_decision = decision
+    episode.edit_review_comment = comment.strip() or None
+    episode.pending_edit_json = None
+    episode.pending_edit_at = None
+
+
+def corrections_of(school_id: str, user_id: str) -> list[Episode]:
+    """The episodes whose words this person last proposed to correct, with the head's answer
+    or still waiting, most recently changed first."""
+    return list(
+        db.session.scalars(
+            select(Episode)
+            .where(
+                Episode.school_id == school_id,
+                Episode.pending_edit_by == user_id,
+                Episode.pending_edit_at.is_not(None) | Episode.edit_review_decision.is_not(None),
+            )
+            .order_by(Episode.updated_at.desc())
+            .limit(20)
+        )
+    )

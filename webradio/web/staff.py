@@ -12,6 +12,7 @@ from webradio import (
     clearance,
     episodes,
     mail,
+    names,
     people,
     publication,
     reasons,
@@ -68,6 +69,7 @@ def dashboard() -> ResponseReturnValue:
         episodes=Episode.query.filter_by(school_id=school.id).order_by(Episode.created_at.desc()),
         consent_alerts=reasons.alerts(school),
         to_approve=publication.awaiting_review(school.id) if current_user.role == "head" else [],
+        corrections=publication.corrections_of(school.id, current_user.id),
         unauthorised=_unauthorised(school),
         recent=recent,
         reports=sound.reports_of(recent),
@@ -224,7 +226,44 @@ def episode(episode_id: str) -> ResponseReturnValue:
         consent=consent_views.episode_consent(found),
         rendered=sound.render_report(found),
         reports=sound.reports_of(part.take for part in found.parts),
+        correction=_correction(found, known),
     )
+
+
+def _correction(found: Episode, known: dict[str, str]) -> dict[str, object]:
+    """The correction part of the episode page, as values: whether this person's correction
+    is a request for the head, and the pending one before and after, with the first names of
+    pupils its words would name (the gate decides on approval; staff eyes only)."""
+    proposed = publication.pending_words(found)
+    rows: list[tuple[str, str, str]] = []
+    named: list[str] = []
+    if proposed is not None:
+        now = publication.words_of(found)
+        rows = [
+            (translate(N_("Titre")), now.title, proposed.title),
+            (translate(N_("Description")), now.description, proposed.description),
+        ]
+        for number, part in enumerate(found.parts, start=1):
+            label = translate(N_("Chapitre %(n)d"), n=number)
+            default = translate(N_("Partie %(n)d"), n=number)
+            after = proposed.chapter_titles.get(part.id, part.title)
+            rows.append((label, part.title or default, after or default))
+        texts = {
+            "title": proposed.title,
+            "description": proposed.description,
+            "chapters": "\n".join(proposed.chapter_titles.values()),
+        }
+        mentions = names.find(texts, known.items())
+        named = sorted(known[m.pupil_id] for m in mentions)
+    proposes = publication.needs_head(found, actor())
+    return {
+        "proposes": proposes,
+        # a teacher's form starts from the pending correction, which a new one replaces
+        "form": proposed if proposes and proposed else publication.words_of(found),
+        "rows": rows,
+        "named": named,
+        "by": accounts.address_of(found.pending_edit_by)[:1],
+    }
 
 
 @bp.get("/episodes/<episode_id>/etat")
@@ -307,7 +346,14 @@ def unpublish(episode_id: str) -> ResponseReturnValue:
 def edit_text(episode_id: str) -> ResponseReturnValue:
     """Correct the title, description and chapter titles (beyond the class, the head's)."""
     found = episodes.get_episode(episode_id, current_school())
-    edit = episodes.TextEdit(
+    episodes.edit_text(found, _text_edit(found), actor())
+    flash(translate(TEXT_SAVED), "info")
+    return back_to("staff.episode", episode_id=found.id)
+
+
+def _text_edit(found: Episode) -> episodes.TextEdit:
+    """The words typed in the episode page's correction form."""
+    return episodes.TextEdit(
         title=request.form.get("title", ""),
         description=request.form.get("description", ""),
         chapter_titles={
@@ -316,9 +362,80 @@ def edit_text(episode_id: str) -> ResponseReturnValue:
             if f"chapter-{p.id}" in request.form
         },
     )
-    episodes.edit_text(found, edit, actor())
-    flash(translate(TEXT_SAVED), "info")
+
+
+@bp.post("/episodes/<episode_id>/textes/proposer")
+@role_required("teacher")
+def propose_text(episode_id: str) -> ResponseReturnValue:
+    """A teacher's correction of an episode published beyond the class: kept for the head
+    (a second one replaces it), who is told; the published words stay meanwhile."""
+    found = episodes.get_episode(episode_id, current_school())
+    episodes.propose_text(found, _text_edit(found), actor())
+    flash(translate(CORRECTION_SENT), "info")
+    heads = accounts.head_addresses(found.school_id)
+    _mailed(mail_correction_request(heads, found.title, _staff_url(found)), MAIL_TO_HEAD_FAILED)
     return back_to("staff.episode", episode_id=found.id)
+
+
+@bp.post("/episodes/<episode_id>/textes/decision")
+@role_required("head")
+def review_text(episode_id: str) -> ResponseReturnValue:
+    """The head approves a teacher's correction (applied through the gate at once) or refuses
+    it with a comment the teacher reads."""
+    found = episodes.get_episode(episode_id, current_school())
+    comment = request.form.get("comment", "")
+    approved = request.form.get("decision") == "approve"
+    if approved:
+        episodes.approve_correction(found, actor(), comment)
+        flash(translate(CORRECTION_APPROVED), "info")
+    else:
+        publication.refuse_words(found, actor(), comment)
+        flash(translate(REFUSED), "info")
+    teacher = accounts.address_of(found.pending_edit_by)
+    told = mail_correction_decision(
+        teacher, found.title, approved, found.edit_review_comment, _staff_url(found)
+    )
+    _mailed(told, MAIL_TO_TEACHER_FAILED)
+    return back_to("staff.dashboard")
+
+
+CORRECTION_SENT = N_(
+    "Correction envoyée à la direction : l'épisode garde ses textes actuels jusqu'à sa validation."
+)
+CORRECTION_APPROVED = N_(
+    "Correction validée : les nouveaux textes sont en ligne, là où ils peuvent l'être."
+)
+
+
+def mail_correction_request(to: tuple[str, ...], title: str, url: str) -> mail.Message:
+    """A teacher asks the school's heads to approve a correction of an episode's words."""
+    body = (
+        "Bonjour,\n\n"
+        f"Un enseignant propose de corriger les textes de l'épisode « {title} », diffusé "
+        "au-delà de la classe.\n"
+        "Comparez l'avant et l'après, puis validez ou refusez (avec un commentaire) :\n\n"
+        f"{url}\n\n"
+        f'A teacher asks you to approve a correction of the episode "{title}": {url}\n\n'
+        f"{mail.SIGNATURE}\n"
+    )
+    return mail.Message(to, f"Correction à valider : {title} / Correction to approve", body)
+
+
+def mail_correction_decision(
+    to: tuple[str, ...], title: str, approved: bool, comment: str | None, url: str
+) -> mail.Message:
+    """The head's answer to a teacher's correction of an episode's words."""
+    if approved:
+        subject = f"Correction validée : {title} / Correction approved"
+        said = f"La direction a validé votre correction des textes de l'épisode « {title} »."
+        english = f'The head approved your correction of the episode "{title}".'
+    else:
+        subject = f"Correction refusée : {title} / Correction refused"
+        said = f"La direction n'a pas validé votre correction de l'épisode « {title} »."
+        english = f'The head did not approve your correction of the episode "{title}".'
+    note = f"\nSon commentaire :\n{comment}\n" if comment else ""
+    body = f"Bonjour,\n\n{said}\n{note}\nL'épisode : {url}\n\n{english} {url}\n\n{mail.SIGNATURE}\n"
+    return mail.Message(to, subject, body)
 
 
 @bp.post("/prises/<take_id>/supprimer")
