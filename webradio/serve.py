@@ -34,7 +34,7 @@ from flask import Flask
 from waitress.server import create_server
 
 from webradio import jobs, outputs
-from webradio.audio.ffmpeg import lower_priority
+from webradio.audio.ffmpeg import low_priority_preexec, lower_priority
 
 SERVERS = ("gunicorn", "waitress")
 # Measured by bench/serve.py on the 2-core reference machine (see the README's Benchmarks).
@@ -195,7 +195,13 @@ class Child:
     def start(self) -> None:
         """Start it in a process group of its own (a terminal's Ctrl+C reaches the parent only,
         which stops each child in order; a killed group takes its ffmpegs with it)."""
-        self.process = subprocess.Popen(self.argv, pass_fds=self.pass_fds, process_group=0)
+        self.process = subprocess.Popen(
+            self.argv,
+            pass_fds=self.pass_fds,
+            process_group=0,
+            # The worker is low priority from its first instruction (lowered before exec).
+            preexec_fn=low_priority_preexec() if self.kind == "worker" else None,
+        )
         self.started_at = time.monotonic()
         self.restart_at = None
 

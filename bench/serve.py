@@ -1,0 +1,538 @@
+"""Serving benchmark: a public traffic mix, idle and while a 15-minute take renders.
+
+Starts the app as `make run` does (a scratch instance, `webradio db upgrade`, `webradio demo`),
+then gives the demo school N public episodes (clones of the demo episode's rows, same master
+file: no rendering), and for each N (50 and 500) and each layout:
+
+- `run`: `webradio run` as shipped (web server and job worker as two supervised processes,
+  the worker and its ffmpegs at low CPU and disk priority, gunicorn gthread);
+- `run-waitress`: the same, with waitress as the web server (what `run` would be otherwise);
+- `one-process`: `webradio run --one-process`, the old layout (waitress in a thread beside the
+  worker, one process, one priority), for reference;
+- `nginx`: nginx (2 workers, bench/nginx-serve.conf) serving the public files from the feeds
+  root by URL, and passing everything else to `webradio run` (WEBRADIO_PROXY_FIX=1);
+
+measures with `wrk -t2 -c16` on loopback the mix in bench/serve_mix.lua (half conditional feed
+polls with If-None-Match; full feeds, the school page, episode pages, media byte ranges and
+embeds for the rest), idle, then while the worker renders a 15-minute take submitted with
+`webradio episode create ... --take FILE` (espeak-ng speech looped over pink noise). Prints
+req/s, p50, p99, socket errors and answers that are neither 2xx nor 3xx, and for a busy run the
+share of the measurement during which ffmpeg was running for the worker (`busy`).
+
+Targets (issue 12), on `run`: >= 3,000 req/s idle; >= 1,000 req/s with p99 < 100 ms and no
+error while the take renders.
+
+Usage:  .venv/bin/python bench/serve.py [--quick] [--episodes 50,500] [--seconds 10]
+        [--connections 16] [--take-minutes 15] [--layouts run,run-waitress,one-process,nginx]
+        [--workdir DIR] [--keep] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+WEBRADIO = Path(sys.executable).parent / "webradio"
+SLUG = "ecole-jules-ferry"  # the demo school (webradio.demo.SLUG)
+LAYOUTS = ("run", "run-waitress", "one-process", "nginx")
+TARGETS = {"idle_rps": 3000.0, "busy_rps": 1000.0, "busy_p99_ms": 100.0}
+SENTENCES = (
+    "Bonjour à tous, aujourd'hui la classe de CM2 vous raconte la sortie au jardin partagé.",
+    "Nous avons planté des radis, des salades et des fleurs pour les abeilles.",
+    "Ensuite nous avons interviewé le jardinier de la ville, qui nous a montré le compost.",
+)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One wrk run."""
+
+    episodes: int
+    layout: str
+    load: str  # idle or render
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    bad_status: int
+    busy: float | None  # share of the run with a worker ffmpeg running (render runs only)
+
+
+# Setting up ------------------------------------------------------------------------------------
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct TCP ports nobody listens on right now."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def environment(root: Path, port: int, **extra: str) -> dict[str, str]:
+    """WEBRADIO_* settings for the scratch instance, as tests/browser_support.py sets them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBRADIO_")}
+    env.update(
+        WEBRADIO_INSTANCE_PATH=str(root / "instance"),
+        WEBRADIO_DATABASE_URL=f"sqlite:///{root / 'db.sqlite3'}",
+        WEBRADIO_MEDIA_ROOT=str(root / "media"),
+        WEBRADIO_FEEDS_ROOT=str(root / "feeds"),
+        WEBRADIO_QUEUE_URL=f"sqlite:///{root / 'queue.sqlite3'}",
+        WEBRADIO_BASE_URL=f"http://127.0.0.1:{port}",
+        **extra,
+    )
+    return env
+
+
+def webradio(env: dict[str, str], root: Path, *args: str) -> str:
+    """Run `webradio ARGS` to completion; its stdout."""
+    done = subprocess.run(
+        [str(WEBRADIO), *args], env=env, cwd=root, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"webradio {' '.join(args)}:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def make_take(path: Path, minutes: float) -> None:
+    """A classroom-like take: espeak-ng speech looped over pink room noise, mono 44.1 kHz."""
+    voice = path.with_name("voice.wav")
+    subprocess.run(
+        ["espeak-ng", "-v", "fr", "-s", "150", "-w", str(voice), " ".join(SENTENCES)],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-stream_loop", "-1"]
+        + ["-i", str(voice), "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.02"]
+        + [
+            "-filter_complex",
+            "[0:a]aresample=44100[v];[1:a]aresample=44100[n];"
+            "[v][n]amix=inputs=2:duration=first:normalize=0",
+        ]  # fmt: skip
+        + ["-t", str(minutes * 60), "-ac", "1", "-ar", "44100", str(path)],
+        check=True,
+    )
+
+
+def add_episodes(root: Path, port: int, count: int) -> list[tuple[str, str]]:
+    """Clone the demo episode's rows until the school has `count` public episodes (same master
+    file, same parts and participants, so the gate answers alike); (episode id, media path)."""
+    os.environ.update(environment(root, port))
+    from sqlalchemy import select
+
+    from webradio import create_app, outputs, schools, urls
+    from webradio.clock import now_utc
+    from webradio.extensions import db
+    from webradio.models import Episode, EpisodePart
+
+    app = create_app()
+    with app.app_context():
+        school = schools.get_school(SLUG)
+        public = list(
+            db.session.scalars(select(Episode).filter_by(school_id=school.id, state="published"))
+        )
+        model = public[0]
+        skip = {"id", "guid", "created_at", "updated_at"}
+        columns = [c.key for c in Episode.__table__.columns if c.key not in skip]
+        start = now_utc() - timedelta(days=count)
+        for number in range(len(public), count):
+            clone = Episode(**{key: getattr(model, key) for key in columns})
+            clone.guid = f"urn:uuid:bench-{number:05d}"
+            clone.title = f"Le journal de la semaine n° {number + 1}"
+            clone.published_at = start + timedelta(hours=number)
+            clone.parts = [
+                EpisodePart(
+                    position=p.position,
+                    take_id=p.take_id,
+                    in_s=p.in_s,
+                    out_s=p.out_s,
+                    title=p.title,
+                )
+                for p in model.parts
+            ]
+            clone.participants = list(model.participants)
+            db.session.add(clone)
+        db.session.commit()
+        outputs.refresh({outputs.EVERY_SCHOOL})
+        shown = db.session.scalars(
+            select(Episode)
+            .filter_by(school_id=school.id, state="published")
+            .order_by(Episode.published_at.desc())
+        ).all()
+        found = [(e.id, urls.media(e.id, e.media_key or "").split("/", 3)[-1]) for e in shown]
+        db.engine.dispose()
+    return [(episode_id, "/" + path) for episode_id, path in found]
+
+
+def mix(episodes: list[tuple[str, str]], etag: str) -> list[str]:
+    """The request list (20 lines, bench/serve_mix.lua's format): 10 conditional feed polls,
+    2 full feeds, 2 school pages, 2 episode pages, 2 media ranges, 2 embeds."""
+    gzip = "Accept-Encoding: gzip"
+    feed = f"/feeds/{SLUG}.xml"
+    first, later = episodes[0], episodes[min(len(episodes) - 1, len(episodes) // 2)]
+    lines = [f"{feed}\t{gzip}\tIf-None-Match: {etag}"] * 10
+    lines += [f"{feed}\t{gzip}"] * 2
+    lines += [f"/radio/{SLUG}/\t{gzip}"] * 2
+    lines += [f"/radio/{SLUG}/episodes/{e[0]}\t{gzip}" for e in (first, later)]
+    lines += [f"{first[1]}\tRange: bytes=0-65535", f"{later[1]}\tRange: bytes=131072-196607"]
+    lines += [f"/embed/{e[0]}\t{gzip}" for e in (first, later)]
+    order = [0, 12, 1, 14, 2, 16, 3, 18, 4, 10, 5, 13, 6, 15, 7, 17, 8, 19, 9, 11]
+    return [lines[i] for i in order]
+
+
+def check_mix(base: str, lines: list[str]) -> None:
+    """Each request of the mix answers 200, 206 or 304 once, so the figures mean what they say."""
+    for line in dict.fromkeys(lines):
+        path, *headers = line.split("\t")
+        request = urllib.request.Request(
+            base + path, headers=dict(h.split(": ", 1) for h in headers)
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        if status not in (200, 206, 304):
+            raise SystemExit(f"{base}{path} answered {status}")
+
+
+def feed_etag(base: str) -> str:
+    """The ETag a server gives for the gzip feed (what a podcast app polls with)."""
+    request = urllib.request.Request(
+        f"{base}/feeds/{SLUG}.xml", headers={"Accept-Encoding": "gzip"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return str(answer.headers["ETag"])
+
+
+# Servers ---------------------------------------------------------------------------------------
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 90.0) -> None:
+    """Poll `url` until it answers 200."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server stopped (exit {process.returncode}) before {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {seconds} s")
+
+
+def start_app(root: Path, port: int, layout: str) -> subprocess.Popen[bytes]:
+    """`webradio run --port P` as `make run` starts it, in the layout asked."""
+    extra = {"run-waitress": ["--server", "waitress"], "one-process": ["--one-process"]}
+    env = environment(root, port, **({"WEBRADIO_PROXY_FIX": "1"} if layout == "nginx" else {}))
+    log = (root / f"run-{layout}.log").open("ab")
+    process = subprocess.Popen(
+        [str(WEBRADIO), "run", "--port", str(port), *extra.get(layout, [])],
+        env=env,
+        cwd=root,
+        stdout=log,
+        stderr=log,
+    )
+    wait_until_up(f"http://127.0.0.1:{port}/connexion", process)
+    return process
+
+
+def start_nginx(root: Path, port: int, app_port: int) -> subprocess.Popen[bytes]:
+    """nginx in front of the app, from bench/nginx-serve.conf."""
+    (root / "nginx-tmp").mkdir(exist_ok=True)
+    conf = (BENCH / "nginx-serve.conf").read_text()
+    for name, value in (
+        ("@ROOT@", str(root)),
+        ("@FEEDS@", str(root / "feeds")),
+        ("@PORT@", str(port)),
+        ("@APP_PORT@", str(app_port)),
+    ):
+        conf = conf.replace(name, value)
+    path = root / "nginx.conf"
+    path.write_text(conf)
+    process = subprocess.Popen(
+        ["nginx", "-p", str(root), "-c", str(path), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until_up(f"http://127.0.0.1:{port}/connexion", process)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ctrl+C a server we started (by its own pid), killing it if it lingers."""
+    process.send_signal(2)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
+# Measuring -------------------------------------------------------------------------------------
+
+
+def descendants(pid: int) -> list[tuple[int, str]]:
+    """(pid, command name) of every process below `pid`."""
+    children: dict[int, list[tuple[int, str]]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        children.setdefault(parent, []).append((int(entry.name), name))
+    found: list[tuple[int, str]] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child[0])
+    return found
+
+
+def rendering(server: int) -> bool:
+    """Whether ffmpeg runs for the server's worker now."""
+    return any(name == "ffmpeg" for _, name in descendants(server))
+
+
+_DURATION = re.compile(r"([\d.]+)(us|ms|s|m)\b")
+_SCALE = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    found = _DURATION.fullmatch(text.strip())
+    assert found, text
+    return float(found.group(1)) * _SCALE[found.group(2)]
+
+
+def wrk(base: str, requests: Path, seconds: int, connections: int) -> dict[str, float]:
+    """One wrk run of the mix; req/s, p50/p99 in ms, socket errors, non-2xx/3xx answers."""
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    argv += ["-s", str(BENCH / "serve_mix.lua"), base + "/", "--", str(requests)]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    assert rps and p50 and p99, out
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(rps.group(1)),
+        "p50_ms": _ms(p50.group(1)),
+        "p99_ms": _ms(p99.group(1)),
+        "errors": sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
+        "bad_status": int(bad.group(1)) if bad else 0,
+    }
+
+
+def episode_state(root: Path, episode_id: str) -> str:
+    """The episode's state, read from the database as it is now."""
+    with sqlite3.connect(root / "db.sqlite3", timeout=30) as connection:
+        row = connection.execute("SELECT state FROM episode WHERE id = ?", (episode_id,)).fetchone()
+    return str(row[0]) if row else "?"
+
+
+class Render:
+    """A 15-minute take submitted as `webradio episode create ... --take FILE`, followed."""
+
+    def __init__(self, root: Path, port: int, take: Path, server: int) -> None:
+        self.root, self.server = root, server
+        argv = [str(WEBRADIO), "episode", "create", "--school", SLUG, "--title", "Banc d'essai"]
+        argv += ["--take", str(take), "--audience", "class", "--no-pupil-voices"]
+        self.cli = subprocess.Popen(
+            argv, env=environment(root, port), cwd=root, stdout=subprocess.PIPE
+        )
+
+    def wait_started(self, seconds: float = 300.0) -> str:
+        """Wait until the command returned and the worker runs ffmpeg; the episode's id."""
+        out, _ = self.cli.communicate(timeout=seconds)
+        if self.cli.returncode != 0:
+            raise SystemExit("webradio episode create failed")
+        episode_id = out.decode().strip().splitlines()[-1]
+        deadline = time.monotonic() + seconds
+        while not rendering(self.server):
+            if time.monotonic() > deadline or episode_state(self.root, episode_id) == "failed":
+                raise SystemExit(f"the worker did not start rendering {episode_id}")
+            time.sleep(0.1)
+        return episode_id
+
+    def wait_done(self, episode_id: str, seconds: float = 900.0) -> str:
+        """Wait until the render ended; its state."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            state = episode_state(self.root, episode_id)
+            if state not in ("draft", "rendering"):
+                while rendering(self.server) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                return state
+            time.sleep(0.5)
+        raise SystemExit(f"{episode_id} still rendering after {seconds} s")
+
+
+def sample_busy(server: int, stop: threading.Event, samples: list[bool]) -> None:
+    """Note every 0.2 s whether the worker runs ffmpeg."""
+    while not stop.wait(0.2):
+        samples.append(rendering(server))
+
+
+def measure_layout(
+    root: Path, count: int, layout: str, episodes: list[tuple[str, str]], take: Path,
+    args: argparse.Namespace,
+) -> list[Figures]:  # fmt: skip
+    """Start the layout, measure idle then while a take renders, stop it."""
+    app_port, nginx_port = free_ports(2)
+    app = start_app(root, app_port, layout)
+    front = start_nginx(root, nginx_port, app_port) if layout == "nginx" else None
+    base = f"http://127.0.0.1:{nginx_port if front else app_port}"
+    results: list[Figures] = []
+    try:
+        lines = mix(episodes, feed_etag(base))
+        check_mix(base, lines)
+        requests = root / f"mix-{layout}.txt"
+        requests.write_text("\n".join(lines) + "\n")
+        wrk(base, requests, 2, args.connections)  # warm-up
+        idle = wrk(base, requests, args.seconds, args.connections)
+        results.append(Figures(count, layout, "idle", busy=None, **idle))
+        show(results[-1])
+        render = Render(root, app_port, take, app.pid)
+        episode_id = render.wait_started()
+        samples: list[bool] = []
+        done = threading.Event()
+        sampler = threading.Thread(target=sample_busy, args=(app.pid, done, samples))
+        sampler.start()
+        try:
+            busy = wrk(base, requests, args.seconds, args.connections)
+        finally:
+            done.set()
+            sampler.join()
+        share = sum(samples) / max(1, len(samples))
+        results.append(Figures(count, layout, "render", busy=share, **busy))
+        show(results[-1])
+        state = render.wait_done(episode_id)
+        if state != "ready":
+            print(f"  (the render ended {state})", file=sys.stderr)
+    finally:
+        if front is not None:
+            stop(front)
+        stop(app)
+    return results
+
+
+HEADER = (
+    f"{'episodes':>8} {'layout':<13}{'load':<7}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}"
+    f"{'errors':>8}{'non-2xx/3xx':>13}{'busy':>6}"
+)
+
+
+def show(row: Figures) -> None:
+    """One line of the table, as soon as it is measured."""
+    busy = "" if row.busy is None else f"{row.busy:.0%}"
+    print(
+        f"{row.episodes:>8} {row.layout:<13}{row.load:<7}{row.rps:>8,.0f}{row.p50_ms:>9.1f}"
+        f"{row.p99_ms:>9.1f}{row.errors:>8}{row.bad_status:>13}{busy:>6}",
+        flush=True,
+    )
+
+
+def verdict(rows: list[Figures]) -> None:
+    """The targets, on the shipped layout."""
+    for row in rows:
+        if row.layout != "run":
+            continue
+        if row.load == "idle":
+            ok = row.rps >= TARGETS["idle_rps"]
+            goal = f">= {TARGETS['idle_rps']:,.0f} req/s"
+        else:
+            ok = (
+                row.rps >= TARGETS["busy_rps"]
+                and row.p99_ms < TARGETS["busy_p99_ms"]
+                and row.errors + row.bad_status == 0
+            )
+            goal = f">= {TARGETS['busy_rps']:,.0f} req/s, p99 < {TARGETS['busy_p99_ms']:.0f} ms"
+        print(f"target {row.episodes} episodes {row.load}: {goal}: {'ok' if ok else 'below'}")
+
+
+def main() -> None:
+    """Set up once, then measure each size and layout."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="50 episodes, 5 s runs, 5-min take")
+    parser.add_argument("--episodes", default="50,500")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--take-minutes", type=float, default=15.0)
+    parser.add_argument("--layouts", default=",".join(LAYOUTS))
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.episodes, args.seconds, args.take_minutes = "50", 5, 5.0
+    layouts = [name for name in args.layouts.split(",") if name]
+    unknown = set(layouts) - set(LAYOUTS)
+    if unknown:
+        raise SystemExit(f"unknown layouts: {', '.join(sorted(unknown))}")
+    for tool in ("wrk", "nginx", "ffmpeg", "espeak-ng"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not installed")
+
+    root = (args.workdir or Path(tempfile.mkdtemp(prefix="webradio-bench-serve-"))).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o755)  # nginx's workers drop to an unprivileged user and must read feeds/
+    rows: list[Figures] = []
+    try:
+        (port,) = free_ports(1)
+        env = environment(root, port)
+        webradio(env, root, "db", "upgrade")
+        webradio(env, root, "demo")
+        take = root / "take.wav"
+        make_take(take, args.take_minutes)
+        print(
+            f"wrk -t2 -c{args.connections} -d{args.seconds}s, bench/serve_mix.lua; "
+            f"render: a {args.take_minutes:g}-minute take; {os.cpu_count()} cores",
+            flush=True,
+        )
+        print(HEADER, flush=True)
+        for count in (int(n) for n in args.episodes.split(",")):
+            episodes = add_episodes(root, port, count)
+            for layout in layouts:
+                rows += measure_layout(root, count, layout, episodes, take, args)
+        verdict(rows)
+        if args.json:
+            print(json.dumps([asdict(row) for row in rows]))
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""`webradio run` (issue 12): the web server and the job worker as supervised processes.
+
+One real `webradio run` serves the whole module (behind a pretend proxy: WEBRADIO_PROXY_FIX=1,
+the proxy being 127.0.0.1); the last test stops it with Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import http.client
+import os
+import platform
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from browser_support import (
+    demo_environment,
+    free_port,
+    run_webradio,
+    stop,
+    wait_until_up,
+    webradio_script,
+)
+
+from webradio.audio.clips import make_speechlike_take
+from webradio.audio.ffmpeg import find_ffmpeg
+
+SLUG = "ecole-des-processus"
+
+
+@dataclass
+class Running:
+    """The `webradio run` under test."""
+
+    process: subprocess.Popen[bytes]
+    root: Path
+    env: dict[str, str]
+    port: int
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    root = tmp_path_factory.mktemp("run-processes")
+    port = free_port()
+    env = demo_environment(root, port) | {"WEBRADIO_PROXY_FIX": "1"}
+    run_webradio(env, root, "db", "upgrade")
+    run_webradio(env, root, "school", "create", SLUG, "--name", "École des processus")
+    log = root / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(webradio_script()), "run", "--port", str(port)],
+            env=env,
+            cwd=root,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/connexion", process, log, seconds=60)
+            yield Running(process, root, env, port, log)
+        finally:
+            stop(process)
+
+
+# What /proc says about a process ---------------------------------------------------------------
+
+
+def _stat(pid: int) -> list[str] | None:
+    """/proc/PID/stat after the command name: [state, ppid, ...]; None once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def nice_of(pid: int) -> int:
+    """The niceness of a process (field 19 of /proc/PID/stat)."""
+    fields = _stat(pid)
+    assert fields is not None, f"process {pid} is gone"
+    return int(fields[16])
+
+
+def alive(pid: int) -> bool:
+    """Whether a process still exists (a zombie counts as gone)."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def children(pid: int) -> dict[int, str]:
+    """Every process below `pid`: its command line."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            found[child] = command.decode("utf-8", "replace")
+            todo.append(child)
+    return found
+
+
+def supervised(running: Running) -> dict[str, int]:
+    """The direct children of `webradio run`, by kind (web, worker)."""
+    kinds: dict[str, int] = {}
+    for pid, command in children(running.process.pid).items():
+        fields = _stat(pid)
+        if fields is not None and int(fields[1]) == running.process.pid:
+            for kind in ("web", "worker"):
+                if f"webradio.serve {kind} " in command:
+                    kinds[kind] = pid
+    return kinds
+
+
+def io_priority(pid: int) -> tuple[int, int] | None:
+    """(class, level) of a process's disk priority; None where this test cannot ask."""
+    number = {"x86_64": 252, "aarch64": 31}.get(platform.machine())
+    if number is None:
+        return None
+    value = ctypes.CDLL(None, use_errno=True).syscall(number, 1, pid)
+    return None if value < 0 else (value >> 13, value & 0xFF)
+
+
+# The tests -------------------------------------------------------------------------------------
+
+
+def test_run_starts_the_web_server_and_the_worker_as_two_children(running: Running) -> None:
+    kinds = supervised(running)
+    assert set(kinds) == {"web", "worker"}
+    parent_nice = nice_of(running.process.pid)
+    assert nice_of(kinds["web"]) == parent_nice  # the web keeps its priority
+    assert nice_of(kinds["worker"]) >= max(10, parent_nice)
+    if (found := io_priority(kinds["worker"])) is not None:
+        assert found in {(2, 7), (3, 0)}  # best-effort, lowest level (or idle)
+    log = running.log.read_bytes().decode("utf-8", "replace")
+    assert "Traceback" not in log, log
+
+
+def _get(
+    running: Running, path: str, source: str = "127.0.0.1", **headers: str
+) -> http.client.HTTPResponse:
+    """GET `path` from the address `source` (127.0.0.1 is the trusted proxy)."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", running.port, timeout=10, source_address=(source, 0)
+    )
+    connection.request("GET", path, headers=headers)
+    answer = connection.getresponse()
+    answer.read()
+    connection.close()
+    return answer
+
+
+def test_proxy_headers_are_honoured_from_the_proxy_only(running: Running) -> None:
+    # HTTPS said by the proxy is seen (secure cookie); said by anyone else, it is not.
+    https = {"X-Forwarded-Proto": "https"}
+    assert "Secure" in _get(running, "/connexion", **https).headers["Set-Cookie"]
+    direct = _get(running, "/connexion", source="127.0.0.2", **https)
+    assert "Secure" not in direct.headers["Set-Cookie"]
+    # Wrong studio codes are limited per client address: the one the proxy forwards ...
+    guesses = [
+        _get(running, f"/studio/zz{n:04d}", **{"X-Forwarded-For": "203.0.113.7"}).status
+        for n in range(21)
+    ]
+    assert guesses[0] == 404 and guesses[-1] == 429
+    # ... so another family behind the same proxy has its own bucket,
+    other = _get(running, "/studio/zz9999", **{"X-Forwarded-For": "203.0.113.8"})
+    assert other.status == 404
+    # and a client reaching the server directly cannot pick its address.
+    spoofed = [
+        _get(running, f"/studio/yy{n:04d}", "127.0.0.2", **{"X-Forwarded-For": f"198.51.100.{n}"})
+        for n in range(21)
+    ]
+    assert spoofed[0].status == 404 and spoofed[-1].status == 429
+
+
+def _state(running: Running, episode_id: str) -> str:
+    with sqlite3.connect(running.root / "db.sqlite3", timeout=30) as connection:
+        row = connection.execute("SELECT state FROM episode WHERE id = ?", (episode_id,)).fetchone()
+    return str(row[0]) if row else ""
+
+
+def test_a_killed_worker_is_restarted_and_renders_at_low_priority(running: Running) -> None:
+    before = supervised(running)
+    before_web = before["web"]
+    os.kill(before["worker"], signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while (now := supervised(running)).get("worker") in (None, before["worker"]):
+        assert time.monotonic() < deadline, running.log.read_text()
+        time.sleep(0.1)
+    assert now["web"] == before_web  # the web server went on serving
+    assert "redémarrage" in running.log.read_text(encoding="utf-8")
+    worker = now["worker"]
+
+    take = running.root / "prise.wav"
+    make_speechlike_take(take, find_ffmpeg(), seconds=20.0)
+    episode_id = run_webradio(
+        running.env,
+        running.root,
+        "episode",
+        "create",
+        "--school",
+        SLUG,
+        "--title",
+        "Après le redémarrage",
+        "--take",
+        str(take),
+        "--audience",
+        "class",
+        "--no-pupil-voices",
+    ).stdout.strip()
+    seen: dict[int, int] = {}  # ffmpeg pid -> niceness
+    deadline = time.monotonic() + 45
+    while (state := _state(running, episode_id)) not in ("ready", "failed"):
+        assert time.monotonic() < deadline, f"{state}\n{running.log.read_text()}"
+        for pid, command in children(worker).items():
+            if "ffmpeg" in command.split(" ", 1)[0] and pid not in seen and alive(pid):
+                try:
+                    seen[pid] = nice_of(pid)
+                except AssertionError:
+                    continue
+        time.sleep(0.02)
+    assert state == "ready", running.log.read_text()
+    assert seen, "no ffmpeg seen under the worker"
+    assert min(seen.values()) >= 10
+
+
+def test_ctrl_c_stops_every_child_and_exits_0(running: Running) -> None:
+    below = children(running.process.pid)
+    assert len(below) >= 3  # the web server (gunicorn: arbiter and its worker), the job worker
+    running.process.send_signal(signal.SIGINT)
+    assert running.process.wait(timeout=30) == 0
+    deadline = time.monotonic() + 10
+    while left := [pid for pid in below if alive(pid)]:
+        assert time.monotonic() < deadline, f"still running: {[below[p] for p in left]}"
+        time.sleep(0.1)
