@@ -57,9 +57,13 @@
         Math.max(tenths(value), Math.ceil((other.start + MIN_LENGTH_S) * 10) / 10));
     }
 
+    // Setting a point chooses the take; the page's other scripts hear it as a change.
     function choose() {
       var box = part && part.querySelector("input[name=take_ids]");
-      if (box) { box.checked = true; }
+      if (box && !box.checked) {
+        box.checked = true;
+        box.dispatchEvent(new Event("change", {bubbles: true}));
+      }
     }
 
     function describe() {
