@@ -15,7 +15,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -165,10 +165,19 @@ def writing(upload: Upload) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def append(upload: Upload, at: int, stream: IO[bytes]) -> int:
+def append(
+    upload: Upload,
+    at: int,
+    stream: IO[bytes],
+    complete: Callable[[Upload], tuple[str, bool]] | None = None,
+) -> int:
     """Add the bytes of `stream` at offset `at` (which must be where the upload stands); keep
-    what arrived even if the connection breaks. The new offset."""
+    what arrived even if the connection breaks. When the last byte is in, `complete(upload)`
+    makes the take (still holding the upload, so it runs once) and returns (take id, duplicate).
+    The new offset."""
     with writing(upload):
+        fresh = load(upload.id)  # another request may have finished it meanwhile
+        upload.take_id, upload.duplicate = fresh.take_id, fresh.duplicate
         current = offset(upload)
         if at != current or upload.take_id is not None:
             raise OffsetMismatch(
@@ -187,6 +196,9 @@ def append(upload: Upload, at: int, stream: IO[bytes]) -> int:
                 out.flush()
         upload.expires = time.time() + expiry_s()
         _save(upload)
+        if complete is not None and offset(upload) == upload.length:
+            take_id, duplicate = complete(upload)
+            finished(upload, take_id, duplicate)
         return offset(upload)
 
 

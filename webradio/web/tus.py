@@ -145,24 +145,26 @@ def _patch(upload: uploads.Upload, school_class: SchoolClass | None, origin: str
     if request.mimetype != OCTETS:
         raise _UnsupportedType(BAD_TYPE)
     at = _int_header("Upload-Offset", BAD_OFFSET)
-    try:
-        uploads.append(upload, at, request.stream)
-    except ClientDisconnected:
-        raise uploads.UploadRefused(CUT) from None  # what arrived is kept
-    if uploads.offset(upload) == upload.length and upload.take_id is None:
-        school = db.session.get(School, upload.owner.get("school"))
+
+    def make_take(done: uploads.Upload) -> tuple[str, bool]:
+        school = db.session.get(School, done.owner.get("school"))
         if school is None:
             raise NotFound(uploads.GONE)
-        with uploads.data_path(upload.id).open("rb") as stream:
+        with uploads.data_path(done.id).open("rb") as stream:
             take, duplicate = takes.ingest_once(
                 school,
                 stream,
                 school_class=school_class,
-                uploaded_by=upload.owner.get("user"),
-                label=upload.metadata.get("label", ""),
+                uploaded_by=done.owner.get("user"),
+                label=done.metadata.get("label", ""),
                 origin=origin,
             )
-        uploads.finished(upload, take.id, duplicate)
+        return take.id, duplicate
+
+    try:
+        uploads.append(upload, at, request.stream, complete=make_take)
+    except ClientDisconnected:
+        raise uploads.UploadRefused(CUT) from None  # what arrived is kept
     return _state(upload, 204)
 
 
