@@ -379,3 +379,15 @@ def test_a_classroom_of_24_tablets_uploads_at_once_without_refusal(
             )
             statuses.append(patched.status_code)
     assert statuses == [201] * 24 + [200, 204] * 72
+
+
+def test_a_stale_form_token_is_refused_in_french(
+    app: Flask, client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    sign_in(client, "prof@studio.fr")
+    app.config["WTF_CSRF_ENABLED"] = True
+    answer = post_file(client, "/prises/nouvelle", take_wav, csrf_token="perime")
+    assert answer.status_code == 400
+    assert "Rechargez la page" in answer.get_json()["error"]
+    page = _open(client, "POST", f"/classes/{school.classes[0].id}/studio")
+    assert page.status_code == 400 and "jeton de sécurité a expiré" in page.text

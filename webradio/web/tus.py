@@ -21,10 +21,10 @@ import binascii
 from email.utils import formatdate
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf, validate_csrf
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from werkzeug.exceptions import ClientDisconnected
 from wtforms.validators import ValidationError
 
@@ -32,7 +32,7 @@ from webradio import takes, uploads
 from webradio.errors import N_, Forbidden, NotFound, WebradioError
 from webradio.extensions import csrf, db, limiter
 from webradio.models import School, SchoolClass, TakeOrigin
-from webradio.web import translate
+from webradio.web import translate, wants_json
 from webradio.web.studio import _class_key, _studio_class, _wrong_code, guesses
 
 bp = Blueprint("tus", __name__)
@@ -52,6 +52,10 @@ BAD_TYPE = N_("Type de contenu attendu : application/offset+octet-stream.")
 BAD_VERSION = N_("Version du protocole tus non prise en charge (1.0.0 attendue).")
 CUT = N_("L’envoi a été coupé ; il reprendra où il en était.")
 WRONG_CLASS = N_("Classe introuvable.")
+STALE_FORM = N_(
+    "La page était ouverte depuis trop longtemps et son jeton de sécurité a expiré. "
+    "Rechargez la page puis recommencez."
+)
 
 
 # --- the protocol, shared by both doors --------------------------------------------------------
@@ -175,6 +179,16 @@ class _UnsupportedType(WebradioError):
 @bp.errorhandler(WebradioError)
 def _refused(error: WebradioError) -> ResponseReturnValue:
     return _error(error)
+
+
+@bp.app_errorhandler(CSRFError)
+def _stale_form(error: CSRFError) -> ResponseReturnValue:
+    """Any form posted with a missing or expired CSRF token: French, JSON for the pages'
+    scripts (flask-wtf's own answer is an English "400 Bad Request")."""
+    message = translate(STALE_FORM)
+    if wants_json():
+        return jsonify(error=message, token_expired=True), 400
+    return render_template("error.html", message=message), 400
 
 
 # --- the studio's door -------------------------------------------------------------------------
