@@ -280,24 +280,30 @@ def school_outputs(school: School, listed: Sequence[tuple[Episode, Clearance]]) 
         )
     for episode, answer in shown:
         found += _episode_outputs(school, episode, answer.authorised_until, version)
+    notes: dict[tuple[str, bool], bytes] = {}  # the same note for every withdrawn episode
     for episode in gone:
         key = fingerprint(version, "gone", episode.id, episode.withdrawn_reason)
         found += [
-            Output(gone_page_path(school.slug, episode.id), key=key, make=_gone_page(episode)),
-            Output(gone_embed_path(episode.id), key=key, make=_gone_embed(episode)),
-            Output(gone_media_path(episode.id), key=key, make=_gone_page(episode)),
+            Output(gone_page_path(school.slug, episode.id), key=key, make=_note(notes, episode)),
+            Output(gone_embed_path(episode.id), key=key, make=_note(notes, episode, True)),
+            Output(gone_media_path(episode.id), key=key, make=_note(notes, episode)),
         ]
     return found
 
 
-def _gone_page(episode: Episode) -> Callable[[], bytes]:
-    """Render the 410 page of a withdrawn episode, when written."""
-    return lambda: gone_page(episode).encode()
+def _note(
+    notes: dict[tuple[str, bool], bytes], episode: Episode, framed: bool = False
+) -> Callable[[], bytes]:
+    """Render the 410 note of a withdrawn episode (its page, or inside the player frame) when
+    written, once per kind of note: it names neither the episode nor why beyond the kind."""
 
+    def make() -> bytes:
+        neutral = episode.withdrawn_reason == UNPUBLISHED
+        if (kind := ("embed" if framed else "page", neutral)) not in notes:
+            notes[kind] = (embed(episode, False) if framed else gone_page(episode)).encode()
+        return notes[kind]
 
-def _gone_embed(episode: Episode) -> Callable[[], bytes]:
-    """Render the 410 player frame of a withdrawn episode, when written."""
-    return lambda: embed(episode, False).encode()
+    return make
 
 
 def _episode_outputs(

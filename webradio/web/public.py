@@ -23,11 +23,9 @@ from webradio.consent import Audience
 from webradio.models import Episode, School
 from webradio.publishing.companions import chapter_marks, chapters_document, transcript_of
 from webradio.schools import SLUG
-from webradio.site import OEMBED_HEIGHT, OEMBED_WIDTH, embed_code
+from webradio.site import OEMBED_HEIGHT, OEMBED_WIDTH
 from webradio.web import UNPUBLISHED, delivery
-from webradio.web.delivery import COMPANION_CACHE, EMBED_CSP, HTML_TYPE, KINDS
-
-HTML = HTML_TYPE
+from webradio.web.delivery import COMPANION_CACHE, KINDS
 
 bp = Blueprint("public", __name__)
 
@@ -35,7 +33,6 @@ MEDIA_NAME = re.compile(r"[0-9a-f]{12}")
 ARTWORK_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 CORS = {"Access-Control-Allow-Origin": "*"}
 LANGUAGES = {"fr", "en"}
-__all__ = ["EMBED_CSP", "embed_code"]  # kept where other modules found them
 
 
 def _other_language() -> dict[str, str]:
