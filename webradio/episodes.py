@@ -60,6 +60,8 @@ class EpisodeDraft:
     series: str = ""
     # take id -> (in point, out point) in the take's seconds; None keeps the automatic trim.
     points: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    # Background noise reduction in the render; None follows the school's setting.
+    noise_reduction: bool | None = None
 
 
 def create(school: School, draft: EpisodeDraft, created_by: str | None = None) -> Episode:
@@ -88,6 +90,7 @@ def create(school: School, draft: EpisodeDraft, created_by: str | None = None) -
         series=draft.series.strip(),
         requested_audience=audience,
         state=EpisodeState.DRAFT,
+        noise_reduction=draft.noise_reduction,
     )
     episode.participants = pupils
     for position, take_id in enumerate(draft.take_ids):
@@ -191,7 +194,8 @@ def _render(episode: Episode) -> None:
         placed_sources.append((None, outro, _jingle_source(outro)))
     sources = [source for _, _, source in placed_sources]
     scratch = store.scratch_dir() / f"{episode.id}.mp3"
-    result = render(sources, configured_preset(school.preset), scratch, runtime.ffmpeg())
+    preset = configured_preset(school.preset, noise_reduction=reduces_noise(episode))
+    result = render(sources, preset, scratch, runtime.ffmpeg())
     spans = [
         (part_id, jingle, Chapter(source.title, start, end))
         for (part_id, jingle, source), (start, end) in zip(
@@ -242,6 +246,21 @@ def _render(episode: Episode) -> None:
     )
     if former and former != stored.key:
         store.delete(former)  # a former master may hold a voice that has left since
+
+
+def reduces_noise(episode: Episode) -> bool:
+    """Whether the episode's render reduces background noise: its own choice, else the
+    school's setting."""
+    if episode.noise_reduction is not None:
+        return episode.noise_reduction
+    return bool(episode.school.noise_reduction)
+
+
+def noisy(take: Take) -> bool:
+    """Whether the take's sound report says its background noise is loud beside the voices
+    (the report then recommends noise reduction)."""
+    analysis = take.analysis or {}
+    return any(w.get("code") == "noisy" for w in analysis.get("warnings", ()))
 
 
 JINGLE_KINDS: dict[str, str] = {

@@ -193,9 +193,13 @@ def update_settings(
     contact_email: str,
     directories_opt_in: bool,
     preset: str,
+    noise_reduction: bool | None = None,
 ) -> School:
     """Save the school's radio settings at once, after checking every field (nothing is saved
-    when one is refused). The public feed follows the commit (webradio.outputs)."""
+    when one is refused). The public feed follows the commit (webradio.outputs).
+
+    `noise_reduction` (None: unchanged) reduces background noise in the renders of every
+    episode that does not choose for itself; masters already made do not change."""
     from webradio.audio.presets import PRESETS
 
     description = description.strip()
@@ -215,5 +219,7 @@ def update_settings(
     school.contact_email = contact
     school.directories_opt_in = directories_opt_in
     school.preset = preset
+    if noise_reduction is not None:
+        school.noise_reduction = noise_reduction
     db.session.commit()
     return school

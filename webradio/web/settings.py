@@ -35,6 +35,7 @@ def school_settings() -> ResponseReturnValue:
         "contact_email": form.get("contact_email", ""),
         "directories_opt_in": form.get("directories_opt_in") == "1",
         "preset": form.get("preset", ""),
+        "noise_reduction": form.get("noise_reduction") == "1",
     }
     try:
         schools.update_settings(
@@ -43,6 +44,7 @@ def school_settings() -> ResponseReturnValue:
             contact_email=form.get("contact_email", ""),
             directories_opt_in=form.get("directories_opt_in") == "1",
             preset=form.get("preset", ""),
+            noise_reduction=form.get("noise_reduction") == "1",
         )
     except WebradioError as error:
         message = translate(error.message, **error.params)
@@ -58,6 +60,7 @@ def _current(school: School) -> dict[str, object]:
         "contact_email": school.contact_email or "",
         "directories_opt_in": bool(school.directories_opt_in),
         "preset": school.preset,
+        "noise_reduction": bool(school.noise_reduction),
     }
 
 

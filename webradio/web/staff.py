@@ -198,13 +198,28 @@ def new_episode() -> ResponseReturnValue:
             no_pupil_voices=bool(request.form.get("no_pupil_voices")),
             audience=request.form.get("audience", "class"),
             points=points,
+            noise_reduction=_noise_choice(),
         )
         episode = episodes.create(school, draft, created_by=current_user.id)
         episodes.queue_render(episode)
         return back_to("staff.episode", episode_id=episode.id)
     return render_template(
-        "episode_new.html", takes=ready, pupils=pupils, audiences=AUDIENCES, labels=AUDIENCE_LABELS
+        "episode_new.html",
+        takes=ready,
+        pupils=pupils,
+        audiences=AUDIENCES,
+        labels=AUDIENCE_LABELS,
+        noisy={t.id for t in ready if episodes.noisy(t)},
+        reduce_noise=bool(school.noise_reduction),
     )
+
+
+def _noise_choice() -> bool | None:
+    """The new-episode form's noise reduction box; None when the form did not offer it (the
+    school's setting then applies)."""
+    if request.form.get("noise_reduction_offered") != "1":
+        return None
+    return request.form.get("noise_reduction") == "1"
 
 
 @bp.get("/episodes/<episode_id>")
