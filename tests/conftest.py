@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextvars
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from app_support import IsolatedClient, test_settings
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
-from werkzeug.test import TestResponse
 
 from webradio import create_app
 from webradio.audio.clips import make_speechlike_take
@@ -20,27 +19,12 @@ from webradio.audio.ffmpeg import find_ffmpeg
 from webradio.extensions import db
 
 
-def _config(root: Path, database: Path) -> dict[str, object]:
-    """Test settings: everything under `root`, jobs run immediately."""
-    return {
-        "TESTING": True,
-        "INSTANCE_PATH": str(root / "instance"),
-        "DATABASE_URL": f"sqlite:///{database}",
-        "MEDIA_ROOT": str(root / "media"),
-        "FEEDS_ROOT": str(root / "feeds"),
-        "QUEUE_URL": "immediate",
-        "SECRET_KEY": "test-secret",
-        "BASE_URL": "http://radio.test",
-        "WTF_CSRF_ENABLED": False,
-    }
-
-
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database migrated once with Alembic; each test gets a copy."""
     root = tmp_path_factory.mktemp("template")
     database = root / "template.sqlite3"
-    app = create_app(_config(root, database))
+    app = create_app(test_settings(root, database))
     with app.app_context():
         upgrade()
         db.engine.dispose()  # closing the last connection folds the WAL into the file we copy
@@ -52,21 +36,9 @@ def app(tmp_path: Path, migrated_db: Path) -> Iterator[Flask]:
     """A fresh app on its own copy of the migrated database."""
     database = tmp_path / "webradio.sqlite3"
     shutil.copyfile(migrated_db, database)
-    application = create_app(_config(tmp_path, database))
+    application = create_app(test_settings(tmp_path, database))
     with application.app_context():
         yield application
-
-
-class IsolatedClient(FlaskClient):
-    """A test client whose requests run outside the test's app context, as in production.
-
-    Otherwise every request would reuse the test's `g` (Flask-Babel's locale, Flask-Login's
-    user) and database session.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
-        """Send the request from an empty context, so it pushes its own app context."""
-        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture
