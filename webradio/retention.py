@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from webradio import audit, authorisations, outputs, publication, runtime
+from webradio import audit, authorisations, outputs, publication, runtime, uploads
 from webradio.clock import now_utc, today_paris
 from webradio.extensions import db
 from webradio.models import Episode, EpisodePart, EpisodeState, Take
@@ -38,6 +38,7 @@ def sweep(now: datetime | None = None, delete_takes: bool = True) -> SweepReport
     publication.reconsider(published)
     withdrawn = tuple(e.id for e in published if e.state == EpisodeState.WITHDRAWN)
     deleted = delete_expired_takes(now) if delete_takes else []
+    uploads.remove_expired()  # resumable uploads abandoned for a day
     return SweepReport(tuple(g.id for g in expired), withdrawn, tuple(deleted))
 
 
