@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import IsolatedClient
-from conftest import _config as test_settings
+from app_support import IsolatedClient, test_settings
 from consent.conftest import make_episode
 from flask import Flask
 from flask.testing import FlaskClient
