@@ -131,7 +131,8 @@ def test_pupils_record_in_the_class_studio(browser_path: str, demo: Demo) -> Non
             expect(tablet.get_by_text("Sacha")).to_have_count(0)
             tablet.get_by_role("button", name="Enregistrer au micro").click()
             tablet.wait_for_timeout(3000)
-            tablet.get_by_role("button", name="Arrêter et envoyer").click()
+            tablet.get_by_role("button", name="Arrêter").click()
+            tablet.get_by_role("button", name="Envoyer l’enregistrement").click()
             expect(tablet.locator(".upload-status")).to_contain_text("Prise prête", timeout=60_000)
         finally:
             browser.close()
