@@ -65,10 +65,20 @@ def episode_consent(episode: Episode) -> dict[str, object]:
 def index() -> ResponseReturnValue:
     """The school's classes, each with its grid and printable forms."""
     school = current_school()
-    classes = db.session.scalars(
-        select(SchoolClass).filter_by(school_id=school.id).order_by(SchoolClass.label)
+    archives = _with_archives()
+    every = list(
+        db.session.scalars(
+            select(SchoolClass).filter_by(school_id=school.id).order_by(SchoolClass.label)
+        )
     )
-    return render_template("consent_index.html", school=school, classes=list(classes))
+    classes = [c for c in every if archives or c.archived_at is None]
+    return render_template(
+        "consent_index.html",
+        school=school,
+        classes=[(c, len(_pupils(c, archives))) for c in classes],
+        archives=archives,
+        archived_classes=sum(1 for c in every if c.archived_at is not None),
+    )
 
 
 @bp.route("/autorisations/classes/<class_id>", methods=["GET", "POST"])
@@ -76,9 +86,10 @@ def index() -> ResponseReturnValue:
 def grid(class_id: str) -> ResponseReturnValue:
     """Pupils × audiences for one class; saving records every change in one go."""
     found = _class(class_id)
-    pupils = _pupils(found)
+    archives = _with_archives()
+    pupils = _pupils(found, archives)
     if request.method == "POST":
-        changes = [c for c in (_row_change(p) for p in pupils) if c is not None]
+        changes = [c for c in (_row_change(p) for p in _posted_rows(found, pupils)) if c]
         # Scans are kept only once every row reads well, and dropped if the save is refused.
         changes, stored = _with_scans(changes)
         try:
@@ -90,12 +101,14 @@ def grid(class_id: str) -> ResponseReturnValue:
                 runtime.storage().delete(key)
             raise
         flash(translate(SAVED, count=count), "info")
-        return back_to("consent.grid", class_id=found.id)
+        return back_to("consent.grid", class_id=found.id, **({"archives": 1} if archives else {}))
     today = today_paris()
     return render_template(
         "consent_grid.html",
         school_class=found,
         rows=[(p, clearance.grant_in_force(p, today)) for p in pupils],
+        archives=archives,
+        hidden=len(_pupils(found, True)) - len(pupils),
         audiences=AUDIENCES,
         labels=AUDIENCE_LABELS,
         year_end=school_year_end(today),
@@ -112,7 +125,7 @@ def forms(class_id: str) -> ResponseReturnValue:
         "consent_forms.html",
         school=current_school(),
         school_class=found,
-        pupils=_pupils(found),
+        pupils=_pupils(found, _with_archives()),
         audiences=AUDIENCES,
         labels=AUDIENCE_LABELS,
         year_end=school_year_end(today_paris()),
@@ -353,15 +366,30 @@ def _pupil(pupil_id: str) -> Pupil:
     return found
 
 
-def _pupils(school_class: SchoolClass) -> list[Pupil]:
-    """The class's pupils still on record, by first name."""
-    return list(
-        db.session.scalars(
-            select(Pupil)
-            .filter_by(class_id=school_class.id, erased_at=None)
-            .order_by(Pupil.first_name)
-        )
+def _pupils(school_class: SchoolClass, archived: bool = False) -> list[Pupil]:
+    """The class's pupils on roll, by first name; with `archived`, also those archived (or
+    the whole class, when it is archived). Erased pupils never."""
+    found = db.session.scalars(
+        select(Pupil)
+        .filter_by(class_id=school_class.id, erased_at=None)
+        .order_by(Pupil.first_name, Pupil.id)
     )
+    on_roll = school_class.archived_at is None
+    return [p for p in found if archived or (on_roll and p.archived_at is None)]
+
+
+def _with_archives() -> bool:
+    """Whether the head asked to see archived classes and pupils too (?archives=1)."""
+    return request.args.get("archives") == "1"
+
+
+def _posted_rows(school_class: SchoolClass, shown: list[Pupil]) -> list[Pupil]:
+    """The pupils whose row the saved grid held: a pupil archived or restored since the page
+    was drawn is left as recorded (an absent row would otherwise read as a withdrawal)."""
+    posted = set(request.form.getlist("row"))
+    if not posted:
+        return shown
+    return [p for p in _pupils(school_class, True) if p.id in posted]
 
 
 def _school_pupils() -> list[Pupil]:
