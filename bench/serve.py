@@ -34,8 +34,8 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -285,7 +285,7 @@ def start_nginx(root: Path, port: int, app_port: int) -> subprocess.Popen[bytes]
 
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Ctrl+C a server we started (by its own pid), killing it if it lingers."""
-    process.send_signal(2)
+    process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
@@ -297,8 +297,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def descendants(pid: int) -> list[tuple[int, str]]:
-    """(pid, command name) of every process below `pid`."""
-    children: dict[int, list[tuple[int, str]]] = {}
+    """(pid, command line) of every process below `pid`."""
+    children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -306,21 +306,28 @@ def descendants(pid: int) -> list[tuple[int, str]]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
         parent = int(stat[stat.rindex(")") + 2 :].split()[1])
-        children.setdefault(parent, []).append((int(entry.name), name))
+        children.setdefault(parent, []).append(int(entry.name))
     found: list[tuple[int, str]] = []
     todo = [pid]
     while todo:
         for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child[0])
+            try:
+                command = (Path("/proc") / str(child) / "cmdline").read_bytes()
+            except OSError:
+                continue
+            found.append((child, command.replace(b"\0", b" ").decode("utf-8", "replace")))
+            todo.append(child)
     return found
 
 
 def rendering(server: int) -> bool:
-    """Whether ffmpeg runs for the server's worker now."""
-    return any(name == "ffmpeg" for _, name in descendants(server))
+    """Whether the server's worker runs ffmpeg (the wheel's is ffmpeg-linux-...) or the speech
+    detector's child now."""
+    return any(
+        Path(command.split(" ", 1)[0]).name.startswith("ffmpeg") or "webradio.audio.vad" in command
+        for _, command in descendants(server)
+    )
 
 
 _DURATION = re.compile(r"([\d.]+)(us|ms|s|m)\b")
@@ -355,18 +362,17 @@ def wrk(base: str, requests: Path, seconds: int, connections: int) -> dict[str, 
     }
 
 
-def episode_state(root: Path, episode_id: str) -> str:
-    """The episode's state, read from the database as it is now."""
-    with sqlite3.connect(root / "db.sqlite3", timeout=30) as connection:
-        row = connection.execute("SELECT state FROM episode WHERE id = ?", (episode_id,)).fetchone()
-    return str(row[0]) if row else "?"
+def episode_state(root: Path, port: int, episode_id: str) -> str:
+    """The episode's state, as `webradio episode show --json` says it."""
+    out = webradio(environment(root, port), root, "episode", "show", episode_id, "--json")
+    return str(json.loads(out[out.index("{") :])["state"])
 
 
 class Render:
     """A 15-minute take submitted as `webradio episode create ... --take FILE`, followed."""
 
     def __init__(self, root: Path, port: int, take: Path, server: int) -> None:
-        self.root, self.server = root, server
+        self.root, self.port, self.server = root, port, server
         argv = [str(WEBRADIO), "episode", "create", "--school", SLUG, "--title", "Banc d'essai"]
         argv += ["--take", str(take), "--audience", "class", "--no-pupil-voices"]
         self.cli = subprocess.Popen(
@@ -378,10 +384,10 @@ class Render:
         out, _ = self.cli.communicate(timeout=seconds)
         if self.cli.returncode != 0:
             raise SystemExit("webradio episode create failed")
-        episode_id = out.decode().strip().splitlines()[-1]
+        episode_id = re.findall(r"^([0-9a-z]{10})$", out.decode(), re.M)[-1]
         deadline = time.monotonic() + seconds
         while not rendering(self.server):
-            if time.monotonic() > deadline or episode_state(self.root, episode_id) == "failed":
+            if time.monotonic() > deadline:
                 raise SystemExit(f"the worker did not start rendering {episode_id}")
             time.sleep(0.1)
         return episode_id
@@ -390,7 +396,7 @@ class Render:
         """Wait until the render ended; its state."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            state = episode_state(self.root, episode_id)
+            state = episode_state(self.root, self.port, episode_id)
             if state not in ("draft", "rendering"):
                 while rendering(self.server) and time.monotonic() < deadline:
                     time.sleep(0.2)
@@ -495,6 +501,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
     if args.quick:
         args.episodes, args.seconds, args.take_minutes = "50", 5, 5.0
     layouts = [name for name in args.layouts.split(",") if name]

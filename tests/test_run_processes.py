@@ -186,8 +186,17 @@ def test_proxy_headers_are_honoured_from_the_proxy_only(running: Running) -> Non
 
 
 def _state(running: Running, episode_id: str) -> str:
-    with sqlite3.connect(running.root / "db.sqlite3", timeout=30) as connection:
-        row = connection.execute("SELECT state FROM episode WHERE id = ?", (episode_id,)).fetchone()
+    """The episode's state, read-only from the database the server writes ("" if unreadable)."""
+    uri = f"file:{running.root / 'db.sqlite3'}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=30)
+        try:
+            query = "SELECT state FROM episode WHERE id = ?"
+            row = connection.execute(query, (episode_id,)).fetchone()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
+        return ""
     return str(row[0]) if row else ""
 
 

@@ -34,6 +34,7 @@ from flask import Flask
 from waitress.server import create_server
 
 from webradio import jobs, outputs
+from webradio.audio import ffmpeg
 from webradio.audio.ffmpeg import low_priority_preexec, lower_priority
 
 SERVERS = ("gunicorn", "waitress")
@@ -149,8 +150,10 @@ def _hint(host: str, port: int) -> None:
 def run_all(app: Flask, host: str, port: int) -> None:
     """The old layout, one process: waitress in a thread beside the worker threads.
 
-    Kept for the benchmark's reference (`webradio run --one-process`).
+    Kept for the benchmark's reference (`webradio run --one-process`): ffmpeg at the web's
+    priority too, as it was.
     """
+    ffmpeg.LOWER_CHILDREN = False
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     _prepare(app)
     server = create_server(app, host=host, port=port, **waitress_options(app.config))

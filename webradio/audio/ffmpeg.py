@@ -156,10 +156,16 @@ def _syscall() -> Callable[..., int] | None:
         return None
 
 
+# Off only for `webradio run --one-process`, the benchmark's reference for the old layout.
+LOWER_CHILDREN = True
+
+
 def low_priority_preexec() -> Callable[[], None] | None:
     """What to give Popen's preexec_fn so that a child runs at low priority: nothing when this
     thread already does (the worker: the child inherits it, and no Python runs between fork
     and exec), else lower_priority (the web process, for a rare probe)."""
+    if not LOWER_CHILDREN:
+        return None
     try:
         if os.getpriority(os.PRIO_PROCESS, 0) >= NICENESS:
             return None
