@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from web_support import fetch, sign_in
 
-from webradio import feeds
+from webradio import feeds, people, schools
 from webradio.extensions import db
 
 from .conftest import Class, Inbox, body_of
@@ -50,6 +50,18 @@ def test_corrections_wait_for_the_head_who_refuses_or_approves_through_the_gate(
     refused_with_a_comment(client, world)
     approved_everywhere(client, world, inbox)
     approved_naming_a_classmate(client, world)
+    archived_pupils_leave_the_voice_pickers(client, world)
+
+
+def archived_pupils_leave_the_voice_pickers(client: FlaskClient, world: Class) -> None:
+    """A pupil archived is no longer offered as a voice; one declared already stays."""
+    tom = schools.add_pupil(world.school, "CM2", "Tom")
+    lea = world.episode.parts[0].take.speakers[0]
+    people.archive_pupil(world.school, tom.id)
+    people.archive_pupil(world.school, lea.id)
+    sign_in(client, TEACHER)
+    page = fetch(client, f"/episodes/{world.episode.id}").text
+    assert "Tom" not in page and f'value="{lea.id}" checked' in page
 
 
 def approved_everywhere(client: FlaskClient, world: Class, inbox: Inbox) -> None:

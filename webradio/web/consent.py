@@ -20,6 +20,7 @@ from webradio import (
     authorisations,
     clearance,
     episodes,
+    people,
     pupils,
     reasons,
     reedit,
@@ -53,7 +54,7 @@ def episode_consent(episode: Episode) -> dict[str, object]:
     return {
         "explanations": reasons.explain(episode, answer),
         "blocking": reedit.blocking_pupils(episode),
-        "school_pupils": _school_pupils(),
+        "school_pupils": _speaker_choices(episode),
         "withdrawal_reason": translate(
             reasons.WITHDRAWAL_REASONS.get(episode.withdrawn_reason or "consent", "")
         ),
@@ -392,8 +393,12 @@ def _posted_rows(school_class: SchoolClass, shown: list[Pupil]) -> list[Pupil]:
     return [p for p in _pupils(school_class, True) if p.id in posted]
 
 
-def _school_pupils() -> list[Pupil]:
-    """Every pupil of the signed-in person's school still on record."""
-    return list(
-        db.session.scalars(select(Pupil).filter_by(school_id=current_school().id, erased_at=None))
-    )
+def _speaker_choices(episode: Episode) -> list[Pupil]:
+    """The pupils offered as voices of the episode's parts: those on roll, and any already
+    declared on a part (archived since), so that saving never drops a declared voice."""
+    offered = {p.id: p for p in people.pupils_on_roll(current_school())}
+    for part in episode.parts:
+        for pupil in part.take.speakers:
+            if pupil.erased_at is None:
+                offered.setdefault(pupil.id, pupil)
+    return sorted(offered.values(), key=lambda p: (p.first_name, p.id))
