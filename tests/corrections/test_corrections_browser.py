@@ -8,11 +8,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser_support import CHROMIUM_ARGS
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from publishing.judges import node_judges
 from web_support import PASSWORD
 from werkzeug.serving import make_server
 
@@ -44,6 +46,18 @@ def signed_in(browser: Browser, origin: str, email: str) -> Page:
     page.click("main form button[type=submit]")
     page.wait_for_url(f"{origin}/")
     return page
+
+
+def axe(page: Page, within: str = "html") -> list[Any]:
+    """axe-core's violations in the page's `within` element (ids and the elements at fault)."""
+    source = (node_judges() / "node_modules" / "axe-core" / "axe.min.js").read_text()
+    page.add_script_tag(content=source)
+    found: list[Any] = page.evaluate(
+        "async (within) => (await axe.run(document.querySelector(within), "
+        "{resultTypes: ['violations']})).violations",
+        within,
+    )
+    return [(v["id"], [n["html"] for n in v["nodes"]]) for v in found]
 
 
 def shoot(page: Page, name: str) -> None:
@@ -83,6 +97,7 @@ def test_a_teacher_corrects_a_public_title_and_the_head_approves(
             expect(changed.locator("del")).to_have_text("Le journal")
             expect(changed.locator("ins")).to_have_text("Le journal du jeudi")
             shoot(head, "episode-head-correction")
+            assert axe(head) == []
             head.get_by_role("button", name="Valider la correction").click()
             expect(head.locator(".flash")).to_contain_text("Correction validée")
 
@@ -92,5 +107,6 @@ def test_a_teacher_corrects_a_public_title_and_the_head_approves(
             teacher.goto(f"{origin}/")
             expect(teacher.locator(".corrections")).to_contain_text("validée par la direction")
             shoot(teacher, "dashboard-teacher")
+            assert axe(teacher, ".corrections") == []  # the corrections part
         finally:
             browser.close()
