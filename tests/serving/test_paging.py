@@ -90,6 +90,11 @@ def test_five_hundred_episodes_are_paged_with_a_fixed_number_of_queries(
         assert rendered.data == fetch(client, address).data
         budget[name] = len(queries)
     assert budget["first"] == budget["last"] < 40, budget
+    english = fetch(client, last + "?lang=en")
+    assert english.status_code == 200 and 'lang="en"' in english.text
+    with counted() as queries:
+        again = fetch(client, last + "?lang=en")  # made once per version of the page
+    assert again.data == english.data and len(queries) <= 2, queries
     db.session.expire_all()
     started = time.perf_counter()
     with counted() as queries:

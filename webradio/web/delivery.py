@@ -533,5 +533,31 @@ def mark_private(response: Response, cache_control: str = PRIVATE_MEDIA_CACHE) -
     return response
 
 
+class Variants:
+    """Other renderings of a stored file (another language, the dark theme), each made once per
+    version of the file it varies: a reader asking `?lang=en` costs a render only after a
+    change, never one per request."""
+
+    def __init__(self, limit: int = 256) -> None:
+        self._entries: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def get(self, key: tuple[str, ...], make: Callable[[], bytes]) -> bytes:
+        """The rendering under `key` (the file's path and ETag, and what varies), made if new."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        made = make()
+        with self._lock:
+            self._entries[key] = made
+            while len(self._entries) > self._limit:
+                self._entries.popitem(last=False)
+        return made
+
+
 feed_cache = RepresentationCache()
 expiries = Expiries()
+variants = Variants()

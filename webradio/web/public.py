@@ -62,6 +62,21 @@ def _stored(path: str, owner: str) -> delivery.Representation | None:
     return rep
 
 
+def _variant(
+    path: str, rep: delivery.Representation, args: dict[str, str], render: Callable[[], str | bytes]
+) -> bytes:
+    """Another rendering of the stored file at `path` (`args`: ?lang=, ?theme=), made for nobody
+    in particular, once per version of the file."""
+
+    def make() -> bytes:
+        with site.anonymous(request.path, args):
+            made = render()
+        return made.encode() if isinstance(made, str) else made
+
+    key = (str(runtime.feeds_root() / path), rep.etag, *sorted(f"{k}={v}" for k, v in args.items()))
+    return delivery.variants.get(key, make)
+
+
 def _public_file(
     path: str,
     kind: str,
@@ -78,11 +93,13 @@ def _public_file(
         args = _other_language()
         if kind == "embed" and request.args.get("theme") in {"light", "dark"}:
             args["theme"] = request.args["theme"]
-        rep = None if args else _stored(path, episode.school_id)
-        if rep is not None:
+        rep = _stored(path, episode.school_id)
+        if rep is not None and not args:
             return delivery.file_response(rep, KINDS[kind])
+        if rep is not None:
+            return _made(_variant(path, rep, args, render), kind)
         with site.anonymous(request.path, args):
-            return _made(render(), kind)
+            return _made(render(), kind)  # the file could not be written: rendered now
     if seen is Visibility.GONE:
         root = runtime.feeds_root()
         if delivery.expired(root, path) or not (root / gone).exists():
@@ -114,19 +131,26 @@ def _school_page(slug: str, page: int) -> Response:
     root = runtime.feeds_root()
     path = site.page_path(slug, page)
     lang = _other_language()
-    if not lang:
+    rep = delivery.fresh(root, path)
+    first = rep or delivery.fresh(root, site.page_path(slug))
+    if rep is None and (first is None or delivery.expired(root, path)):
+        outputs.refresh({school.id})
         rep = delivery.fresh(root, path)
-        first = rep or delivery.fresh(root, site.page_path(slug))
-        if rep is None and (first is None or delivery.expired(root, path)):
-            outputs.refresh({school.id})
-            rep = delivery.fresh(root, path)
-        if rep is not None:
-            return delivery.file_response(rep, KINDS["page"])
-    shown = clearance.public_episodes(school)
-    if page > site.pages_of(len(shown)):
-        abort(404)
+
+    def render() -> str:
+        shown = clearance.public_episodes(school)
+        if page > site.pages_of(len(shown)):
+            abort(404)
+        return site.school_page(school, shown, page)
+
+    if rep is not None and not lang:
+        return delivery.file_response(rep, KINDS["page"])
+    if rep is not None:
+        return _made(_variant(path, rep, lang, render), "page")
+    if page > 1:
+        abort(404)  # no such page (the first one always exists)
     with site.anonymous(request.path, lang):
-        return _made(site.school_page(school, shown, page), "page")
+        return _made(render(), "page")  # the file could not be written: rendered now
 
 
 @bp.get("/radio/<slug>/episodes/<episode_id>")
@@ -191,11 +215,17 @@ def city_feed() -> ResponseReturnValue:
 def city_widget() -> ResponseReturnValue:
     """The latest public episodes shared with the city, for an iframe on the city website."""
     lang = _other_language()
-    rep = None if lang else _stored(site.widget_path(), site.CITY_OWNER)
-    if rep is not None:
+    rep = _stored(site.widget_path(), site.CITY_OWNER)
+
+    def render() -> str:
+        return site.widget(feeds.city_episodes())
+
+    if rep is not None and not lang:
         return delivery.file_response(rep, KINDS["embed"])
+    if rep is not None:
+        return _made(_variant(site.widget_path(), rep, lang, render), "embed")
     with site.anonymous(request.path, lang):
-        return _made(site.widget(feeds.city_episodes()), "embed")
+        return _made(render(), "embed")
 
 
 @bp.route("/media/<episode_id>/<name>.mp3", methods=["GET", "HEAD"])
