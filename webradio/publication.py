@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from sqlalchemy import func, select
 
-from webradio import audit, clearance, reasons
+from webradio import audit, clearance, names, reasons
 from webradio.clock import now_utc, today_paris
 from webradio.consent import Audience, Cause, Clearance, ordered
 from webradio.errors import N_, ConsentRefused, Forbidden, WebradioError
@@ -347,4 +347,22 @@ def corrections_of(school_id: str, user_id: str) -> list[Episode]:
             .order_by(Episode.updated_at.desc())
             .limit(20)
         )
+    )
+
+
+def redact_pending_words(episode: Episode, first_names: list[str]) -> None:
+    """Replace these first names in a pending correction, however written (an erasure leaves
+    no copy of an erased pupil's name, not even in words waiting for the head)."""
+    words = pending_words(episode)
+    if words is None:
+        return
+    episode.pending_edit_json = json.dumps(
+        {
+            "title": names.redact(words.title, first_names),
+            "description": names.redact(words.description, first_names),
+            "chapter_titles": {
+                k: names.redact(v, first_names) for k, v in words.chapter_titles.items()
+            },
+        },
+        ensure_ascii=False,
     )
