@@ -5,8 +5,9 @@ then gives the demo school N public episodes (clones of the demo episode's rows,
 file: no rendering), and for each N (50 and 500) and each layout:
 
 - `run`: `webradio run` as shipped (web server and job worker as two supervised processes,
-  the worker and its ffmpegs at low CPU and disk priority, gunicorn gthread);
-- `run-waitress`: the same, with waitress as the web server (what `run` would be otherwise);
+  the worker and its ffmpegs at low CPU and disk priority; waitress, 8 threads);
+- `run-gunicorn`: the same with gunicorn gthread (1 process, 8 threads) as the web server
+  (`webradio run --server gunicorn`), the comparison that chose waitress;
 - `one-process`: `webradio run --one-process`, the old layout (waitress in a thread beside the
   worker, one process, one priority), for reference;
 - `nginx`: nginx (2 workers, bench/nginx-serve.conf) serving the public files from the feeds
@@ -23,7 +24,7 @@ Targets (issue 12), on `run`: >= 3,000 req/s idle; >= 1,000 req/s with p99 < 100
 error while the take renders.
 
 Usage:  .venv/bin/python bench/serve.py [--quick] [--episodes 50,500] [--seconds 10]
-        [--connections 16] [--take-minutes 15] [--layouts run,run-waitress,one-process,nginx]
+        [--connections 16] [--take-minutes 15] [--layouts run,run-gunicorn,one-process,nginx]
         [--workdir DIR] [--keep] [--json]
 """
 
@@ -50,7 +51,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 WEBRADIO = Path(sys.executable).parent / "webradio"
 SLUG = "ecole-jules-ferry"  # the demo school (webradio.demo.SLUG)
-LAYOUTS = ("run", "run-waitress", "one-process", "nginx")
+LAYOUTS = ("run", "run-gunicorn", "one-process", "nginx")
 TARGETS = {"idle_rps": 3000.0, "busy_rps": 1000.0, "busy_p99_ms": 100.0}
 SENTENCES = (
     "Bonjour à tous, aujourd'hui la classe de CM2 vous raconte la sortie au jardin partagé.",
@@ -247,7 +248,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 9
 
 def start_app(root: Path, port: int, layout: str) -> subprocess.Popen[bytes]:
     """`webradio run --port P` as `make run` starts it, in the layout asked."""
-    extra = {"run-waitress": ["--server", "waitress"], "one-process": ["--one-process"]}
+    extra = {"run-gunicorn": ["--server", "gunicorn"], "one-process": ["--one-process"]}
     env = environment(root, port, **({"WEBRADIO_PROXY_FIX": "1"} if layout == "nginx" else {}))
     log = (root / f"run-{layout}.log").open("ab")
     process = subprocess.Popen(

@@ -1,7 +1,8 @@
 """`webradio run` and `webradio worker`: the web server and the job worker, as processes.
 
 `webradio run` prepares the instance once, opens the listening socket itself, then supervises
-two children: the web server (gunicorn, gthread, on that socket) and the job worker (huey's
+two children: the web server (waitress, on that socket; `--server gunicorn` for gunicorn
+gthread) and the job worker (huey's
 consumer in its main thread, at a lower CPU and disk priority, as every ffmpeg it starts).
 One Ctrl+C (or SIGTERM) stops both: each gets SIGTERM, then SIGKILL after a grace period. A
 child that dies is started again after a short, growing pause. The children are
@@ -37,9 +38,11 @@ from webradio import jobs, outputs
 from webradio.audio import ffmpeg
 from webradio.audio.ffmpeg import low_priority_preexec, lower_priority
 
-SERVERS = ("gunicorn", "waitress")
-# Measured by bench/serve.py on the 2-core reference machine (see the README's Benchmarks).
-DEFAULT_SERVER = "gunicorn"
+SERVERS = ("waitress", "gunicorn")
+# Measured by bench/serve.py on the 2-core reference machine (see the README's Benchmarks):
+# waitress served the public mix 10-40 % faster than gunicorn gthread (one process, 8 threads
+# each), and buffers a request whole before a thread takes it (slow clients hold no thread).
+DEFAULT_SERVER = "waitress"
 WEB_THREADS = 8
 # A stopped child gets SIGTERM, and SIGKILL if it is still there this many seconds later.
 GRACE_S = 10.0
@@ -83,9 +86,9 @@ def waitress_options(config: Mapping[str, Any]) -> dict[str, Any]:
 def gunicorn_options(config: Mapping[str, Any]) -> dict[str, Any]:
     """gunicorn's settings from the app's config (the listening socket is given apart).
 
-    One process: the rate limits count in its memory (RATELIMIT_STORAGE_URI memory://), and a
-    second process measured no faster on two cores while the worker renders. gunicorn reads
-    X-Forwarded-Proto only from `forwarded_allow_ips`: the configured proxy, or nobody.
+    One process: the rate limits count in its memory (RATELIMIT_STORAGE_URI memory://).
+    gunicorn reads X-Forwarded-Proto only from `forwarded_allow_ips`: the configured proxy, or
+    nobody.
     """
     return {
         "worker_class": "gthread",
@@ -359,11 +362,18 @@ def serve_web(fd: int, server: str) -> None:
     from webradio import create_app
 
     if server == "waitress":
-        from waitress import serve
-
         app = create_app()
         sock = socket.socket(fileno=fd)
-        serve(app, sockets=[sock], **waitress_options(app.config))
+        served = create_server(app, sockets=[sock], **waitress_options(app.config))
+
+        def stop(_signum: int, _frame: FrameType | None) -> None:
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            served.run()
+        finally:
+            served.close()
         return
     from gunicorn.app.base import BaseApplication
 
