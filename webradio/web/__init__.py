@@ -62,8 +62,9 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(tus.bp)
     app.register_blueprint(accounts.bp)
     families.redact_logs(app)
-    # Public feed files are answered before Flask's dispatch (bench/feeds.py: 2,400/s needs it).
-    fast = delivery.FeedFastPath(app.wsgi_app, Path(app.config["FEEDS_ROOT"]))
+    # Public files (feeds, pages, embeds...) are answered before Flask's dispatch, with no
+    # database (bench/serve.py).
+    fast = delivery.PublicFastPath(app.wsgi_app, Path(app.config["FEEDS_ROOT"]))
     app.wsgi_app = NoSniff(fast)  # type: ignore[method-assign]
     login_manager.login_view = "auth.login"
     login_manager.login_message = N_("Connectez-vous pour accéder à cette page.")

@@ -502,10 +502,6 @@ def learn_headers(site: Flask, kind: Kind) -> list[tuple[str, str]]:
     return found
 
 
-# The factory wires the public fast path under this name too (web/__init__.py).
-FeedFastPath = PublicFastPath
-
-
 def bind_fast_path(site: Flask) -> None:
     """Let the public fast path in `site`'s WSGI stack answer pages with its headers."""
     layer: object = site.wsgi_app

@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, abort, flash, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from webradio import clearance, episodes, feeds, outputs, people, sharing, urls
+from webradio import clearance, episodes, feeds, outputs, people, runtime, sharing, urls
 from webradio.clearance import Visibility
 from webradio.consent import Audience
 from webradio.errors import N_, WebradioError
@@ -282,6 +282,9 @@ def family_feed(secret: str) -> ResponseReturnValue:
     school = _school_of(_token(secret))
     path = feeds.family_feed_path(school)
     fill = _filler(secret)
+    root = runtime.feeds_root()
+    if delivery.expired(root, str(path.relative_to(root))):
+        outputs.refresh({school.id})  # past midnight: what expired leaves the feed now
     rep = delivery.feed_cache.get(path, secret, fill)
     if rep is None:
         outputs.refresh({school.id})
