@@ -145,9 +145,45 @@ def decision(
         subject = f"Épisode à revoir : {title} / Episode sent back"
         said = f"La direction n'a pas validé votre épisode « {title} » pour l'instant."
         english = f'The head did not approve your episode "{title}" yet.'
+    return _answer(to, subject, said, english, comment, url)
+
+
+def correction_decision(
+    to: tuple[str, ...], title: str, approved: bool, comment: str | None, url: str
+) -> Message:
+    """The head's answer to a teacher's correction of an episode's words."""
+    if approved:
+        subject = f"Correction validée : {title} / Correction approved"
+        said = f"La direction a validé votre correction des textes de l'épisode « {title} »."
+        english = f'The head approved your correction of the episode "{title}".'
+    else:
+        subject = f"Correction refusée : {title} / Correction refused"
+        said = f"La direction n'a pas validé votre correction de l'épisode « {title} »."
+        english = f'The head did not approve your correction of the episode "{title}".'
+    return _answer(to, subject, said, english, comment, url)
+
+
+def _answer(
+    to: tuple[str, ...], subject: str, said: str, english: str, comment: str | None, url: str
+) -> Message:
+    """A head's answer to a teacher: what was decided, the comment, the episode's address."""
     note = f"\nSon commentaire :\n{comment}\n" if comment else ""
     body = f"Bonjour,\n\n{said}\n{note}\nL'épisode : {url}\n\n{english} {url}\n\n{SIGNATURE}\n"
     return Message(to, subject, body)
+
+
+def correction_to_approve(to: tuple[str, ...], title: str, url: str) -> Message:
+    """A teacher asks the school's heads to approve a correction of an episode's words."""
+    body = (
+        "Bonjour,\n\n"
+        f"Un enseignant propose de corriger les textes de l'épisode « {title} », diffusé "
+        "au-delà de la classe.\n"
+        "Comparez l'avant et l'après, puis validez ou refusez (avec un commentaire) :\n\n"
+        f"{url}\n\n"
+        f'A teacher asks you to approve a correction of the episode "{title}": {url}\n\n'
+        f"{SIGNATURE}\n"
+    )
+    return Message(to, f"Correction à valider : {title} / Correction to approve", body)
 
 
 def request_to_approve(to: tuple[str, ...], title: str, url: str) -> Message:

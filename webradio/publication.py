@@ -297,6 +297,8 @@ def propose_words(episode: Episode, words: Words, actor: Actor) -> None:
     episode.pending_edit_by = actor.id
     episode.pending_edit_at = now_utc()
     episode.edit_review_decision = episode.edit_review_comment = None
+    # The words themselves stay out of the log: they may hold a first name erasure removes.
+    audit.record("episode.correction_proposed", "episode", episode.id, episode.school_id, actor.id)
     db.session.commit()
 
 
@@ -307,7 +309,7 @@ def take_pending_words(episode: Episode, actor: Actor, comment: str) -> Words:
     words = pending_words(episode)
     if words is None:
         raise WebradioError(N_("Aucune correction en attente pour cet épisode."))
-    _record_edit_review(episode, Review.APPROVED, comment)
+    _record_edit_review(episode, Review.APPROVED, comment, actor)
     return words
 
 
@@ -318,11 +320,11 @@ def refuse_words(episode: Episode, actor: Actor, comment: str) -> None:
         raise WebradioError(N_("Dites à l'enseignant pourquoi, en quelques mots."))
     if pending_words(episode) is None:
         raise WebradioError(N_("Aucune correction en attente pour cet épisode."))
-    _record_edit_review(episode, Review.REFUSED, comment)
+    _record_edit_review(episode, Review.REFUSED, comment, actor)
     db.session.commit()
 
 
-def _record_edit_review(episode: Episode, decision: Review, comment: str) -> None:
+def _record_edit_review(episode: Episode, decision: Review, comment: str, actor: Actor) -> None:
     """Stage the head's answer to a correction; the proposed words are dropped either way
     (`pending_edit_by` keeps its author, who is told)."""
     if len(comment) > COMMENT_MAX:
@@ -331,6 +333,8 @@ def _record_edit_review(episode: Episode, decision: Review, comment: str) -> Non
     episode.edit_review_comment = comment.strip() or None
     episode.pending_edit_json = None
     episode.pending_edit_at = None
+    kind = f"episode.correction_{decision}"
+    audit.record(kind, "episode", episode.id, episode.school_id, actor.id)
 
 
 def corrections_of(school_id: str, user_id: str) -> list[Episode]:

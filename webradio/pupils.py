@@ -304,6 +304,7 @@ def _scrub_name(school_id: str, first_name: str) -> None:
             episode.chapters_json = json.dumps(marks)
         for part in episode.parts:
             part.title = names.redact(part.title, others)
+        publication.redact_pending_words(episode, others)
         after = (episode.title, episode.description, episode.series, episode.chapters_json)
         if episode.media_key and after != before:
             episodes.retag(episode)

@@ -388,7 +388,7 @@ def propose_text(episode_id: str) -> ResponseReturnValue:
     episodes.propose_text(found, _text_edit(found), actor())
     flash(translate(CORRECTION_SENT), "info")
     heads = accounts.head_addresses(found.school_id)
-    _mailed(mail_correction_request(heads, found.title, _staff_url(found)), MAIL_TO_HEAD_FAILED)
+    _mailed(mail.correction_to_approve(heads, found.title, _staff_url(found)), MAIL_TO_HEAD_FAILED)
     return back_to("staff.episode", episode_id=found.id)
 
 
@@ -407,7 +407,7 @@ def review_text(episode_id: str) -> ResponseReturnValue:
         publication.refuse_words(found, actor(), comment)
         flash(translate(REFUSED), "info")
     teacher = accounts.address_of(found.pending_edit_by)
-    told = mail_correction_decision(
+    told = mail.correction_decision(
         teacher, found.title, approved, found.edit_review_comment, _staff_url(found)
     )
     _mailed(told, MAIL_TO_TEACHER_FAILED)
@@ -420,37 +420,6 @@ CORRECTION_SENT = N_(
 CORRECTION_APPROVED = N_(
     "Correction validée : les nouveaux textes sont en ligne, là où ils peuvent l'être."
 )
-
-
-def mail_correction_request(to: tuple[str, ...], title: str, url: str) -> mail.Message:
-    """A teacher asks the school's heads to approve a correction of an episode's words."""
-    body = (
-        "Bonjour,\n\n"
-        f"Un enseignant propose de corriger les textes de l'épisode « {title} », diffusé "
-        "au-delà de la classe.\n"
-        "Comparez l'avant et l'après, puis validez ou refusez (avec un commentaire) :\n\n"
-        f"{url}\n\n"
-        f'A teacher asks you to approve a correction of the episode "{title}": {url}\n\n'
-        f"{mail.SIGNATURE}\n"
-    )
-    return mail.Message(to, f"Correction à valider : {title} / Correction to approve", body)
-
-
-def mail_correction_decision(
-    to: tuple[str, ...], title: str, approved: bool, comment: str | None, url: str
-) -> mail.Message:
-    """The head's answer to a teacher's correction of an episode's words."""
-    if approved:
-        subject = f"Correction validée : {title} / Correction approved"
-        said = f"La direction a validé votre correction des textes de l'épisode « {title} »."
-        english = f'The head approved your correction of the episode "{title}".'
-    else:
-        subject = f"Correction refusée : {title} / Correction refused"
-        said = f"La direction n'a pas validé votre correction de l'épisode « {title} »."
-        english = f'The head did not approve your correction of the episode "{title}".'
-    note = f"\nSon commentaire :\n{comment}\n" if comment else ""
-    body = f"Bonjour,\n\n{said}\n{note}\nL'épisode : {url}\n\n{english} {url}\n\n{mail.SIGNATURE}\n"
-    return mail.Message(to, subject, body)
 
 
 @bp.post("/prises/<take_id>/supprimer")
