@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy
 from flask import Flask
 from flask_migrate import downgrade, upgrade
+from migration_support import needs_postgres, on_fresh_postgres
 from sqlalchemy import inspect
 
-from webradio import create_app
 from webradio.extensions import db
-
-POSTGRES = os.environ.get("WEBRADIO_TEST_POSTGRES_URL")
 
 
 def shape() -> dict[str, set[str]]:
@@ -48,33 +43,6 @@ def test_0006_goes_down_and_up_on_sqlite(app: Flask) -> None:
 
 
 @pytest.mark.scale
-@pytest.mark.skipif(not POSTGRES, reason="WEBRADIO_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+@needs_postgres
 def test_0006_goes_down_and_up_on_postgresql(tmp_path: Path) -> None:
-    assert POSTGRES
-    name = f"webradio_test_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    url = sqlalchemy.make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "DATABASE_URL": url,
-            "QUEUE_URL": "immediate",
-            "MEDIA_ROOT": str(tmp_path / "media"),
-            "FEEDS_ROOT": str(tmp_path / "feeds"),
-            "SECRET_KEY": "test",
-            "BASE_URL": "http://radio.test",
-        }
-    )
-    try:
-        with app.app_context():
-            upgrade()
-            down_and_up()
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    on_fresh_postgres(tmp_path, down_and_up)

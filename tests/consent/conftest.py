@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -15,6 +16,9 @@ from webradio.clock import today_paris
 from webradio.consent import parse_audiences
 from webradio.extensions import db
 from webradio.models import Episode, Pupil, School, TakeSpeaker
+
+# Every take made here gets bytes of its own: the same file sent twice is one take.
+DISTINCT = itertools.count()
 
 
 @dataclass
@@ -51,7 +55,7 @@ def make_episode(
     """
     take_ids = []
     for number, pupil in enumerate(speakers):
-        data = wav.read_bytes() + bytes(number)  # distinct bytes: distinct takes
+        data = wav.read_bytes() + bytes(next(DISTINCT))  # distinct bytes: distinct takes
         label = labels[number] if number < len(labels) else f"Partie {number + 1}"
         take = takes.ingest(school, BytesIO(data), label=label)
         db.session.add(TakeSpeaker(take_id=take.id, pupil_id=pupil.id))
