@@ -34,7 +34,10 @@ STATE_LABELS = {
     accounts.AccountState.DISABLED: N_("Désactivé"),
 }
 INVITED = N_("Compte ouvert pour %(email)s.")
-LINK_MADE = N_("Nouveau lien pour %(email)s : le mot de passe actuel marche jusqu'à son usage.")
+LINK_MADE = N_(
+    "Nouveau lien pour %(email)s : le mot de passe actuel reste valable tant que le lien n'a pas "
+    "servi."
+)
 DISABLED = N_("Compte de %(email)s désactivé : il ne peut plus se connecter.")
 ENABLED = N_("Compte de %(email)s réactivé.")
 SCHOOL_CREATED = N_("École « %(name)s » créée.")
