@@ -98,6 +98,12 @@ def transcript_path(episode_id: str, extension: str) -> str:
     return f"{SITE}/media/{episode_id}/transcription.{extension}"
 
 
+def media_pass_path(episode_id: str, name: str) -> str:
+    """The record that the public may hear this master now: its storage key, never served
+    (under feeds/private/); the media route reads it instead of asking the database."""
+    return f"private/media/{episode_id}/{name}.key"
+
+
 def widget_path() -> str:
     """The city widget."""
     return f"{SITE}/ville/widget.html"
@@ -325,6 +331,11 @@ def _episode_outputs(
             oembed_path(school.slug, episode.id), until=until, key=key, make=lambda: oembed(episode)
         ),
     ]
+    if episode.media_key:
+        name = Path(episode.media_key).stem
+        found.append(
+            Output(media_pass_path(episode.id, name), episode.media_key.encode(), until, False)
+        )
     marks = chapter_marks(episode.chapters_json)
     if marks:
         found.append(Output(chapters_path(episode.id), chapters_document(marks), until))

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web_support import fetch, sign_in
 
-from webradio import urls
+from webradio import runtime, site, urls
 from webradio.clock import today_paris
 from webradio.web.delivery import EMBED_CSP
 
@@ -23,12 +23,17 @@ def test_withdrawal_removes_the_files_before_its_answer_and_leaves_410_records(
 ) -> None:
     files = episode_files(radio)
     media = urls.media(radio.episode.id, radio.episode.media_key or "").removeprefix(urls.base())
+    with counted() as queries:  # the sound is heard on the after-commit step's pass
+        heard = fetch(client, media, headers={"Range": "bytes=0-99"})
+    assert (heard.status_code, len(heard.data), queries) == (206, 100, [])
     head = app.test_client()
     sign_in(head, "head@fichiers.fr")
     answer = head.post(f"/autorisations/eleves/{radio.lea.id}/retrait", data={"total": "1"})
     assert answer.status_code == 302
     for name, path in files.items():  # gone when the withdrawing request answered
         assert not path.exists() and not path.with_name(path.name + ".gz").exists(), name
+    name = Path(radio.episode.media_key or "").stem
+    assert not (runtime.feeds_root() / site.media_pass_path(radio.episode.id, name)).exists()
 
     at = addresses(radio)
     with counted() as queries:
@@ -59,13 +64,16 @@ def test_an_episode_authorised_until_today_is_served_today_and_not_after_midnigh
     set_clock(day, time(12, 0))
     radio = publish_radio(take_wav, until=day)
     at = addresses(radio)
+    media = urls.media(radio.episode.id, radio.episode.media_key or "").removeprefix(urls.base())
     set_clock(day, time(23, 59, 59))
     for name in ("school", "page", "embed", "oembed", "chapters", "widget"):
         assert fetch(client, at[name]).status_code == 200, name
+    assert fetch(client, media).status_code == 200
     assert radio.episode.guid in fetch(client, at["feed"]).text
     assert radio.episode.guid in fetch(client, at["city feed"]).text
 
     set_clock(next_day(day), time(0, 0, 1))
+    assert fetch(client, media).status_code == 410  # the first request after midnight
     page = fetch(client, at["page"])
     assert page.status_code == 410 and WITHDRAWN in page.text
     for name, path in episode_files(radio).items():  # the app rewrote at once
