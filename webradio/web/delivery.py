@@ -23,10 +23,11 @@ from flask import Response as FlaskResponse
 from flask import request
 from werkzeug.datastructures import Headers
 from werkzeug.http import http_date, parse_date
+from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
 
 from webradio import clock
-from webradio.site import MANIFEST
+from webradio.site import MANIFEST, media_pass_path
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -432,6 +433,34 @@ def _oembed_target(query: str, base_url: str) -> Target | None:
     return Target(f"site/oembed/{page['slug']}/{page['id']}.json", "oembed")
 
 
+MASTER = re.compile(rf"/media/(?P<id>{ID})/(?P<name>[0-9a-f]{{12}})\.mp3")
+
+
+def heard_master(
+    root: Path,
+    local_path: Callable[[str], Path],
+    episode_id: str,
+    name: str,
+    environ: WSGIEnvironment,
+) -> Response | None:
+    """The master the public may hear now, from the pass the after-commit step left beside the
+    public files (its storage key, with its expiry); None without a live pass, and then the
+    gate answers (410 once withdrawn or expired, 301 for a former name)."""
+    if not re.fullmatch(ID, episode_id):
+        return None
+    heard = fresh(root, media_pass_path(episode_id, name))
+    if heard is None:
+        return None
+    path = local_path(heard.body.decode())
+    if not path.is_file():
+        return None
+    response = send_file(
+        path, environ, mimetype="audio/mpeg", etag=name, max_age=MEDIA_MAX_AGE_S, conditional=True
+    )
+    response.headers.pop("Expires", None)
+    return response
+
+
 class PublicFastPath:
     """A WSGI layer answering GET and HEAD of every public file from the cache: feeds, school
     and episode pages, embeds, oEmbed answers, chapters, transcripts, the city widget, and the
@@ -459,12 +488,23 @@ class PublicFastPath:
         """Answer a public file, or hand the request on."""
         method = environ.get("REQUEST_METHOD")
         if method in {"GET", "HEAD"}:
+            sound = self.master(environ)
+            if sound is not None:
+                return sound(environ, start_response)
             answer = self.answer(environ)
             if answer is not None:
                 status = f"{answer.status} {HTTPStatus(answer.status).phrase}"
                 start_response(status, answer.headers)
                 return [b""] if method == "HEAD" else [answer.body]
         return self.app(environ, start_response)
+
+    def master(self, environ: WSGIEnvironment) -> Response | None:
+        """A public master's bytes (ranges, ETag) when the after-commit step left its pass."""
+        found = MASTER.fullmatch(environ.get("PATH_INFO", ""))
+        if found is None or self.site is None or environ.get("QUERY_STRING"):
+            return None
+        local_path = self.site.extensions["webradio.storage"].local_path
+        return heard_master(self.feeds_root, local_path, found["id"], found["name"], environ)
 
     def answer(self, environ: WSGIEnvironment) -> Answer | None:
         """The file's answer, the 410 record's, or None for the app."""

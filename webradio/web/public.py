@@ -30,7 +30,6 @@ from webradio.web.delivery import COMPANION_CACHE, KINDS
 bp = Blueprint("public", __name__)
 
 MEDIA_NAME = re.compile(r"[0-9a-f]{12}")
-MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ARTWORK_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 CORS = {"Access-Control-Allow-Origin": "*"}
 LANGUAGES = {"fr", "en"}
@@ -235,12 +234,12 @@ def media(episode_id: str, name: str) -> ResponseReturnValue:
 
     The after-commit step leaves a pass for each master the public may hear (with its expiry):
     found, the bytes are served without asking the database; otherwise the gate answers."""
-    root, pass_path = runtime.feeds_root(), site.media_pass_path(episode_id, name)
-    heard = delivery.fresh(root, pass_path) if MEDIA_ID.fullmatch(episode_id) else None
+    local_path = runtime.storage().local_path
+    heard = delivery.heard_master(
+        runtime.feeds_root(), local_path, episode_id, name, request.environ
+    )
     if heard is not None:
-        path = runtime.storage().local_path(heard.body.decode())
-        if path.is_file():
-            return _file(path, "audio/mpeg", max_age=delivery.MEDIA_MAX_AGE_S, etag=name)
+        return heard
     episode = public_episode(episode_id)
     return serve_master(episode, name, urls.media(episode.id, episode.media_key or ""))
 
