@@ -47,7 +47,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Europe/Paris")
     if app.config["PROXY_FIX"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        # Believed only from the proxy's address, whatever server runs the app (gunicorn
+        # passes X-Forwarded-* from anyone who reaches it).
+        from webradio.serve import ForwardedOnlyFromProxy
+
+        app.wsgi_app = ForwardedOnlyFromProxy(  # type: ignore[method-assign]
+            ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1), str(app.config["PROXY_ADDRESS"])
+        )
 
     from webradio import jobs, outputs, storage
 

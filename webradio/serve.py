@@ -127,13 +127,6 @@ class ForwardedOnlyFromProxy:
         return self.app(environ, start_response)
 
 
-def web_application(app: Flask) -> Callable[..., Any]:
-    """The WSGI callable gunicorn serves: the app, behind the proxy check when proxied."""
-    if app.config["PROXY_FIX"]:
-        return ForwardedOnlyFromProxy(app, str(app.config["PROXY_ADDRESS"]))
-    return app
-
-
 def run_worker(app: Flask, workers: int) -> None:
     """Run huey's consumer in this (main) thread until SIGINT or SIGTERM."""
     huey = app.extensions["webradio.huey"]
@@ -390,7 +383,7 @@ def serve_web(fd: int, server: str) -> None:
 
         def load(self) -> Callable[..., Any]:
             # In the gunicorn worker, after the fork: nothing of the arbiter's is shared.
-            return web_application(create_app())
+            return create_app()  # behind the proxy check when proxied (factory)
 
     # The settings as the app reads them (instance/config.py included); the worker builds its own.
     options = gunicorn_options(create_app().config) | {"bind": [f"fd://{fd}"]}
