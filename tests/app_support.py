@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 
-def test_settings(root: Path, database: Path) -> dict[str, object]:
+def app_settings(root: Path, database: Path) -> dict[str, object]:
     """Test settings: everything under `root`, jobs run immediately."""
     return {
         "TESTING": True,

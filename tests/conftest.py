@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import IsolatedClient, test_settings
+from app_support import IsolatedClient, app_settings
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
@@ -24,7 +24,7 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database migrated once with Alembic; each test gets a copy."""
     root = tmp_path_factory.mktemp("template")
     database = root / "template.sqlite3"
-    app = create_app(test_settings(root, database))
+    app = create_app(app_settings(root, database))
     with app.app_context():
         upgrade()
         db.engine.dispose()  # closing the last connection folds the WAL into the file we copy
@@ -36,7 +36,7 @@ def app(tmp_path: Path, migrated_db: Path) -> Iterator[Flask]:
     """A fresh app on its own copy of the migrated database."""
     database = tmp_path / "webradio.sqlite3"
     shutil.copyfile(migrated_db, database)
-    application = create_app(test_settings(tmp_path, database))
+    application = create_app(app_settings(tmp_path, database))
     with application.app_context():
         yield application
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_support import IsolatedClient, test_settings
+from app_support import IsolatedClient, app_settings
 from consent.conftest import make_episode
 from flask import Flask
 from flask.testing import FlaskClient
@@ -79,7 +79,7 @@ def served(
     root = tmp_path_factory.mktemp("served")
     database = root / "webradio.sqlite3"
     shutil.copyfile(migrated_db, database)
-    application = create_app(test_settings(root, database))
+    application = create_app(app_settings(root, database))
     application.test_client_class = IsolatedClient
     with application.app_context():
         yield Served(application, application.test_client(), publish_radio(take_wav))

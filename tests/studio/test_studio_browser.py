@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from app_support import test_settings
+from app_support import app_settings
 from browser_support import CHROMIUM_ARGS, chromium_path
 from flask import Flask
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
@@ -42,7 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path) -> Itera
     root = tmp_path_factory.mktemp("studio-live")
     database = root / "db.sqlite3"
     shutil.copyfile(migrated_db, database)
-    app = create_app({**test_settings(root, database), "WTF_CSRF_ENABLED": True})
+    app = create_app({**app_settings(root, database), "WTF_CSRF_ENABLED": True})
     with app.app_context():
         school = schools.create_school("ecole-vent", "École du Vent")
         schools.create_user(TEACHER, "teacher", PASSWORD, school)

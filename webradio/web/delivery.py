@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 from flask import Response as FlaskResponse
 from flask import request
 from werkzeug.datastructures import Headers
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import http_date, parse_date
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
@@ -454,9 +455,12 @@ def heard_master(
     path = local_path(heard.body.decode())
     if not path.is_file():
         return None
-    response = send_file(
-        path, environ, mimetype="audio/mpeg", etag=name, max_age=MEDIA_MAX_AGE_S, conditional=True
-    )
+    try:
+        response = send_file(
+            path, environ, mimetype="audio/mpeg", etag=name, max_age=MEDIA_MAX_AGE_S
+        )
+    except RequestedRangeNotSatisfiable as past_the_end:  # outside Flask: answer it here
+        return past_the_end.get_response(environ)
     response.headers.pop("Expires", None)
     return response
 
