@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import shutil
@@ -35,16 +36,23 @@ def node_judges() -> Path:
     """The tests/node folder with its packages installed (`npm ci` once when missing)."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed: the podcast-partytime and axe-core judges need it")
-    if not (NODE_DIR / "node_modules" / "podcast-partytime").is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed: cannot install tests/node")
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR)],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+    installed = NODE_DIR / "node_modules" / ".webradio-installed"
+    if installed.exists():
+        return NODE_DIR
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is not installed: cannot install tests/node")
+    # The suite runs on two workers: one installs while the other waits for it.
+    with (NODE_DIR / ".install.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not installed.exists():
+            subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR)],
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+            installed.touch()
     return NODE_DIR
 
 
