@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_support import app_settings
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -29,19 +30,8 @@ PROXY = "127.0.0.1"
 
 
 def _settings(root: Path, **overrides: object) -> dict[str, object]:
-    """Test settings like conftest's, with overrides."""
-    return {
-        "TESTING": True,
-        "INSTANCE_PATH": str(root / "instance"),
-        "DATABASE_URL": f"sqlite:///{root / 'webradio.sqlite3'}",
-        "MEDIA_ROOT": str(root / "media"),
-        "FEEDS_ROOT": str(root / "feeds"),
-        "QUEUE_URL": "immediate",
-        "SECRET_KEY": "test-secret",
-        "BASE_URL": "http://radio.test",
-        "WTF_CSRF_ENABLED": False,
-        **overrides,
-    }
+    """The suite's test settings (tests/app_support.py), with overrides."""
+    return {**app_settings(root, root / "webradio.sqlite3"), **overrides}
 
 
 @pytest.fixture
