@@ -352,35 +352,6 @@ def test_safari_and_firefox_recordings_are_accepted(
     assert take.analysis["duration_s"] == pytest.approx(10.0, abs=0.2)
 
 
-def test_a_classroom_of_24_tablets_uploads_at_once_without_refusal(
-    app: Flask, school: School
-) -> None:
-    code = schools.open_studio(school.classes[0])
-    tablets = [app.test_client() for _ in range(24)]  # one school address for all
-    statuses: list[int] = []
-    locations = []
-    for tablet in tablets:
-        created = _open(
-            tablet, "POST", f"/studio/{code}/envois/", headers={**TUS, "Upload-Length": "30"}
-        )
-        statuses.append(created.status_code)
-        locations.append(created.headers.get("Location", ""))
-    for start in (0, 10, 20):  # the chunks interleave, as 24 tablets' do
-        for tablet, location in zip(tablets, locations, strict=True):
-            head = _open(tablet, "HEAD", location, headers=TUS)
-            statuses.append(head.status_code)
-            assert head.headers["Upload-Offset"] == str(start)
-            patched = _open(
-                tablet,
-                "PATCH",
-                location,
-                data=bytes(10),
-                headers={**TUS, "Upload-Offset": str(start), "Content-Type": OCTETS},
-            )
-            statuses.append(patched.status_code)
-    assert statuses == [201] * 24 + [200, 204] * 72
-
-
 def test_a_stale_form_token_is_refused_in_french(
     app: Flask, client: FlaskClient, school: School, take_wav: Path
 ) -> None:
