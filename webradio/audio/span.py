@@ -27,6 +27,11 @@ ACTIVE_MIN_LUFS = -60.0
 # is sound too (a jingle, music, a word the detector missed).
 LOUD_SOUND_LU = 15.0
 ABOVE_FLOOR_LU = 10.0
+# A sound kept is kept whole: its stretch reaches out over the frames still this far above the
+# room tone (gaps of up to NEAR_GAP_FRAMES bridged), so a trim never starts inside it. A quiet
+# burst rising out of the room tone spends a second between +3 and +10 LU before it is "loud".
+NEAR_FLOOR_LU = 3.0
+NEAR_GAP_FRAMES = 3
 # In music, what is quieter than both of these is silence (a tail rings far below the mean).
 MUSIC_FLOOR_LUFS = -70.0
 MUSIC_RANGE_LU = 50.0
@@ -84,10 +89,13 @@ def sound_span(
 
     In a spoken take the sound is the speech the detector hears, plus anything as loud as the
     speech nearly (a jingle, a music bed before the first word). In music everything above a
-    low, take-relative level counts: a ringing note's tail is sound. Noise has none.
+    low, take-relative level counts: a ringing note's tail is sound. Noise has none. In speech,
+    what is kept is kept from where it rises out of the room tone to where it falls back: the
+    first 1.3 s of a quiet burst between +3 and +10 LU used to be trimmed as silence.
     """
     if kind == "noise":
         return Span(0.0, 0.0, 0.0, 0.0)
+    floor = None
     if kind == "speech" and speech_lufs is not None:
         floor = noise_floor(momentary, mask)
         loud = speech_lufs - LOUD_SOUND_LU
@@ -95,27 +103,66 @@ def sound_span(
             loud = max(loud, floor + ABOVE_FLOOR_LU)
     else:
         loud = max(MUSIC_FLOOR_LUFS, integrated_lufs - MUSIC_RANGE_LU)
-    # A frame's momentary window ends at (i + 1) * step and spans MOMENTARY_S.
     stretches = [(s.start_s, s.end_s) for s in found]
-    for index, level in enumerate(momentary):
-        if level > loud and not (index < len(mask) and mask[index]):
-            end = (index + 1) * step
-            middle = end - MOMENTARY_S / 2
-            stretches.append((max(0.0, middle - step / 2), middle + step / 2))
+    stretches += [
+        _frame_stretch(index, step)
+        for index, level in enumerate(momentary)
+        if level > loud and not (index < len(mask) and mask[index])
+    ]
     if not stretches:
         return Span(0.0, 0.0, 0.0, 0.0)
-    stretches.sort()
-    merged = [list(stretches[0])]
-    for start, end in stretches[1:]:
-        if start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
+    merged = _merge(stretches)
+    if floor is not None:
+        merged = _merge(merged + _near(momentary, step, floor + NEAR_FLOOR_LU, merged))
     lead = min(max(0.0, merged[0][0]), duration_s)
     trail = min(max(0.0, duration_s - merged[-1][1]), duration_s)
     longest = max((b[0] - a[1] for a, b in zip(merged, merged[1:], strict=False)), default=0.0)
     active = sum(min(duration_s, e) - s for s, e in merged)
     return Span(lead, trail, max(0.0, active), max(0.0, longest))
+
+
+def _frame_stretch(index: int, step: float) -> tuple[float, float]:
+    """Where frame `index` sounds: the middle of its momentary window (ending at (i + 1) * step)."""
+    middle = (index + 1) * step - MOMENTARY_S / 2
+    return (max(0.0, middle - step / 2), middle + step / 2)
+
+
+def _merge(stretches: Sequence[Sequence[float]]) -> list[list[float]]:
+    """Overlapping or touching (start, end) stretches joined, in order."""
+    ordered = sorted((float(a), float(b)) for a, b in stretches)
+    merged = [list(ordered[0])]
+    for start, end in ordered[1:]:
+        if start <= merged[-1][1] + 1e-9:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return merged
+
+
+def _near(
+    momentary: Sequence[float], step: float, above: float, kept: Sequence[Sequence[float]]
+) -> list[list[float]]:
+    """The runs of frames over `above` (short dips bridged) that touch a kept stretch."""
+    runs: list[list[float]] = []
+    dip = 0
+    for index, level in enumerate(momentary):
+        if level > above:
+            start, end = _frame_stretch(index, step)
+            if runs and dip <= NEAR_GAP_FRAMES:
+                runs[-1][1] = end
+            else:
+                runs.append([start, end])
+            dip = 0
+        else:
+            dip += 1
+    touching = []
+    k = 0  # both lists are in order: one walk through them
+    for start, end in runs:
+        while k < len(kept) and kept[k][1] < start - 1e-9:
+            k += 1
+        if k < len(kept) and kept[k][0] <= end + 1e-9:
+            touching.append([start, end])
+    return touching
 
 
 # A voice this far under the take's speech loudness, for at least QUIET_MIN_S, is reported.
