@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,10 @@ from web_support import PASSWORD
 
 from webradio import create_app, schools
 from webradio.audio.ffmpeg import find_ffmpeg
+from webradio.clock import now_utc
 from webradio.extensions import db
-from webradio.models import Take
+from webradio.models import SchoolClass, Take
+from webradio.web import studio
 
 CHUNK = 5 * 1024 * 1024
 SLOW = 45_000  # ms
@@ -210,3 +213,131 @@ def test_a_cut_upload_resumes_from_its_offset_with_a_renewed_token(
     assert heads == [CHUNK]  # the server said where it stood; nothing was sent twice
     (staff,) = _takes(server, "staff")
     assert staff.label == "Reportage long" and staff.size_bytes == size
+
+
+def _fresh_code(site: Site) -> str:
+    """A studio just opened for the class (closed first, whatever earlier tests left)."""
+    with site.app.app_context():
+        school_class = SchoolClass.query.filter_by(label="CM2 A").one()
+        schools.close_studio(school_class)
+        return schools.open_studio(school_class)
+
+
+def _record(tablet: Page, label: str, seconds: int) -> None:
+    """A pupil records `seconds` with the fake microphone and stops: the take is on review."""
+    tablet.fill("input[name=label]", label)
+    tablet.get_by_role("button", name="Enregistrer au micro").click()
+    expect(tablet.locator(".rec-live .timer")).to_have_text(f"0:0{seconds}", timeout=10_000)
+    tablet.get_by_role("button", name="Arrêter").click()
+    expect(tablet.locator(".take-review audio")).to_be_visible()
+
+
+def _labelled(site: Site, label: str) -> list[Take]:
+    return [take for take in _takes(site, "studio") if take.label == label]
+
+
+@pytest.mark.browser
+def test_a_studio_page_left_open_13_hours_still_uploads(
+    browser: Browser, server: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = _fresh_code(server)
+    context = browser.new_context()
+    tablet = context.new_page()
+    tablet.clock.install()
+    tablet.goto(f"{server.base_url}/studio/{code}")
+    _record(tablet, "La nuit", 2)
+    context.set_offline(True)
+    tablet.get_by_role("button", name="Envoyer l’enregistrement").click()
+    expect(tablet.locator(".upload-status")).to_contain_text("en attente du réseau")
+
+    # The tablet stays on the page all night: 13 hours later for the page and for the server,
+    # past the 12 hours of the code.
+    later = now_utc() + timedelta(hours=13)
+    monkeypatch.setattr(schools, "now_utc", lambda: later)
+    monkeypatch.setattr(studio, "now_utc", lambda: later)
+    tablet.clock.fast_forward("13:00:00")
+    ended = tablet.locator(".studio-ended")
+    expect(ended).to_be_visible()
+    expect(ended).to_contain_text("demandez le nouveau code")
+    expect(tablet.get_by_role("button", name="Enregistrer au micro")).to_be_hidden()
+    context.set_offline(False)
+    expect(tablet.locator(".upload-status")).to_contain_text("Reçue par le serveur", timeout=SLOW)
+    expect(tablet.locator("section.pending")).to_be_hidden()
+    assert len(_labelled(server, "La nuit")) == 1
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_studio_closed_by_the_teacher_keeps_the_take_until_the_new_code(
+    browser: Browser, server: Site
+) -> None:
+    code = _fresh_code(server)
+    context = browser.new_context()
+    tablet = context.new_page()
+    tablet.goto(f"{server.base_url}/studio/{code}")
+    _record(tablet, "Le silence", 1)
+    with server.app.app_context():
+        schools.close_studio(SchoolClass.query.filter_by(label="CM2 A").one())
+    tablet.get_by_role("button", name="Envoyer l’enregistrement").click()
+    ended = tablet.locator(".studio-ended")
+    expect(ended).to_contain_text("fermé par l’enseignant", timeout=SLOW)
+    expect(ended).to_contain_text("demandez le nouveau code")
+    expect(tablet.locator("section.pending li")).to_have_count(1)  # still on the tablet
+    assert _labelled(server, "Le silence") == []
+
+    new_code = _fresh_code(server)
+    ended.get_by_label("Nouveau code").fill(new_code.upper())
+    ended.get_by_role("button", name="Continuer").click()
+    tablet.wait_for_url(f"{server.base_url}/studio/{new_code}")
+    expect(tablet.locator(".upload-status")).to_contain_text("Reçue par le serveur", timeout=SLOW)
+    expect(tablet.locator("section.pending")).to_be_hidden()
+    assert len(_labelled(server, "Le silence")) == 1
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_chosen_file_is_kept_on_the_tablet_through_a_reload(
+    browser: Browser, server: Site, tmp_path: Path
+) -> None:
+    chosen = tmp_path / "interview.wav"
+    subprocess.run(
+        [
+            str(getattr(find_ffmpeg(), "path", find_ffmpeg())),
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:duration=3,volume=0.3",
+            "-ar",
+            "16000",
+            "-ac",
+            "1",
+            str(chosen),
+        ],
+        check=True,
+    )
+    code = _fresh_code(server)
+    context = browser.new_context()
+    tablet = context.new_page()
+    tablet.goto(f"{server.base_url}/studio/{code}")
+    tablet.fill("input[name=label]", "L’interview")
+    tablet.set_input_files("input[type=file]", str(chosen))
+    context.set_offline(True)
+    tablet.get_by_role("button", name="Envoyer", exact=True).click()
+    expect(tablet.locator(".upload-status")).to_contain_text("en attente du réseau")
+    pending = tablet.locator("section.pending li")
+    expect(pending).to_have_count(1)
+    expect(pending).to_contain_text("L’interview")
+
+    tablet.route("**/envois/**", lambda route: route.abort())
+    context.set_offline(False)
+    tablet.reload()
+    expect(pending).to_have_count(1)  # the file is on the tablet, not only in the picker
+    tablet.unroute("**/envois/**")
+    expect(tablet.locator(".upload-status")).to_contain_text("Reçue par le serveur", timeout=SLOW)
+    expect(tablet.locator("section.pending")).to_be_hidden()
+    (take,) = _labelled(server, "L’interview")
+    assert take.size_bytes == chosen.stat().st_size
+    context.close()

@@ -19,7 +19,6 @@ from werkzeug.test import TestResponse
 
 from webradio import schools, uploads
 from webradio.audio.ffmpeg import find_ffmpeg
-from webradio.clock import now_utc
 from webradio.extensions import db
 from webradio.models import School, Take
 
@@ -278,23 +277,21 @@ def test_opening_an_open_studio_keeps_its_code_and_old_tablets_finish(
             headers={**TUS, **headers, "Upload-Length": "1"},
         )
         assert refused.status_code == 404
-    # ... and the ticket ends with the old code's expiry, or when the studio closes.
-    school_class.studio_expires_at = now_utc() + timedelta(hours=1)
-    db.session.commit()
-    expired = dict(ticket=ticket)
+    # ... and the ticket ends a day (its delivery grace) after its studio's end, or when the
+    # studio closes.
     with app.test_request_context():
-        from webradio.web.studio import class_for_ticket
-
-        assert class_for_ticket(expired["ticket"], code) is not None
-        later = now_utc() + timedelta(hours=13)
         import webradio.web.studio as studio
 
-        original = studio.now_utc
-        studio.now_utc = lambda: later  # type: ignore[assignment]
-        try:
-            assert class_for_ticket(ticket, code) is None
-        finally:
-            studio.now_utc = original  # type: ignore[assignment]
+        held = studio.read_ticket(ticket)
+        assert held is not None
+        for hours, opens in ((23, True), (25, False)):
+            moment = held.ends + timedelta(hours=hours)
+            original = studio.now_utc
+            studio.now_utc = lambda moment=moment: moment  # type: ignore[assignment]
+            try:
+                assert (studio.class_for_ticket(ticket, code) is not None) is opens
+            finally:
+                studio.now_utc = original  # type: ignore[assignment]
     _open(client, "POST", f"/classes/{school_class.id}/studio/fermer")
     closed = _open(
         client,
@@ -302,7 +299,12 @@ def test_opening_an_open_studio_keeps_its_code_and_old_tablets_finish(
         f"/studio/{code}/envois/",
         headers={**TUS, "Webradio-Studio-Ticket": ticket, "Upload-Length": "1"},
     )
-    assert closed.status_code == 404
+    # The page learns that its studio was closed (it keeps the take and asks for the new code).
+    assert closed.status_code == 404 and closed.get_json()["studio_closed"] is True
+    assert "demandez le nouveau code" in closed.get_json()["error"]
+    reloaded = _open(client, "GET", f"/studio/{code}")
+    assert reloaded.status_code == 404 and 'name="code"' in reloaded.text
+    assert "pas valide ou a expiré" in reloaded.text
 
 
 def test_studio_uploads_need_no_session_nor_csrf_token(

@@ -4,7 +4,11 @@
 // resumes where it stopped. A recording is kept on the device (upload-store.js, IndexedDB) from
 // the moment it stops until the server confirmed it with the take's id; the page lists what is
 // still on the device, sends it again when the network returns (`online`, then retries with
-// back-off) and says where each one stands. Without tus (an old browser) the form posts as before.
+// back-off) and says where each one stands. A chosen file up to KEEP_MAX_BYTES is kept the same
+// way (a larger one resumes after a cut, but after a reload only if chosen again). On the class
+// studio the page knows when its studio ends: past it, or once the server says the teacher closed
+// it, the page keeps what it holds and asks for the new code (typing it opens the new studio's
+// page, which sends them). Without tus (an old browser) the form posts as before.
 document.querySelectorAll("form.upload").forEach(function (form) {
   "use strict";
   var text = window.WEBRADIO_TEXT;
@@ -17,6 +21,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   var pendingBox = form.querySelector("section.pending");
   var pendingList = pendingBox.querySelector("ul");
   var CHUNK = 5 * 1024 * 1024;  // under a reverse proxy's usual body limit
+  var KEEP_MAX_BYTES = 200 * 1024 * 1024;  // what a tablet's IndexedDB holds without trouble
   var BACKOFF_S = [5, 10, 20, 40, 60];
   var TOKEN_MAX_AGE_MS = 20 * 60 * 1000;
   var useTus = window.tus && window.tus.isSupported && form.dataset.tusEndpoint;
@@ -27,6 +32,10 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   var active = {};     // record id -> tus upload running
   var failures = 0;    // consecutive network failures: the next retry waits longer
   var retryTimer = null;
+  var endedBox = document.querySelector(".studio-ended");
+  var studioEnds = parseInt(form.dataset.studioEnds || "0", 10);
+  var fileChoice = form.querySelector(".file-choice");
+  var recordButton = form.querySelector("button.record");
 
   function say(message) { status.textContent = message; }
   function fill(template, values) {
@@ -119,6 +128,30 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       });
   }
 
+  // --- the end of the studio (class studio only) ------------------------------------------------
+
+  // The studio ended (its code expired) or, `closed`, the teacher closed it: what the tablet holds
+  // stays there; nothing new is recorded until the pupil types the new code.
+  function showEnded(closed) {
+    if (!endedBox) { return; }
+    var why = endedBox.querySelector(".ended-why");
+    if (closed && why.dataset.closed) { why.textContent = why.dataset.closed; }
+    if (endedBox.hidden) { endedBox.hidden = false; }
+    [recordButton, fileChoice, button].forEach(function (element) {
+      if (element && !(element === recordButton && recorder)) { element.hidden = true; }
+    });
+  }
+
+  function checkEnd() {
+    if (studioEnds && Date.now() >= studioEnds) { showEnded(false); }
+  }
+
+  function closedByServer(err) {
+    var res = err && err.originalResponse;
+    if (!res || res.getStatus() !== 404) { return false; }
+    try { return JSON.parse(res.getBody()).studio_closed === true; } catch (e) { return false; }
+  }
+
   // --- one resumable upload ---------------------------------------------------------------
 
   function duration(seconds) {
@@ -183,6 +216,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       onError: function (err) {
         var code = statusOf(err);
         hooks.failed(err, !navigator.onLine || code === 0 || code === 429 || code >= 500);
+        if (closedByServer(err)) { showEnded(true); }
       }
     });
     if (resumeUrl || hooks.url) { upload.start(); return upload; }
@@ -210,6 +244,13 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     };
   }
 
+  // Where a kept upload resumes: its id on this page's endpoint (the page may have moved to the
+  // studio's new code since the upload began; the server checks the class).
+  function resumeUrl(record) {
+    if (!record.uploadUrl || !endpoint) { return null; }
+    return endpoint.replace(/\/?$/, "/") + record.uploadUrl.split("/").pop();
+  }
+
   function sendRecord(record, row) {
     if (active[record.id]) { return; }
     record.state = "queued";
@@ -217,7 +258,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     var line = row ? row.querySelector(".state") : null;
     function tell(message) { if (line) { line.textContent = message; } say(message); }
     tell(text.sending);
-    active[record.id] = tusSend(record.blob, meta(record), record.uploadUrl, {
+    active[record.id] = tusSend(record.blob, meta(record), resumeUrl(record), {
       url: function (url) { record.uploadUrl = url; persist(record); },
       progress: tell,
       done: function (takeId, duplicate) {
@@ -233,6 +274,8 @@ document.querySelectorAll("form.upload").forEach(function (form) {
         if (transient) {
           tell(text.waiting);
           retryLater();
+        } else if (closedByServer(err)) {
+          tell(text.keptClosed);
         } else {
           var message = serverMessage(err) || err.message;
           tell(text.refused + " " + message);
@@ -265,8 +308,9 @@ document.querySelectorAll("form.upload").forEach(function (form) {
 
   window.addEventListener("online", function () { failures = 0; sendAll(); });
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") { sendAll(); }
+    if (document.visibilityState === "visible") { checkEnd(); sendAll(); }
   });
+  setInterval(checkEnd, 30 * 1000);
 
   function rowOf(id) { return pendingList.querySelector("li[data-id='" + id + "']"); }
 
@@ -283,7 +327,8 @@ document.querySelectorAll("form.upload").forEach(function (form) {
         row.dataset.id = record.id;
         var title = document.createElement("p");
         var when = new Date(record.createdAt).toLocaleTimeString(document.documentElement.lang || [], {hour: "2-digit", minute: "2-digit"});
-        title.textContent = (record.label ? record.label + " — " : "") + fill(text.recordedAt, {time: when});
+        var what = record.file ? record.name : fill(text.recordedAt, {time: when});
+        title.textContent = (record.label ? record.label + " — " : "") + what;
         row.appendChild(title);
         var audio = document.createElement("audio");
         audio.controls = true; audio.preload = "metadata";
@@ -293,7 +338,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
         state.className = "state";
         state.setAttribute("role", "status");
         state.textContent = active[record.id] ? text.sending
-          : record.state === "queued" ? text.waiting : text.draft;
+          : record.state === "queued" ? (record.file ? text.fileWaiting : text.waiting) : text.draft;
         row.appendChild(state);
         var again = document.createElement("button");
         again.type = "button";
@@ -336,12 +381,34 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     xhr.send(data);
   }
 
+  // A chosen file small enough is kept on the device like a recording, then sent from there.
+  function keepFile(file) {
+    var select = form.querySelector("select[name=class_id]");
+    var kept = {
+      id: Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8),
+      scope: scope,
+      blob: file,
+      file: true,
+      type: file.type || "application/octet-stream",
+      name: file.name,
+      label: form.querySelector("input[name=label]").value,
+      classId: select ? select.value : "",
+      createdAt: Date.now(),
+      state: "queued",
+      uploadUrl: null
+    };
+    fileInput.value = "";
+    return persist(kept).then(showPending).then(function () { sendRecord(kept, rowOf(kept.id)); });
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var file = fileInput.files[0];
     if (!useTus || !file) { legacySend(new FormData(form)); return; }
+    if (pending && file.size <= KEEP_MAX_BYTES) { keepFile(file); return; }
     button.disabled = true;
     say(text.sending);
+    if (pending) { say(text.sending + " " + text.tooBigToKeep); }
     var select = form.querySelector("select[name=class_id]");
     tusSend(file, {
       filename: file.name, filetype: file.type || "application/octet-stream",
@@ -352,7 +419,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       done: received,
       failed: function (err, transient) {
         button.disabled = false;
-        say(transient ? text.network : text.refused + " " + (serverMessage(err) || err.message));
+        say(transient ? text.networkBig : text.refused + " " + (serverMessage(err) || err.message));
       }
     });
   });
@@ -360,7 +427,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   // --- the microphone -------------------------------------------------------------------------
 
   var recorderBox = form.querySelector(".recorder");
-  var record = form.querySelector("button.record");
+  var record = recordButton;
   var live = form.querySelector(".rec-live");
   var timer = form.querySelector(".timer");
   var meter = form.querySelector("meter.level");
@@ -369,6 +436,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   var reviewAudio = review.querySelector("audio");
   var reviewing = null;  // the recording being listened to, already kept on the device
 
+  checkEnd();
   showPending().then(sendAll);
   if (!window.MediaRecorder || !navigator.mediaDevices || !useTus) { return; }
   recorderBox.hidden = false;

@@ -1,27 +1,30 @@
 """The class studio: a tablet opened with a short code uploads takes into one class, no more.
 
-A tablet that opened the studio holds a *ticket*: the class, the code it entered with and that
-code's expiry, signed by the server. A teacher who gives the class a new code does not pull the
-rug from under a pupil recording: the ticket keeps the old code working for that tablet until
-the old code would have expired. Closing the studio stops every ticket at once. Uploads rely on
-the code and the ticket, never on the session, so no session or CSRF token can expire under an
-upload (a studio lasts 12 hours, a CSRF token one).
+A tablet that opened the studio holds a *ticket*: the class, the code it entered with and the
+end of the studio it entered, signed by the server. The ticket lasts as long as that studio,
+and a day more (DELIVERY_GRACE) for what the tablet already holds: a page left open all night
+still delivers the takes recorded before the code expired. A teacher who gives the class a new
+code does not pull the rug from under a pupil recording: the ticket keeps the old code working
+for that tablet. Closing the studio stops every ticket at once; the page then says so, keeps
+the takes, and sends them once the pupil types the new code. Uploads rely on the code and the
+ticket, never on the session, so no session or CSRF token can expire under an upload.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, session
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from webradio import schools, takes
-from webradio.clock import now_utc
+from webradio.clock import aware, now_utc
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import csrf, db, limiter, remote_address
 from webradio.models import SchoolClass, Take, TakeOrigin
-from webradio.web import back_to, wants_json
+from webradio.web import back_to, translate, wants_json
 from webradio.web.sound import reports_of, take_state_json
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
@@ -31,6 +34,16 @@ ALREADY_SENT = N_("Ce fichier a déjà été envoyé : c’est la même prise.")
 LIVE_CLASS = "webradio.studio_class"
 TICKET_HEADER = "Webradio-Studio-Ticket"
 _TICKET_SALT = "webradio.studio-ticket"
+DELIVERY_GRACE = timedelta(hours=24)
+CLOSED = N_(
+    "Le studio a été fermé par l’enseignant ou son code a expiré. Ce qui est gardé sur la "
+    "tablette y reste : demandez le nouveau code à l’enseignant et tapez-le, tout partira ensuite."
+)
+
+
+class StudioClosed(NotFound):
+    """A tablet's genuine ticket no longer opens its studio (closed, or past its delivery
+    grace): the page keeps its takes and asks for the new code."""
 
 
 def _serializer() -> URLSafeSerializer:
@@ -38,26 +51,43 @@ def _serializer() -> URLSafeSerializer:
 
 
 def issue_ticket(school_class: SchoolClass, code: str) -> str:
-    """The ticket of a tablet entering with `code`: valid until that code's expiry."""
-    expires = school_class.studio_expires_at or now_utc()
-    return str(_serializer().dumps({"c": school_class.id, "k": code, "e": expires.isoformat()}))
+    """The ticket of a tablet entering with `code`: it lasts as long as this studio (and its
+    delivery grace)."""
+    ends = school_class.studio_expires_at or now_utc()
+    return str(_serializer().dumps({"c": school_class.id, "k": code, "e": ends.isoformat()}))
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a tablet's ticket says: the class, the code it entered with, its studio's end."""
+
+    class_id: str
+    code: str
+    ends: datetime
+
+
+def read_ticket(ticket: str) -> Ticket | None:
+    """The ticket's content, or None when it is forged or malformed."""
+    try:
+        data = _serializer().loads(ticket)
+        return Ticket(str(data["c"]), str(data["k"]), datetime.fromisoformat(str(data["e"])))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
 
 
 def class_for_ticket(ticket: str, code: str) -> SchoolClass | None:
     """The class a tablet's ticket still opens with `code` (the code it entered with), or None:
-    forged, for another code, past the old code's expiry, or the studio closed since."""
-    try:
-        data = _serializer().loads(ticket)
-        class_id, entered, expires = str(data["c"]), str(data["k"]), str(data["e"])
-        until = datetime.fromisoformat(expires)
-    except (BadSignature, KeyError, TypeError, ValueError):
+    forged, for another code, more than DELIVERY_GRACE past its studio's end, or the studio
+    closed since."""
+    found = read_ticket(ticket)
+    if found is None or found.code != code.strip().lower():
         return None
-    if entered != code.strip().lower() or until < now_utc():
+    if found.ends + DELIVERY_GRACE < now_utc():
         return None
-    found = db.session.get(SchoolClass, class_id)
-    if found is None or not schools.studio_is_open(found):
+    school_class = db.session.get(SchoolClass, found.class_id)
+    if school_class is None or school_class.studio_code is None:
         return None
-    return found
+    return school_class
 
 
 def _live_class() -> SchoolClass | None:
@@ -76,9 +106,16 @@ def _live_class() -> SchoolClass | None:
 
 
 def _studio_class(code: str) -> SchoolClass:
-    """The class this code opens, or the one 404 for wrong, expired and revoked codes alike."""
+    """The class this code opens; StudioClosed for a tablet whose ticket no longer opens it,
+    the one 404 for wrong, expired and revoked codes alike otherwise."""
     found = _live_class()
-    return found if found is not None else schools.class_for_studio_code(code)
+    if found is not None:
+        return found
+    ticket = request.headers.get(TICKET_HEADER) or request.form.get("ticket", "")
+    held = read_ticket(ticket) if ticket else None
+    if held is not None and held.code == code.strip().lower():
+        raise StudioClosed(CLOSED)
+    return schools.class_for_studio_code(code)
 
 
 def _right_code() -> bool:
@@ -125,7 +162,12 @@ def enter() -> ResponseReturnValue:
 @limiter.limit("600/minute", key_func=_class_key, exempt_when=_wrong_code)
 def room(code: str) -> ResponseReturnValue:
     """The studio of the class this code opens: upload, and the class's recent takes."""
-    school_class = _studio_class(code)
+    try:
+        school_class = _studio_class(code)
+    except NotFound as refused:
+        # A reload after the code expired: the page to type the new one, saying why.
+        message = translate(refused.message, **refused.params)
+        return render_template("studio_enter.html", message=message), 404
     session["studio_class"] = school_class.id
     # Nothing here says anything about any family's choice: the whole class sees this page.
     recent = list(
@@ -136,6 +178,7 @@ def room(code: str) -> ResponseReturnValue:
         school_class=school_class,
         code=code,
         ticket=issue_ticket(school_class, code),
+        studio_ends_ms=int(aware(school_class.studio_expires_at or now_utc()).timestamp() * 1000),
         takes=recent,
         reports=reports_of(recent),
     )
@@ -167,8 +210,6 @@ def upload(code: str) -> ResponseReturnValue:
 
 def duplicate_json(take: Take, duplicate: bool) -> Response:
     """A take's state as JSON, saying when the same file had already been sent."""
-    from webradio.web import translate
-
     data = take_state_json(take)
     data["duplicate"] = duplicate
     if duplicate:

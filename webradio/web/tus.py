@@ -3,7 +3,8 @@
 Two doors, one protocol:
 
 - `/studio/<code>/envois/` for the class studio: the code in the URL, or the tablet's ticket
-  (header `Webradio-Studio-Ticket`) when the teacher has given a new code since;
+  (header `Webradio-Studio-Ticket`) when the teacher has given a new code since or the code
+  expired while the page held takes (a 404 with `studio_closed` once it no longer opens);
 - `/prises/envois/` for signed-in staff: the session and a CSRF token in `X-CSRFToken` (a
   page left open renews it at `/prises/jeton-envoi` and goes on where it stopped).
 
@@ -33,7 +34,7 @@ from webradio.errors import N_, Forbidden, NotFound, WebradioError
 from webradio.extensions import csrf, db, limiter
 from webradio.models import School, SchoolClass, TakeOrigin
 from webradio.web import translate, wants_json
-from webradio.web.studio import _class_key, _studio_class, _wrong_code, guesses
+from webradio.web.studio import StudioClosed, _class_key, _studio_class, _wrong_code, guesses
 
 bp = Blueprint("tus", __name__)
 csrf.exempt(bp)  # staff requests check the token themselves (below); the studio needs none
@@ -70,7 +71,10 @@ def _tus(response: Response) -> Response:
 
 def _error(error: WebradioError) -> Response:
     """A refusal as French JSON (the page shows it), with the tus headers."""
-    response = jsonify(error=translate(error.message, **error.params))
+    body: dict[str, object] = {"error": translate(error.message, **error.params)}
+    if isinstance(error, StudioClosed):
+        body["studio_closed"] = True  # the page keeps the take and asks for the new code
+    response = jsonify(body)
     response.status_code = error.http_status
     return _tus(response)
 
