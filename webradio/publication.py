@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -249,15 +249,16 @@ def delete(episode: Episode, actor: Actor) -> None:
 @dataclass(frozen=True)
 class Words:
     """An episode's typed words as staff correct them: title, description, chapter titles by
-    part id (a part left out keeps its title)."""
+    part id (a part left out keeps its title), and the transcript (None: left as it is)."""
 
     title: str
     description: str
     chapter_titles: dict[str, str]
+    transcript: str | None = None
 
 
 def words_of(episode: Episode) -> Words:
-    """The episode's words as they are now."""
+    """The episode's words as they are now (the transcript left as it is)."""
     return Words(episode.title, episode.description, {p.id: p.title for p in episode.parts})
 
 
@@ -271,29 +272,41 @@ def pending_words(episode: Episode) -> Words | None:
     if episode.pending_edit_at is None or not episode.pending_edit_json:
         return None
     stored = json.loads(episode.pending_edit_json)
+    transcript = stored.get("transcript")  # absent from a request made before transcripts
     return Words(
         str(stored["title"]),
         str(stored["description"]),
         {str(k): str(v) for k, v in dict(stored["chapter_titles"]).items()},
+        None if transcript is None else str(transcript),
     )
 
 
 def propose_words(episode: Episode, words: Words, actor: Actor) -> None:
-    """Keep a teacher's correction for the head; the episode shows its words meanwhile.
-
-    A second correction replaces a pending one; the last answer is cleared."""
+    """Keep a teacher's correction of the title, description and chapters for the head; the
+    episode shows its words meanwhile. It replaces the pending words, and keeps a pending
+    transcript; the last answer is cleared."""
     if not needs_head(episode, actor):
         raise WebradioError(N_("Cette correction n'a pas besoin de la direction."))
+    pending = pending_words(episode)
+    kept = pending.transcript if pending else None
+    _keep_pending(episode, replace(words, transcript=kept), actor)
+
+
+def propose_transcript(episode: Episode, transcript: str, actor: Actor) -> None:
+    """Keep a teacher's correction of the transcript for the head, beside the pending words
+    (or the episode's own); the public transcript stays as it is until the head approves."""
+    if not needs_head(episode, actor):
+        raise WebradioError(N_("Cette correction n'a pas besoin de la direction."))
+    base = pending_words(episode) or words_of(episode)
+    changed = transcript if transcript != (episode.transcript or "") else None
+    _keep_pending(episode, replace(base, transcript=changed), actor)
+
+
+def _keep_pending(episode: Episode, words: Words, actor: Actor) -> None:
+    """Store the request for the head, unless it changes nothing; clear the last answer."""
     if words == words_of(episode):
         raise WebradioError(N_("Ces textes sont déjà ceux de l'épisode : rien à faire valider."))
-    episode.pending_edit_json = json.dumps(
-        {
-            "title": words.title,
-            "description": words.description,
-            "chapter_titles": words.chapter_titles,
-        },
-        ensure_ascii=False,
-    )
+    episode.pending_edit_json = _stored(words)
     episode.pending_edit_by = actor.id
     episode.pending_edit_at = now_utc()
     episode.edit_review_decision = episode.edit_review_comment = None
@@ -302,14 +315,29 @@ def propose_words(episode: Episode, words: Words, actor: Actor) -> None:
     db.session.commit()
 
 
+def _stored(words: Words) -> str:
+    """A pending request as the JSON text `pending_edit_json` keeps."""
+    stored: dict[str, object] = {
+        "title": words.title,
+        "description": words.description,
+        "chapter_titles": words.chapter_titles,
+    }
+    if words.transcript is not None:
+        stored["transcript"] = words.transcript
+    return json.dumps(stored, ensure_ascii=False)
+
+
 def take_pending_words(episode: Episode, actor: Actor, comment: str) -> Words:
-    """Stage the head's approval of the pending correction and hand back its words, for the
-    caller to apply as the head's own edit (in the same unit of work)."""
+    """Stage the head's approval of the pending correction and its transcript (which only the
+    gate and the outputs read), and hand back its words, for the caller to apply as the
+    head's own edit in the same unit of work: the gate reads both on its commit."""
     _check_head(actor)
     words = pending_words(episode)
     if words is None:
         raise WebradioError(N_("Aucune correction en attente pour cet épisode."))
     _record_edit_review(episode, Review.APPROVED, comment, actor)
+    if words.transcript is not None:
+        episode.transcript = words.transcript or None
     return words
 
 
@@ -360,13 +388,11 @@ def redact_pending_words(episode: Episode, first_names: list[str]) -> None:
     words = pending_words(episode)
     if words is None:
         return
-    episode.pending_edit_json = json.dumps(
-        {
-            "title": names.redact(words.title, first_names),
-            "description": names.redact(words.description, first_names),
-            "chapter_titles": {
-                k: names.redact(v, first_names) for k, v in words.chapter_titles.items()
-            },
-        },
-        ensure_ascii=False,
+    episode.pending_edit_json = _stored(
+        Words(
+            names.redact(words.title, first_names),
+            names.redact(words.description, first_names),
+            {k: names.redact(v, first_names) for k, v in words.chapter_titles.items()},
+            None if words.transcript is None else names.redact(words.transcript, first_names),
+        )
     )

@@ -78,20 +78,40 @@ def live_token(secret: str) -> FamilyToken | None:
 
 def update_sharing(
     episode: Episode, actor: publication.Actor, shared_with_city: bool, transcript: str
-) -> None:
-    """Record whether the episode is shared with the city and its transcript.
+) -> bool:
+    """Record whether the episode is shared with the city and its transcript; True when the
+    transcript became a request for the head instead.
 
-    Only the head changes these on an episode published beyond the class. The transcript is
+    Only the head changes the city sharing of an episode published beyond the class; a
+    teacher's transcript there waits for the head (`propose_transcript`). The transcript is
     typed text the gate reads, so the episode is reconsidered; the outputs follow the commit.
     """
-    text = transcript.replace("\r\n", "\n").strip()
-    if len(text) > TRANSCRIPT_MAX_CHARS:
-        raise WebradioError(N_("La transcription est trop longue (200 000 caractères au plus)."))
-    if shared_with_city != episode.shared_with_city or (text or None) != episode.transcript:
+    text = _transcript(transcript)
+    if shared_with_city != episode.shared_with_city:
         publication.check_may_change(episode, actor)
+    if publication.needs_head(episode, actor):
+        if text != (episode.transcript or ""):
+            publication.propose_transcript(episode, text, actor)
+            return True
+        return False
     episode.shared_with_city = shared_with_city
     episode.transcript = text or None
     publication.reconsider([episode], actor.id)
+    return False
+
+
+def propose_transcript(episode: Episode, actor: publication.Actor, transcript: str) -> None:
+    """A teacher's transcript for an episode published beyond the class: a request the head
+    approves (through the gate) or refuses; the public transcript stays as it is meanwhile."""
+    publication.propose_transcript(episode, _transcript(transcript), actor)
+
+
+def _transcript(typed: str) -> str:
+    """A typed transcript, its line ends made plain; refused when too long."""
+    text = typed.replace("\r\n", "\n").strip()
+    if len(text) > TRANSCRIPT_MAX_CHARS:
+        raise WebradioError(N_("La transcription est trop longue (200 000 caractères au plus)."))
+    return text
 
 
 def set_artwork(school: School, data: bytes) -> str:

@@ -12,12 +12,12 @@ from webradio import (
     clearance,
     episodes,
     mail,
-    names,
     people,
     publication,
     reasons,
     runtime,
     schools,
+    sharing,
     takes,
     urls,
 )
@@ -29,6 +29,7 @@ from webradio.models import Episode, School, SchoolClass, Take, TakeState
 from webradio.web import (
     actor,
     back_to,
+    correction,
     current_school,
     role_required,
     sound,
@@ -241,44 +242,8 @@ def episode(episode_id: str) -> ResponseReturnValue:
         consent=consent_views.episode_consent(found),
         rendered=sound.render_report(found),
         reports=sound.reports_of(part.take for part in found.parts),
-        correction=_correction(found, known),
+        correction=correction.view(found, known),
     )
-
-
-def _correction(found: Episode, known: dict[str, str]) -> dict[str, object]:
-    """The correction part of the episode page, as values: whether this person's correction
-    is a request for the head, and the pending one before and after, with the first names of
-    pupils its words would name (the gate decides on approval; staff eyes only)."""
-    proposed = publication.pending_words(found)
-    rows: list[tuple[str, str, str]] = []
-    named: list[str] = []
-    if proposed is not None:
-        now = publication.words_of(found)
-        rows = [
-            (translate(N_("Titre")), now.title, proposed.title),
-            (translate(N_("Description")), now.description, proposed.description),
-        ]
-        for number, part in enumerate(found.parts, start=1):
-            label = translate(N_("Chapitre %(n)d"), n=number)
-            default = translate(N_("Partie %(n)d"), n=number)
-            after = proposed.chapter_titles.get(part.id, part.title)
-            rows.append((label, part.title or default, after or default))
-        texts = {
-            "title": proposed.title,
-            "description": proposed.description,
-            "chapters": "\n".join(proposed.chapter_titles.values()),
-        }
-        mentions = names.find(texts, known.items())
-        named = sorted(known[m.pupil_id] for m in mentions)
-    proposes = publication.needs_head(found, actor())
-    return {
-        "proposes": proposes,
-        # a teacher's form starts from the pending correction, which a new one replaces
-        "form": proposed if proposes and proposed else publication.words_of(found),
-        "rows": rows,
-        "named": named,
-        "by": accounts.address_of(found.pending_edit_by)[:1],
-    }
 
 
 @bp.get("/episodes/<episode_id>/etat")
@@ -386,6 +351,21 @@ def propose_text(episode_id: str) -> ResponseReturnValue:
     (a second one replaces it), who is told; the published words stay meanwhile."""
     found = episodes.get_episode(episode_id, current_school())
     episodes.propose_text(found, _text_edit(found), actor())
+    return _correction_sent(found)
+
+
+@bp.post("/episodes/<episode_id>/transcription/proposer")
+@role_required("teacher")
+def propose_transcript(episode_id: str) -> ResponseReturnValue:
+    """A teacher's transcript for an episode published beyond the class: it joins the
+    correction waiting for the head, who is told; the public transcript stays meanwhile."""
+    found = episodes.get_episode(episode_id, current_school())
+    sharing.propose_transcript(found, actor(), request.form.get("transcript", ""))
+    return _correction_sent(found)
+
+
+def _correction_sent(found: Episode) -> ResponseReturnValue:
+    """Say the correction waits for the head, tell the heads, back to the episode."""
     flash(translate(CORRECTION_SENT), "info")
     heads = accounts.head_addresses(found.school_id)
     _mailed(mail.correction_to_approve(heads, found.title, _staff_url(found)), MAIL_TO_HEAD_FAILED)
