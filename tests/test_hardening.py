@@ -414,3 +414,17 @@ def test_sign_in_is_limited_per_account_as_well_as_per_address(app: Flask, schoo
         environ_base={"REMOTE_ADDR": "198.51.100.78"},
     )
     assert answer.status_code == 302
+
+
+def test_an_unforeseen_error_answers_a_french_page_not_a_bare_500(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug nobody foresaw")
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production
+    monkeypatch.setitem(app.view_functions, "auth.login", broken)
+    answer = fetch(app.test_client(), "/connexion")
+    assert answer.status_code == 500
+    assert "Une erreur inattendue" in answer.text and "Internal Server Error" not in answer.text
+    assert "a bug nobody foresaw" not in answer.text

@@ -23,17 +23,25 @@ REWRITTEN = "webradio.rewritten_slugs"
 
 class WebradioSession(Session):
     """The app's session: after each commit, the public outputs of the schools the unit of
-    work touched are rewritten, once, before the verb returns (webradio.outputs)."""
+    work touched are rewritten, once, before the verb returns (webradio.outputs).
+
+    The schools are marked due in the same transaction as the change, and the mark goes only
+    once their files have landed: a rewrite that fails (a full disk) or never runs (a crash)
+    is retried by the worker until it lands."""
 
     def commit(self) -> None:
         """Commit, then rewrite the outputs of every school the unit of work touched."""
+        from webradio import outputs
+
+        if self.info.get(TOUCHED) or self.new or self.dirty or self.deleted:
+            self.flush()  # notes the schools the changes reach
+        touched = self.info.get(TOUCHED)
+        if touched:
+            outputs.mark_due(self, touched)
         super().commit()
         touched = self.info.pop(TOUCHED, None)
         if touched:
-            from webradio.outputs import rewrite
-
-            self.info[REWRITTEN] = rewrite(self, touched)
-            super().commit()  # ends the read transaction the rewrite opened
+            self.info[REWRITTEN] = outputs.rewrite_after_commit(self, touched)
 
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": WebradioSession})

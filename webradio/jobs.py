@@ -78,6 +78,13 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
         with app.app_context():
             retention.sweep(delete_takes=False)
 
+    @huey.periodic_task(crontab(), name="webradio.outputs_catch_up")
+    def outputs_catch_up() -> None:
+        """Every minute: rewrite public files a failed rewrite left due (a full disk, once
+        space returns) or a midnight expired (a proxy serving them stops at midnight too)."""
+        with app.app_context():
+            outputs.catch_up()
+
     @huey.periodic_task(crontab(minute="5", hour="0"), name="webradio.daily_sweep")
     def daily_sweep() -> None:
         """Once a day (00:05 UTC): the same sweep, plus raw takes past their retention."""

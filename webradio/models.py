@@ -397,3 +397,17 @@ class Job(db.Model):  # type: ignore[name-defined]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now_utc, onupdate=now_utc)
+
+
+class OutputsDue(db.Model):  # type: ignore[name-defined]
+    """A school whose public outputs must be rewritten (its id, or "*" for every school).
+
+    Marked in the same transaction as the change, removed once the rewrite after the commit
+    has landed: a rewrite that failed (a full disk) or never ran (a crash) is retried by the
+    worker until it lands (webradio.outputs)."""
+
+    __tablename__ = "outputs_due"
+    # Marks are only added and deleted (never updated): concurrent writers never collide.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    school_id: Mapped[str] = mapped_column(String(16), index=True)
+    since: Mapped[datetime] = mapped_column(DateTime, default=now_utc)

@@ -4,18 +4,29 @@ Every flush notes which schools the changed rows belong to (an episode, its part
 voices, a pupil, a grant, a school). When the unit of work commits, one step rewrites every
 public output of those schools and the city's, once, before the verb returns. Nothing else
 calls a rebuild: the sweep and the command line mark schools and commit like any verb.
+
+The schools are also marked due (`outputs_due`) in the change's own transaction, and the mark
+goes once their files have landed. A rewrite that fails, as on a full disk, first removes what
+it could not bring up to date (publish less), keeps the mark and lets the verb's answer say
+so; the worker retries every minute (`catch_up`) until the files say what the database says,
+and rewrites at once whatever a midnight has expired.
 """
 
 from __future__ import annotations
 
 import fcntl
 import itertools
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, event, inspect, select
+from flask import flash, has_request_context, request
+from sqlalchemy import Select, delete, event, inspect, select
 from sqlalchemy.orm import Session
 
+from webradio import clock
 from webradio.consent import Audience
+from webradio.errors import N_
 from webradio.extensions import TOUCHED
 from webradio.models import (
     ConsentGrant,
@@ -25,6 +36,7 @@ from webradio.models import (
     EpisodeState,
     FamilyToken,
     Organisation,
+    OutputsDue,
     Pupil,
     School,
     Take,
@@ -34,6 +46,15 @@ from webradio.models import (
 EVERY_SCHOOL = "*"
 # A take's row changes often while it is analysed; only these columns reach an output.
 TAKE_COLUMNS = ("label", "voice_free", "deleted_at", "origin", "storage_key", "speakers")
+# A mark younger than this may belong to a rewrite still running in another process.
+RETRY_AFTER = timedelta(seconds=20)
+NOT_WRITTEN = N_(
+    "C’est enregistré, mais les fichiers publics n’ont pas pu être réécrits (disque plein ?) : "
+    "ce qui ne pouvait être mis à jour est retiré en attendant, et ils seront réécrits dès que "
+    "possible. Prévenez le service informatique."
+)
+
+log = logging.getLogger(__name__)
 
 
 def touch(session: Session, school_id: str) -> None:
@@ -93,6 +114,41 @@ def _forget(session: Session, _previous: Any) -> None:
     session.info.pop(TOUCHED, None)
 
 
+def mark_due(session: Session, school_ids: set[str]) -> None:
+    """Mark these schools' outputs due, in the unit of work about to commit (the session's
+    commit calls this)."""
+    stamp = clock.now_utc()
+    for school_id in sorted(school_ids):
+        session.add(OutputsDue(school_id=school_id, since=stamp))
+
+
+def rewrite_after_commit(session: Session, school_ids: set[str]) -> list[str]:
+    """The step after a commit: rewrite, or, when the files cannot be written, keep the
+    schools marked due (the worker retries) and tell the person who asked."""
+    try:
+        written = rewrite(session, school_ids)
+    except OSError:
+        _last_failure[0] = clock.now_utc()
+        session.rollback()
+        log.exception("public outputs not rewritten; the worker retries: %s", sorted(school_ids))
+        mark_due(session, school_ids)  # a concurrent rewrite may have cleared the mark
+        session.commit()
+        if has_request_context() and request.method == "POST":
+            flash(NOT_WRITTEN, "error")
+        return []
+    _last_failure[0] = None
+    return written
+
+
+_last_failure: list[datetime | None] = [None]  # this process's last rewrite that did not land
+
+
+def not_written_since(within: timedelta) -> bool:
+    """True when a rewrite in this process failed less than `within` ago."""
+    failed = _last_failure[0]
+    return failed is not None and clock.now_utc() - failed < within
+
+
 def rewrite(session: Session, school_ids: set[str]) -> list[str]:
     """Rewrite the public outputs of these schools and the city's; the slugs that changed.
 
@@ -103,13 +159,15 @@ def rewrite(session: Session, school_ids: set[str]) -> list[str]:
     Rewrites are serialised by a lock file beside the feeds, and each reads the database
     only once it holds the lock: a rewrite that read before another process's withdrawal
     committed can never land after that process's rewrite (a stale file would show a
-    withdrawn episode until the next change)."""
+    withdrawn episode until the next change). Once the files have landed, the marks they
+    answer are cleared (an OSError, e.g. a full disk, leaves them)."""
     from webradio import clearance, feeds, runtime, site
 
     root = runtime.feeds_root()
     root.mkdir(parents=True, exist_ok=True)
     with (root / ".rewrite.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        read_at = clock.now_utc()
         query = select(School).order_by(School.slug)
         if EVERY_SCHOOL not in school_ids:
             query = query.where(School.id.in_(school_ids))
@@ -124,7 +182,35 @@ def rewrite(session: Session, school_ids: set[str]) -> list[str]:
         owned[site.CITY_OWNER] = feeds.city_outputs(city) + site.city_outputs(city)
         changed = [slugs[owner] for owner in site.publish(owned) if owner in slugs]
         session.commit()  # end the read before the lock goes (WebradioSession: plain commit)
+    _clear_due(session, school_ids, read_at)
     return sorted(changed)
+
+
+def _clear_due(session: Session, school_ids: set[str], read_at: datetime) -> None:
+    """Clear the marks a landed rewrite answers: those made before it read the database."""
+    landed = delete(OutputsDue).where(OutputsDue.since <= read_at)
+    if EVERY_SCHOOL not in school_ids:
+        landed = landed.where(OutputsDue.school_id.in_(school_ids))
+    session.execute(landed)
+    session.commit()
+
+
+def catch_up(now: datetime | None = None) -> list[str]:
+    """Rewrite what is due: the schools whose last rewrite did not land, and the owners of
+    files a midnight has expired (so a proxy serving the files stops at midnight too). The
+    worker calls this every minute; returns the slugs whose files changed."""
+    from webradio import site
+    from webradio.extensions import db
+
+    now = now or clock.now_utc()
+    marked = select(OutputsDue.school_id).where(OutputsDue.since <= now - RETRY_AFTER).distinct()
+    due = set(db.session.scalars(marked))
+    db.session.commit()  # end the read: the rewrite reads again under its lock
+    today = clock.today_paris(now).isoformat()
+    for owner, files in site.read_manifest(site.manifest_path()).items():
+        if any(f.get("until") and str(f["until"]) < today for f in files.values()):
+            due.add(EVERY_SCHOOL if owner == site.CITY_OWNER else owner)
+    return refresh(due) if due else []
 
 
 def _listed(school: School) -> Select[tuple[Episode]]:
@@ -143,10 +229,16 @@ def _listed(school: School) -> Select[tuple[Episode]]:
 def refresh(school_ids: set[str]) -> list[str]:
     """Rewrite the outputs of these schools now, through the same after-commit step (a file
     missing on disk, `feeds rebuild`, the sweep); every school for EVERY_SCHOOL. Returns the
-    slugs whose files changed."""
+    slugs whose files changed.
+
+    While the files cannot be written (a rewrite failed in this process less than RETRY_AFTER
+    ago), a reader's request does not try again: the worker does, and the reader gets the
+    page rendered now or a "try again" answer."""
     from webradio.extensions import REWRITTEN, db
 
     session = db.session()
+    if not_written_since(RETRY_AFTER) and has_request_context() and request.method == "GET":
+        return []
     for school_id in school_ids:
         touch(session, school_id)
     session.commit()

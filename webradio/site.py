@@ -410,7 +410,9 @@ def publish(owned: Mapping[str, Sequence[Output]]) -> list[str]:
     """Write each owner's files (unchanged ones untouched, Last-Modified always later), remove
     those it no longer has, and record expiries and keys; the owners whose files changed.
 
-    Called only by webradio.outputs, inside its lock."""
+    A file that cannot be written (a full disk) is removed rather than left saying what it
+    said, the others are still written, then the first error is raised: the caller keeps the
+    owners due and retries. Called only by webradio.outputs, inside its lock."""
     from webradio.feeds import write_static
     from webradio.publishing.feed import write_feed
 
@@ -423,25 +425,36 @@ def publish(owned: Mapping[str, Sequence[Output]]) -> list[str]:
         for stale in sorted(set(manifest.get(owner, {})) - {o.path for o in outputs}):
             if _remove(root / stale):
                 changed.add(owner)
+    failures: list[OSError] = []
     with anonymous():
         for owner, outputs in owned.items():
             before = manifest.get(owner, {})
+            kept = []
             for output in outputs:
                 known = before.get(output.path) or {}
                 if output.key and known.get("key") == output.key and (root / output.path).exists():
+                    kept.append(output)
                     continue  # shows the same as when it was written
-                data = output.content()
-                if write_static(root / output.path, data, output.precompress, durable=False):
-                    changed.add(owner)
+                try:
+                    data = output.content()
+                    if write_static(root / output.path, data, output.precompress, durable=False):
+                        changed.add(owner)
+                    kept.append(output)
+                except OSError as error:  # a full disk: what cannot be brought up to date goes
+                    failures.append(error)
+                    if _remove(root / output.path):
+                        changed.add(owner)
             manifest[owner] = {
                 o.path: {"until": o.until.isoformat() if o.until else None, "key": o.key}
-                for o in outputs
+                for o in kept
             }
     if changed:
         os.sync()  # every page written and removed reaches the disk, in one flush
     manifest_file = manifest_path()
     manifest_file.parent.mkdir(parents=True, exist_ok=True)
     write_feed(manifest_file, json.dumps({"owners": manifest}, sort_keys=True).encode())
+    if failures:
+        raise failures[0]  # the caller keeps the schools due: the worker retries
     return sorted(changed)
 
 

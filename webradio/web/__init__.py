@@ -24,7 +24,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from flask_login import current_user, login_required
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from webradio.errors import N_, Forbidden, WebradioError
 from webradio.extensions import limiter, login_manager
@@ -79,6 +79,8 @@ def register_web(app: Flask) -> None:
     app.errorhandler(410)(_status_page)
     app.errorhandler(403)(_status_page)
     app.errorhandler(429)(_too_many)
+    app.errorhandler(503)(_unavailable)
+    app.errorhandler(InternalServerError)(_unexpected)
     app.context_processor(lambda: {"tr": translate, "get_locale": get_locale})
 
 
@@ -177,6 +179,20 @@ def _status_page(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
     neutral = status == 410 and error.description == UNPUBLISHED
     return render_template("status.html", status=status, unpublished=neutral), status
+
+
+def _unavailable(_error: HTTPException) -> ResponseReturnValue:
+    """503: something public cannot be written now (a full disk); podcast apps try again."""
+    response = make_response(render_template("status.html", status=503), 503)
+    response.headers["Retry-After"] = "120"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _unexpected(_error: HTTPException) -> ResponseReturnValue:
+    """An error nobody foresaw: a short page in the reader's language, never a bare 500 (the
+    traceback goes to the log)."""
+    return render_template("status.html", status=500), 500
 
 
 def _too_many(error: HTTPException) -> ResponseReturnValue:

@@ -20,7 +20,7 @@ from webradio.extensions import db
 from webradio.models import Episode, FamilyToken, School
 from webradio.publishing.companions import chapter_marks, qr_svg, transcript_of
 from webradio.web import actor, back_to, current_school, delivery, role_required, translate
-from webradio.web.public import chapters_response, serve_master, transcript_response
+from webradio.web.public import available, chapters_response, serve_master, transcript_response
 
 HTML = "text/html; charset=utf-8"
 
@@ -289,8 +289,7 @@ def family_feed(secret: str) -> ResponseReturnValue:
     if rep is None:
         outputs.refresh({school.id})
         rep = delivery.feed_cache.get(path, secret, fill)
-    assert rep is not None
-    response = delivery.feed_response(rep, delivery.PRIVATE_CACHE)
+    response = delivery.feed_response(available(rep), delivery.PRIVATE_CACHE)
     return delivery.mark_private(response, delivery.PRIVATE_CACHE)
 
 

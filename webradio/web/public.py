@@ -62,6 +62,14 @@ def _stored(path: str, owner: str) -> delivery.Representation | None:
     return rep
 
 
+def available(rep: delivery.Representation | None) -> delivery.Representation:
+    """The feed file, or 503 « try again » while it cannot be written (a full disk: the old
+    one was removed, never served stale; the worker rewrites it as soon as it can)."""
+    if rep is None:
+        abort(503)
+    return rep
+
+
 def _variant(
     path: str, rep: delivery.Representation, args: dict[str, str], render: Callable[[], str | bytes]
 ) -> bytes:
@@ -198,8 +206,7 @@ def feed(slug: str) -> ResponseReturnValue:
         abort(404)
     school = schools.get_school(slug)
     rep = _stored(str(feeds.feed_path(school).relative_to(runtime.feeds_root())), school.id)
-    assert rep is not None
-    return delivery.feed_response(rep)
+    return delivery.feed_response(available(rep))
 
 
 @bp.get("/feeds/ville/flux.xml")
@@ -207,8 +214,7 @@ def city_feed() -> ResponseReturnValue:
     """The city-wide feed of what the schools shared with the city."""
     path = feeds.city_feed_path().relative_to(runtime.feeds_root())
     rep = _stored(str(path), site.CITY_OWNER)
-    assert rep is not None
-    return delivery.feed_response(rep)
+    return delivery.feed_response(available(rep))
 
 
 @bp.get("/ville/widget")
