@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web_support import fetch, sign_in
 
-from webradio import authorisations, clock, create_app, feeds, outputs, runtime, sharing
+from webradio import authorisations, clock, create_app, feeds, outputs, runtime, sharing, urls
 from webradio.clock import now_utc, today_paris
 from webradio.extensions import db
 from webradio.models import OutputsDue
@@ -80,6 +80,9 @@ def test_a_withdrawal_on_a_full_disk_publishes_less_and_completes_once_space_ret
     family = sharing.create_token(radio.school, "CM2 famille 1")
     at = addresses(radio)
     at["family feed"] = f"/familles/{family.token}/flux.xml"
+    at["media"] = urls.media(radio.episode.id, radio.episode.media_key or "").removeprefix(
+        urls.base()
+    )
     guid = radio.episode.guid
     assert guid in fetch(client, at["feed"]).text and guid in fetch(client, at["family feed"]).text
     assert _due() == set()  # every rewrite so far landed
@@ -103,6 +106,7 @@ def test_a_withdrawal_on_a_full_disk_publishes_less_and_completes_once_space_ret
         assert response.status_code in (200, 404, 410, 503), name
         assert guid not in response.text and "Le potager" not in response.text, name
         assert radio.episode.id not in response.text or response.status_code == 410, name
+    assert seen["media"].status_code == 410  # the voice is not heard
     for name in ("feed", "family feed"):  # the stale feed was removed, not served
         assert seen[name].status_code == 503, name
         assert seen[name].headers["Retry-After"] and "Réessayez" in seen[name].text
