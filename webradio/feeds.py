@@ -1,4 +1,5 @@
-"""Rewrite the static feed files (public, family, city) from what the gate clears now."""
+"""Rewrite the static feed files (public, family, city), each with its readable page beside it,
+from what the gate clears now."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, render_template
 
 from webradio import clearance, runtime, urls
 from webradio.clock import aware
 from webradio.consent import Audience, Clearance
 from webradio.models import Episode, EpisodeState, Organisation, School
+from webradio.publishing.apps import app_links
 from webradio.publishing.artwork import default_artwork
 from webradio.publishing.companions import chapter_marks, transcript_of
 from webradio.publishing.feed import (
@@ -27,9 +29,10 @@ from webradio.publishing.feed import (
     FeedItem,
     podcast_guid_for,
     render_feed,
+    shown_items,
     write_feed,
 )
-from webradio.site import Output, earliest
+from webradio.site import Output, earliest, fingerprint, render_version
 
 Listed = list[tuple[Episode, Clearance]]
 
@@ -161,8 +164,28 @@ def public_audience(school: School) -> str:
     return Audience.DIRECTORIES if school.directories_opt_in else Audience.PUBLIC
 
 
+@dataclass(frozen=True)
+class Feed:
+    """One feed's channel and items: its XML and its readable page are both made from these,
+    so the page never shows more than the feed. `kind` says whose feed it is: "school",
+    "family" (reached through a family's token) or "city"."""
+
+    channel: FeedChannel
+    items: list[FeedItem]
+    kind: str
+
+    def xml(self) -> bytes:
+        """The RSS document."""
+        return render_feed(self.channel, self.items)
+
+
 def public_feed(school: School, listed: Listed | None = None) -> bytes:
     """The school's public feed: directory-listed only for schools that opted in."""
+    return public_values(school, listed).xml()
+
+
+def public_values(school: School, listed: Listed | None = None) -> Feed:
+    """The school's public feed as values."""
     audience = public_audience(school)
     shown = shown_in(school, audience, listed)
     channel = _school_channel(
@@ -172,11 +195,16 @@ def public_feed(school: School, listed: Listed | None = None) -> bytes:
         owner_email=school.contact_email if school.directories_opt_in else None,
         new_feed_url=moved_to(urls.feed(school.slug)),
     )
-    return render_feed(channel, [public_item(e, c, audience) for e, c in shown])
+    return Feed(channel, [public_item(e, c, audience) for e, c in shown], "school")
 
 
 def family_feed(school: School, listed: Listed | None = None) -> bytes:
     """The school's family feed, with FAMILY_TOKEN_SLOT where each family's token goes."""
+    return family_values(school, listed).xml()
+
+
+def family_values(school: School, listed: Listed | None = None) -> Feed:
+    """The school's family feed as values (FAMILY_TOKEN_SLOT in its addresses)."""
     shown = shown_in(school, Audience.FAMILIES, listed)
     feed_url = urls.family_feed(FAMILY_TOKEN_SLOT)
     channel = _school_channel(
@@ -189,7 +217,7 @@ def family_feed(school: School, listed: Listed | None = None) -> bytes:
         last_build=_last_build([school.updated_at] + [e.updated_at for e, _ in shown]),
         blocked=True,
     )
-    return render_feed(channel, [family_item(e, c) for e, c in shown])
+    return Feed(channel, [family_item(e, c) for e, c in shown], "family")
 
 
 def city_guid(org: Organisation) -> str:
@@ -209,6 +237,11 @@ def city_artwork_key(org: Organisation) -> str:
 
 def city_feed(shown: Listed | None = None) -> bytes:
     """The city-wide feed: what schools shared with the city, blocked from directories."""
+    return city_values(shown).xml()
+
+
+def city_values(shown: Listed | None = None) -> Feed:
+    """The city-wide feed as values."""
     from webradio.schools import default_organisation
 
     org = default_organisation()
@@ -227,7 +260,7 @@ def city_feed(shown: Listed | None = None) -> bytes:
         blocked=True,
         new_feed_url=moved_to(urls.city_feed()),
     )
-    return render_feed(channel, [public_item(e, c, Audience.PUBLIC) for e, c in shown])
+    return Feed(channel, [public_item(e, c, Audience.PUBLIC) for e, c in shown], "city")
 
 
 def feed_path(school: School) -> Path:
@@ -285,29 +318,63 @@ def _replace(path: Path, data: bytes) -> bool:
     return True
 
 
-def school_outputs(school: School, listed: Listed) -> list[Output]:
-    """The school's public and family feed files, each with the day it expires.
+def page_beside(feed: str) -> str:
+    """Where a feed's readable page is written: beside the feed, `.html` for `.xml` (the app
+    and the proxy answer it at the feed's address to a browser)."""
+    return feed.removesuffix(".xml") + ".html"
 
-    Written only by webradio.outputs, after a commit (one mechanism for every output)."""
-    root = runtime.feeds_root()
-    public = shown_in(school, public_audience(school), listed)
-    family = shown_in(school, Audience.FAMILIES, listed)
+
+def feed_page(feed: Feed) -> bytes:
+    """The feed's readable page: the channel and the items of the feed (never more), with
+    its address to copy and links that open podcast apps."""
+    channel = feed.channel
+    html = render_template(
+        "feed_page.html",
+        channel=channel,
+        items=shown_items(feed.items),
+        kind=feed.kind,
+        apps=app_links(channel.feed_url, channel.title),
+    )
+    return html.encode()
+
+
+def feed_outputs(
+    path: Path, feed: Feed, until: date | None, version: str, precompress: bool = True
+) -> list[Output]:
+    """A feed file and its readable page beside it, with the same expiry; the page is
+    rendered only when the feed's bytes (or a template) changed."""
+    relative = str(path.relative_to(runtime.feeds_root()))
+    data = feed.xml()
+    key = fingerprint(version, hashlib.sha256(data).hexdigest())
     return [
+        Output(relative, data, until, precompress=precompress),
         Output(
-            str(feed_path(school).relative_to(root)),
-            public_feed(school, listed),
-            earliest(c for _, c in public),
-        ),
-        Output(
-            str(family_feed_path(school).relative_to(root)),
-            family_feed(school, listed),
-            earliest(c for _, c in family),
-            precompress=False,
+            page_beside(relative),
+            until=until,
+            precompress=precompress,
+            key=key,
+            make=lambda: feed_page(feed),
         ),
     ]
 
 
+def school_outputs(school: School, listed: Listed) -> list[Output]:
+    """The school's public and family feed files and their readable pages, each with the
+    day it expires.
+
+    Written only by webradio.outputs, after a commit (one mechanism for every output)."""
+    public = public_values(school, listed)
+    family = family_values(school, listed)
+    version = render_version()
+    public_until = earliest(c for _, c in shown_in(school, public_audience(school), listed))
+    family_until = earliest(c for _, c in shown_in(school, Audience.FAMILIES, listed))
+    return [
+        *feed_outputs(feed_path(school), public, public_until, version),
+        *feed_outputs(family_feed_path(school), family, family_until, version, precompress=False),
+    ]
+
+
 def city_outputs(shown: Listed) -> list[Output]:
-    """The city feed file (written only by webradio.outputs)."""
-    path = str(city_feed_path().relative_to(runtime.feeds_root()))
-    return [Output(path, city_feed(shown), earliest(c for _, c in shown))]
+    """The city feed file and its readable page (written only by webradio.outputs)."""
+    until = earliest(c for _, c in shown)
+    return feed_outputs(city_feed_path(), city_values(shown), until, render_version())

@@ -10,7 +10,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,7 @@ def podcast_guid_for(feed_url: str) -> str:
 def render_feed(channel: FeedChannel, items: Sequence[FeedItem]) -> bytes:
     """Render the RSS document; the same values always give the same bytes."""
     _check_channel(channel)
-    ordered = _newest_first(items)
+    ordered = newest_first(items)
     fg = _channel_generator(channel)
     for item in ordered:
         _add_item(fg, item)
@@ -221,7 +221,22 @@ def _add_item(fg: Any, item: FeedItem) -> None:
     )
 
 
-def _newest_first(items: Sequence[FeedItem]) -> list[FeedItem]:
+def shown_items(items: Sequence[FeedItem]) -> list[FeedItem]:
+    """The items as the feed shows them (checked, newest first, titles and descriptions
+    cleaned), for the feed's readable page: it says what the feed says, in the same order."""
+    for item in items:
+        _check_item(item)
+    return [
+        replace(
+            item,
+            title=_clean(item.title),
+            description=_clean_description(item.description),
+        )
+        for item in newest_first(items)
+    ]
+
+
+def newest_first(items: Sequence[FeedItem]) -> list[FeedItem]:
     """Items by publication date, newest first; the guid breaks ties so the order is stable."""
     guids = [item.guid for item in items]
     if len(set(guids)) != len(guids):

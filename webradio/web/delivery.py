@@ -21,13 +21,14 @@ from urllib.parse import parse_qs
 
 from flask import Response as FlaskResponse
 from flask import request
-from werkzeug.datastructures import Headers
+from werkzeug.datastructures import Headers, MIMEAccept
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
-from werkzeug.http import http_date, parse_date
+from werkzeug.http import http_date, parse_accept_header, parse_date
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
 
 from webradio import clock
+from webradio.feeds import page_beside
 from webradio.site import MANIFEST, media_pass_path
 
 if TYPE_CHECKING:
@@ -55,17 +56,19 @@ class Representation:
 
 
 class FeedResponse(FlaskResponse):
-    """A feed answer, which varies by encoding and never by cookie.
+    """A feed answer, which varies by encoding (and a feed's by Accept) and never by cookie.
 
     The session layer adds `Cookie` to Vary and then tries to discard it, but werkzeug's
     HeaderSet.remove only drops a mixed-case name when it stands alone; so the final Vary is
     set here, right before the headers are sent.
     """
 
+    final_vary = "Accept-Encoding"
+
     def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
-        """The headers to send, with `Vary: Accept-Encoding` alone."""
+        """The headers to send, with the answer's own `Vary` alone."""
         headers = super().get_wsgi_headers(environ)
-        headers["Vary"] = "Accept-Encoding"
+        headers["Vary"] = self.final_vary
         return headers
 
 
@@ -186,6 +189,7 @@ class Kind:
     like: str
     status: int = 200
     extra: tuple[tuple[str, str], ...] = ()
+    vary: str = "Accept-Encoding"
 
 
 HTML_TYPE = "text/html; charset=utf-8"
@@ -201,8 +205,12 @@ FRAMED = (
     ("Content-Security-Policy", EMBED_CSP),
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
 )
+# A feed's address answers a browser with the feed's readable page (feeds.page_beside).
+NEGOTIATED = "Accept, Accept-Encoding"
+FEED_PAGE = "feed-page"
 KINDS = {
-    "feed": Kind(FEED_TYPE, PUBLIC_FEED_CACHE, "/feeds/ville/flux.xml"),
+    "feed": Kind(FEED_TYPE, PUBLIC_FEED_CACHE, "/feeds/ville/flux.xml", vary=NEGOTIATED),
+    FEED_PAGE: Kind(HTML_TYPE, PUBLIC_FEED_CACHE, "/radio/ecole/", vary=NEGOTIATED),
     "page": Kind(HTML_TYPE, PAGE_CACHE, "/radio/ecole/"),
     "gone": Kind(HTML_TYPE, PAGE_CACHE, "/radio/ecole/", status=410),
     "embed": Kind(HTML_TYPE, PAGE_CACHE, "/embed/e", extra=FRAMED),
@@ -238,7 +246,7 @@ def file_answer(
         ("ETag", etag),
         ("Last-Modified", rep.last_modified),
         ("Cache-Control", kind.cache_control),
-        ("Vary", "Accept-Encoding"),
+        ("Vary", kind.vary),
         *kind.extra,
     ]
     given = {name.lower() for name, _ in headers}
@@ -258,18 +266,45 @@ def feed_answer(rep: Representation, environ: WSGIEnvironment, cache_control: st
     return file_answer(rep, environ, replace(KINDS["feed"], cache_control=cache_control))
 
 
-def feed_response(rep: Representation, cache_control: str = PUBLIC_FEED_CACHE) -> Response:
-    """The feed answer as a Flask response (the fallback when the fast path did not answer)."""
-    return file_response(rep, replace(KINDS["feed"], cache_control=cache_control))
+def feed_response(
+    rep: Representation, cache_control: str = PUBLIC_FEED_CACHE, page: bool = False
+) -> Response:
+    """The feed answer (its readable page when `page`) as a Flask response (the fallback when
+    the fast path did not answer, and family feeds)."""
+    kind = KINDS[FEED_PAGE if page else "feed"]
+    return file_response(rep, replace(kind, cache_control=cache_control))
 
 
 def file_response(rep: Representation, kind: Kind) -> Response:
     """A public file's answer as a Flask response (the app's own routes, same bytes)."""
     answer = file_answer(rep, request.environ, kind)
     response = FeedResponse(answer.body, answer.status)
+    response.final_vary = kind.vary
     response.headers.clear()
     response.headers.extend(answer.headers)
     return response
+
+
+# Types a browser names when a person opens a link; a podcast app names a feed type, `*/*`, or
+# nothing (Apple Podcasts: `*/*`; AntennaPod, OkHttp: no Accept), so it always gets the feed.
+PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+FEED_TYPES = frozenset(
+    {"application/rss+xml", "application/xml", "text/xml", "application/atom+xml"}
+    | {"*/*", "application/*", "text/*"}
+)
+
+
+def prefers_page(accept: str) -> bool:
+    """True when an Accept value names HTML itself and ranks it above every feed type (what
+    browsers send when a person opens an address: `text/html,...,application/xml;q=0.9`)."""
+    page = feed = 0.0
+    for value, quality in parse_accept_header(accept, MIMEAccept):
+        kind = value.lower()
+        if kind in PAGE_TYPES:
+            page = max(page, quality)
+        elif kind in FEED_TYPES:
+            feed = max(feed, quality)
+    return page > feed
 
 
 # --- Which files are fresh: present, and not past the day their authorisations end ------------
@@ -418,6 +453,15 @@ def target_of(path: str, query: str, base_url: str | None) -> Target | None:
     return None
 
 
+def negotiated(target: Target | None, environ: WSGIEnvironment) -> Target | None:
+    """A feed's readable page instead of the feed when the request prefers HTML."""
+    if target is None or target.kind != "feed":
+        return target
+    if not prefers_page(environ.get("HTTP_ACCEPT", "")):
+        return target
+    return Target(page_beside(target.path), FEED_PAGE)
+
+
 def _oembed_target(query: str, base_url: str) -> Target | None:
     """The stored oEmbed answer for `?url=PAGE[&format=json]` at the default size."""
     args = parse_qs(query, keep_blank_values=True)
@@ -514,6 +558,7 @@ class PublicFastPath:
         """The file's answer, the 410 record's, or None for the app."""
         base = self.site.config["BASE_URL"] if self.site is not None else None
         target = target_of(environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), base)
+        target = negotiated(target, environ)
         if target is None or (self.site is None and target.kind != "feed"):
             return None
         if "HTTP_RANGE" in environ and target.kind not in {"feed", "page", "embed"}:
