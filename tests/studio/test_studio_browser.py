@@ -263,6 +263,9 @@ def test_a_studio_page_left_open_13_hours_still_uploads(
     context.set_offline(False)
     expect(tablet.locator(".upload-status")).to_contain_text("Reçue par le serveur", timeout=SLOW)
     expect(tablet.locator("section.pending")).to_be_hidden()
+    # The page follows the analysis with its ticket too (an expired code alone would count as
+    # a guess against the whole school's address).
+    expect(tablet.locator(".upload-status")).to_contain_text("Prise prête", timeout=SLOW)
     assert len(_labelled(server, "La nuit")) == 1
     context.close()
 
@@ -283,6 +286,7 @@ def test_a_studio_closed_by_the_teacher_keeps_the_take_until_the_new_code(
     expect(ended).to_contain_text("fermé par l’enseignant", timeout=SLOW)
     expect(ended).to_contain_text("demandez le nouveau code")
     expect(tablet.locator("section.pending li")).to_have_count(1)  # still on the tablet
+    assert axe(tablet) == []
     assert _labelled(server, "Le silence") == []
 
     new_code = _fresh_code(server)

@@ -74,6 +74,14 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     status.after(box);
   }
 
+  // Status requests carry the studio ticket: past the code's expiry it is what opens the class
+  // (an expired code alone would count as a guess against the school's address).
+  function statusHeaders() {
+    var headers = {Accept: "application/json"};
+    if (form.dataset.ticket) { headers["Webradio-Studio-Ticket"] = form.dataset.ticket; }
+    return headers;
+  }
+
   function follow(take, prefix) {
     var template = form.dataset.statusUrl;
     prefix = prefix ? prefix + " " : "";
@@ -81,7 +89,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       say(prefix + text.ready);
       if (take.report) { showReport(take.report); return; }
       if (template) {
-        fetch(template.replace("TAKE_ID", take.id), {headers: {Accept: "application/json"}})
+        fetch(template.replace("TAKE_ID", take.id), {headers: statusHeaders()})
           .then(function (r) { return r.json(); })
           .then(function (t) { if (t.report) { showReport(t.report); } });
       }
@@ -96,8 +104,9 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   // Follow the same take; a busy server (429) or a network drop only delays the next poll.
   function poll(take, template, delayMs, prefix) {
     setTimeout(function () {
-      fetch(template.replace("TAKE_ID", take.id), {headers: {Accept: "application/json"}})
+      fetch(template.replace("TAKE_ID", take.id), {headers: statusHeaders()})
         .then(function (r) {
+          if (r.status === 404) { return null; }  // the studio closed: the take is on the server
           if (r.status === 429 || r.status >= 500) {
             var wait = parseInt(r.headers.get("Retry-After") || "5", 10);
             poll(take, template, Math.max(1, wait) * 1000, prefix);
@@ -232,7 +241,8 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     button.disabled = false;
     var prefix = text.received + (duplicate ? " " + text.duplicate : "");
     say(prefix);
-    if (takeId) { follow({id: takeId, state: "uploaded"}, prefix); }
+    // text.analysing already says it was received.
+    if (takeId) { follow({id: takeId, state: "uploaded"}, duplicate ? text.duplicate : ""); }
   }
 
   // --- recordings kept on the device ------------------------------------------------------
