@@ -14,17 +14,22 @@ and rewrites at once whatever a midnight has expired.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import itertools
+import json
 import logging
+import os
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import flash, has_request_context, request
 from sqlalchemy import Select, delete, event, inspect, select
 from sqlalchemy.orm import Session
 
-from webradio import clock
+from webradio import clock, runtime, site
 from webradio.consent import Audience
 from webradio.errors import N_
 from webradio.extensions import TOUCHED
@@ -161,7 +166,7 @@ def rewrite(session: Session, school_ids: set[str]) -> list[str]:
     committed can never land after that process's rewrite (a stale file would show a
     withdrawn episode until the next change). Once the files have landed, the marks they
     answer are cleared (an OSError, e.g. a full disk, leaves them)."""
-    from webradio import clearance, feeds, runtime, site
+    from webradio import clearance, feeds
 
     root = runtime.feeds_root()
     root.mkdir(parents=True, exist_ok=True)
@@ -180,7 +185,7 @@ def rewrite(session: Session, school_ids: set[str]) -> list[str]:
             slugs[school.id] = school.slug
         city = clearance.city_listing()
         owned[site.CITY_OWNER] = feeds.city_outputs(city) + site.city_outputs(city)
-        changed = [slugs[owner] for owner in site.publish(owned) if owner in slugs]
+        changed = [slugs[owner] for owner in publish(owned) if owner in slugs]
         session.commit()  # end the read before the lock goes (WebradioSession: plain commit)
     _clear_due(session, school_ids, read_at)
     return sorted(changed)
@@ -199,7 +204,6 @@ def catch_up(now: datetime | None = None) -> list[str]:
     """Rewrite what is due: the schools whose last rewrite did not land, and the owners of
     files a midnight has expired (so a proxy serving the files stops at midnight too). The
     worker calls this every minute; returns the slugs whose files changed."""
-    from webradio import site
     from webradio.extensions import db
 
     now = now or clock.now_utc()
@@ -207,7 +211,7 @@ def catch_up(now: datetime | None = None) -> list[str]:
     due = set(db.session.scalars(marked))
     db.session.commit()  # end the read: the rewrite reads again under its lock
     today = clock.today_paris(now).isoformat()
-    for owner, files in site.read_manifest(site.manifest_path()).items():
+    for owner, files in read_manifest(manifest_path()).items():
         if any(f.get("until") and str(f["until"]) < today for f in files.values()):
             due.add(EVERY_SCHOOL if owner == site.CITY_OWNER else owner)
     return refresh(due) if due else []
@@ -243,3 +247,87 @@ def refresh(school_ids: set[str]) -> list[str]:
         touch(session, school_id)
     session.commit()
     return list(session.info.pop(REWRITTEN, []))
+
+
+# --- Writing: every owner's files replace its former ones, in one step ---------------------------
+
+
+def manifest_path() -> Path:
+    """Where each owner's files, their expiry and their key are recorded."""
+    return runtime.feeds_root() / site.MANIFEST
+
+
+Manifest = dict[str, dict[str, dict[str, str | None]]]
+
+
+def read_manifest(path: Path) -> Manifest:
+    """The files each owner (a school's id, or the city) wrote, with their expiry and key."""
+    try:
+        owners = json.loads(path.read_text("utf-8"))["owners"]
+    except (FileNotFoundError, ValueError, KeyError):
+        return {}
+    return owners if isinstance(owners, dict) else {}
+
+
+def publish(owned: Mapping[str, Sequence[site.Output]]) -> list[str]:
+    """Write each owner's files (unchanged ones untouched, Last-Modified always later), remove
+    those it no longer has, and record expiries and keys; the owners whose files changed.
+
+    A file that cannot be written (a full disk) is removed rather than left saying what it
+    said, the others are still written, then the first error is raised: the caller keeps the
+    owners due and retries. Called only by `rewrite`, inside its lock."""
+    from webradio.feeds import write_static
+    from webradio.publishing.feed import write_feed
+
+    root = runtime.feeds_root()
+    manifest = read_manifest(manifest_path())
+    changed: set[str] = set()
+    # What an owner no longer has goes first: a withdrawal must never wait on a write (a full
+    # disk), and the fast path then finds no file and asks the gate.
+    for owner, outputs in owned.items():
+        for stale in sorted(set(manifest.get(owner, {})) - {o.path for o in outputs}):
+            if _remove(root / stale):
+                changed.add(owner)
+    failures: list[OSError] = []
+    with site.anonymous():
+        for owner, outputs in owned.items():
+            before = manifest.get(owner, {})
+            kept = []
+            for output in outputs:
+                known = before.get(output.path) or {}
+                if output.key and known.get("key") == output.key and (root / output.path).exists():
+                    kept.append(output)
+                    continue  # shows the same as when it was written
+                try:
+                    data = output.content()
+                    if write_static(root / output.path, data, output.precompress, durable=False):
+                        changed.add(owner)
+                    kept.append(output)
+                except OSError as error:  # a full disk: what cannot be brought up to date goes
+                    failures.append(error)
+                    if _remove(root / output.path):
+                        changed.add(owner)
+            manifest[owner] = {
+                o.path: {"until": o.until.isoformat() if o.until else None, "key": o.key}
+                for o in kept
+            }
+    if changed:
+        os.sync()  # every page written and removed reaches the disk, in one flush
+    manifest_file = manifest_path()
+    manifest_file.parent.mkdir(parents=True, exist_ok=True)
+    write_feed(manifest_file, json.dumps({"owners": manifest}, sort_keys=True).encode())
+    if failures:
+        raise failures[0]  # the caller keeps the schools due: the worker retries
+    return sorted(changed)
+
+
+def _remove(path: Path) -> bool:
+    """Remove a file and its `.gz`, then its folder if empty; True if something was removed."""
+    removed = False
+    for found in (path, path.with_name(path.name + ".gz")):
+        with contextlib.suppress(FileNotFoundError):
+            found.unlink()
+            removed = True
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
+    return removed

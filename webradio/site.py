@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import math
-import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +21,7 @@ from pathlib import Path
 from flask import Response, current_app, render_template
 from markupsafe import escape
 
-from webradio import runtime, urls
+from webradio import urls
 from webradio.consent import Audience, Clearance
 from webradio.models import Episode, EpisodeState, School
 from webradio.publishing.companions import (
@@ -384,87 +382,3 @@ def render_version() -> str:
         digest.update(found.name.encode() + found.read_bytes())
     digest.update(f"{urls.base()}|{current_app.config.get('LANGUAGE')}".encode())
     return digest.hexdigest()[:24]
-
-
-# --- Writing: every owner's files replace its former ones, in one step ---------------------------
-
-
-def manifest_path() -> Path:
-    """Where each owner's files, their expiry and their key are recorded."""
-    return runtime.feeds_root() / MANIFEST
-
-
-Manifest = dict[str, dict[str, dict[str, str | None]]]
-
-
-def read_manifest(path: Path) -> Manifest:
-    """The files each owner (a school's id, or the city) wrote, with their expiry and key."""
-    try:
-        owners = json.loads(path.read_text("utf-8"))["owners"]
-    except (FileNotFoundError, ValueError, KeyError):
-        return {}
-    return owners if isinstance(owners, dict) else {}
-
-
-def publish(owned: Mapping[str, Sequence[Output]]) -> list[str]:
-    """Write each owner's files (unchanged ones untouched, Last-Modified always later), remove
-    those it no longer has, and record expiries and keys; the owners whose files changed.
-
-    A file that cannot be written (a full disk) is removed rather than left saying what it
-    said, the others are still written, then the first error is raised: the caller keeps the
-    owners due and retries. Called only by webradio.outputs, inside its lock."""
-    from webradio.feeds import write_static
-    from webradio.publishing.feed import write_feed
-
-    root = runtime.feeds_root()
-    manifest = read_manifest(manifest_path())
-    changed: set[str] = set()
-    # What an owner no longer has goes first: a withdrawal must never wait on a write (a full
-    # disk), and the fast path then finds no file and asks the gate.
-    for owner, outputs in owned.items():
-        for stale in sorted(set(manifest.get(owner, {})) - {o.path for o in outputs}):
-            if _remove(root / stale):
-                changed.add(owner)
-    failures: list[OSError] = []
-    with anonymous():
-        for owner, outputs in owned.items():
-            before = manifest.get(owner, {})
-            kept = []
-            for output in outputs:
-                known = before.get(output.path) or {}
-                if output.key and known.get("key") == output.key and (root / output.path).exists():
-                    kept.append(output)
-                    continue  # shows the same as when it was written
-                try:
-                    data = output.content()
-                    if write_static(root / output.path, data, output.precompress, durable=False):
-                        changed.add(owner)
-                    kept.append(output)
-                except OSError as error:  # a full disk: what cannot be brought up to date goes
-                    failures.append(error)
-                    if _remove(root / output.path):
-                        changed.add(owner)
-            manifest[owner] = {
-                o.path: {"until": o.until.isoformat() if o.until else None, "key": o.key}
-                for o in kept
-            }
-    if changed:
-        os.sync()  # every page written and removed reaches the disk, in one flush
-    manifest_file = manifest_path()
-    manifest_file.parent.mkdir(parents=True, exist_ok=True)
-    write_feed(manifest_file, json.dumps({"owners": manifest}, sort_keys=True).encode())
-    if failures:
-        raise failures[0]  # the caller keeps the schools due: the worker retries
-    return sorted(changed)
-
-
-def _remove(path: Path) -> bool:
-    """Remove a file and its `.gz`, then its folder if empty; True if something was removed."""
-    removed = False
-    for found in (path, path.with_name(path.name + ".gz")):
-        with contextlib.suppress(FileNotFoundError):
-            found.unlink()
-            removed = True
-    with contextlib.suppress(OSError):
-        path.parent.rmdir()
-    return removed
