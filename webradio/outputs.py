@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import flash, has_request_context, request
+from flask_babel import gettext
 from sqlalchemy import Select, delete, event, inspect, select
 from sqlalchemy.orm import Session
 
@@ -139,7 +140,7 @@ def rewrite_after_commit(session: Session, school_ids: set[str]) -> list[str]:
         mark_due(session, school_ids)  # a concurrent rewrite may have cleared the mark
         session.commit()
         if has_request_context() and request.method == "POST":
-            flash(NOT_WRITTEN, "error")
+            flash(gettext(NOT_WRITTEN), "error")
         return []
     _last_failure[0] = None
     return written
