@@ -7,6 +7,7 @@ and only their id stays, in consent records, as proof).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -115,10 +116,18 @@ def list_pupils(
     )
     if class_label is not None:
         query = query.where(Pupil.class_id == _class_by_label(school, class_label).id)
-    return [
+    rows = [
         PupilRow(id=p.id, first_name=p.first_name, class_id=p.class_id, class_label=label)
         for p, label in db.session.execute(query)
     ]
+    return sorted(rows, key=lambda r: (r.class_label, reading_order(r.first_name)))
+
+
+def reading_order(text: str) -> str:
+    """A sort key that files names as a French reader does: « Élise » among the E, not after
+    « Zoé » (the database sorts by code point); accents and case set aside."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").casefold()
 
 
 def _shelved(archived: bool) -> ColumnElement[bool]:
@@ -132,14 +141,13 @@ def _shelved(archived: bool) -> ColumnElement[bool]:
 def pupils_on_roll(school: School) -> list[Pupil]:
     """The pupils staff may pick (participants, voices, whom not to record): not erased, not
     archived, in a class on roll; by first name."""
-    return list(
-        db.session.scalars(
-            select(Pupil)
-            .join(SchoolClass, SchoolClass.id == Pupil.class_id)
-            .where(Pupil.school_id == school.id, Pupil.erased_at.is_(None), _shelved(False))
-            .order_by(Pupil.first_name, Pupil.id)
-        )
+    found = db.session.scalars(
+        select(Pupil)
+        .join(SchoolClass, SchoolClass.id == Pupil.class_id)
+        .where(Pupil.school_id == school.id, Pupil.erased_at.is_(None), _shelved(False))
+        .order_by(Pupil.first_name, Pupil.id)
     )
+    return sorted(found, key=lambda p: reading_order(p.first_name))
 
 
 def classes_on_roll(school: School) -> list[SchoolClass]:
