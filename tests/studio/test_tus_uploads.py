@@ -277,19 +277,27 @@ def test_opening_an_open_studio_keeps_its_code_and_old_tablets_finish(
             headers={**TUS, **headers, "Upload-Length": "1"},
         )
         assert refused.status_code == 404
-    # ... and the ticket ends a day (its delivery grace) after its studio's end, or when the
+    # ... and a ticket ends with its studio: a day later (its delivery grace) when the studio
+    # simply ran out, at its end when the class has had another code since, at once when the
     # studio closes.
     with app.test_request_context():
         import webradio.web.studio as studio
 
-        held = studio.read_ticket(ticket)
-        assert held is not None
-        for hours, opens in ((23, True), (25, False)):
-            moment = held.ends + timedelta(hours=hours)
+        current = str(school_class.studio_code)
+        fresh = studio.issue_ticket(school_class, current)
+        for held, entered, hours, opens in (
+            (fresh, current, 23, True),
+            (fresh, current, 25, False),
+            (ticket, code, -1, True),
+            (ticket, code, 1, False),
+        ):
+            found = studio.read_ticket(held)
+            assert found is not None
+            moment = found.ends + timedelta(hours=hours)
             original = studio.now_utc
             studio.now_utc = lambda moment=moment: moment  # type: ignore[assignment]
             try:
-                assert (studio.class_for_ticket(ticket, code) is not None) is opens
+                assert (studio.class_for_ticket(held, entered) is not None) is opens
             finally:
                 studio.now_utc = original  # type: ignore[assignment]
     _open(client, "POST", f"/classes/{school_class.id}/studio/fermer")

@@ -77,15 +77,18 @@ def read_ticket(ticket: str) -> Ticket | None:
 
 def class_for_ticket(ticket: str, code: str) -> SchoolClass | None:
     """The class a tablet's ticket still opens with `code` (the code it entered with), or None:
-    forged, for another code, more than DELIVERY_GRACE past its studio's end, or the studio
-    closed since."""
+    forged, for another code, past its studio's end (by more than DELIVERY_GRACE when the
+    class has had no other code since), or the studio closed since."""
     found = read_ticket(ticket)
     if found is None or found.code != code.strip().lower():
         return None
-    if found.ends + DELIVERY_GRACE < now_utc():
-        return None
     school_class = db.session.get(SchoolClass, found.class_id)
     if school_class is None or school_class.studio_code is None:
+        return None
+    # The grace is for a studio that simply ran out; once the class has another code, the
+    # ticket ends with its own studio's end.
+    same_studio = school_class.studio_expires_at == found.ends
+    if found.ends + (DELIVERY_GRACE if same_studio else timedelta(0)) < now_utc():
         return None
     return school_class
 
