@@ -27,7 +27,7 @@ from typing import Any
 
 from flask import flash, has_request_context, request
 from flask_babel import gettext
-from sqlalchemy import Select, delete, event, inspect, select
+from sqlalchemy import Select, delete, event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from webradio import clock, runtime, site
@@ -199,6 +199,17 @@ def _clear_due(session: Session, school_ids: set[str], read_at: datetime) -> Non
         landed = landed.where(OutputsDue.school_id.in_(school_ids))
     session.execute(landed)
     session.commit()
+
+
+def waiting(now: datetime | None = None) -> dict[str, datetime]:
+    """Schools whose files have waited longer than a retry to be rewritten (a rewrite keeps
+    failing: no space left?), with since when; EVERY_SCHOOL may be among them."""
+    from webradio.extensions import db
+
+    now = now or clock.now_utc()
+    found = select(OutputsDue.school_id, func.min(OutputsDue.since)).group_by(OutputsDue.school_id)
+    late = {school: since for school, since in db.session.execute(found)}
+    return {school: since for school, since in late.items() if since <= now - 3 * RETRY_AFTER}
 
 
 def catch_up(now: datetime | None = None) -> list[str]:

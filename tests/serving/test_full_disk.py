@@ -15,9 +15,20 @@ import pytest
 from app_support import IsolatedClient, app_settings
 from flask import Flask
 from flask.testing import FlaskClient
-from web_support import fetch, sign_in
+from sqlalchemy import update
+from web_support import PASSWORD, fetch, sign_in
 
-from webradio import authorisations, clock, create_app, feeds, outputs, runtime, sharing, urls
+from webradio import (
+    authorisations,
+    clock,
+    create_app,
+    feeds,
+    outputs,
+    runtime,
+    schools,
+    sharing,
+    urls,
+)
 from webradio.clock import now_utc, today_paris
 from webradio.extensions import db
 from webradio.models import OutputsDue
@@ -112,6 +123,13 @@ def test_a_withdrawal_on_a_full_disk_publishes_less_and_completes_once_space_ret
         assert seen[name].headers["Retry-After"] and "Réessayez" in seen[name].text
     assert outputs.catch_up(now_utc() + timedelta(minutes=1)) == []  # still full: still due
     assert radio.school.id in _due()
+    # The city's IT team sees which school waits, and since when, on its page.
+    db.session.execute(update(OutputsDue).values(since=now_utc() - timedelta(minutes=5)))
+    db.session.commit()
+    schools.create_user("it@ville.fr", "city-admin", PASSWORD, None)
+    city = app.test_client()
+    sign_in(city, "it@ville.fr")
+    assert "École des Fichiers, depuis le" in fetch(city, "/ville/ecoles").text
 
     disk.free()
     assert outputs.catch_up(now_utc() + timedelta(minutes=1)) == [radio.school.slug]
@@ -121,6 +139,7 @@ def test_a_withdrawal_on_a_full_disk_publishes_less_and_completes_once_space_ret
     assert (feed.status_code, family_feed.status_code) == (200, 200)
     assert guid not in feed.text and guid not in family_feed.text
     assert fetch(client, at["page"]).status_code == 410  # the 410 record is written now
+    assert "attendent d’être réécrits" not in fetch(city, "/ville/ecoles").text
     assert (runtime.feeds_root() / "site" / "gone").is_dir()
 
 

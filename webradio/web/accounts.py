@@ -15,7 +15,7 @@ from flask_babel import format_datetime
 from flask_login import current_user
 from sqlalchemy import select
 
-from webradio import accounts, mail, schools
+from webradio import accounts, mail, outputs, schools
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db, limiter, remote_address
 from webradio.models import School, User
@@ -219,6 +219,7 @@ def _city_page(issued: accounts.IssuedLink | None = None, status: int = 200) -> 
         render_template(
             "city_schools.html",
             schools=listed,
+            not_written=_not_written(listed),
             heads=accounts.heads_of([s.id for s in listed]),
             issued=_issued_view(issued),
             form=request.form if request.method == "POST" else {},
@@ -226,6 +227,18 @@ def _city_page(issued: accounts.IssuedLink | None = None, status: int = 200) -> 
         ),
         status,
     )
+
+
+def _not_written(listed: list[School]) -> list[dict[str, str]]:
+    """The schools whose public files wait to be rewritten (a full disk?), with since when."""
+    late = outputs.waiting()
+    every = late.get(outputs.EVERY_SCHOOL)
+    found = []
+    for school in listed:
+        moments = [m for m in (late.get(school.id), every) if m is not None]
+        if moments:
+            found.append({"name": school.name, "since": format_datetime(min(moments), "short")})
+    return found
 
 
 @bp.post("/ville/ecoles")
