@@ -38,6 +38,7 @@ def ok(env: dict[str, str], root: Path, *args: str) -> str:
 def test_every_group_runs_in_its_own_process(tmp_path: Path, take_wav: Path) -> None:
     env = demo_environment(tmp_path, free_port())
     ok(env, tmp_path, "db", "upgrade")
+    assert ok(env, tmp_path, "user", "list") == ""  # no account yet, and no traceback
     assert ok(env, tmp_path, "school", "create", "ecole-a", "--name", "École A") == "ecole-a"
     summary = json.loads(ok(env, tmp_path, "school", "show", "ecole-a", "--json"))
     assert summary["city_feed_url"].endswith("/feeds/ville/flux.xml")

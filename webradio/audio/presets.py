@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from webradio.errors import N_, WebradioError
 
@@ -53,11 +55,21 @@ def get_preset(name: str, max_gain_db: float | None = None) -> Preset:
     return replace(preset, max_gain_db=float(max_gain_db))
 
 
-def configured_preset(name: str, noise_reduction: bool = False) -> Preset:
-    """The preset called `name`, with the app's MAX_GAIN_DB (default 24) as its gain cap."""
+def _settings(config: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """`config` if given, else the app's config inside the app, else no setting at all."""
+    if config is not None:
+        return config
     from flask import current_app, has_app_context
 
-    cap = current_app.config.get("MAX_GAIN_DB") if has_app_context() else None
+    return current_app.config if has_app_context() else {}
+
+
+def configured_preset(
+    name: str, noise_reduction: bool = False, config: Mapping[str, Any] | None = None
+) -> Preset:
+    """The preset called `name`, with MAX_GAIN_DB (default 24) as its gain cap; the settings
+    are `config`, or the app's."""
+    cap = _settings(config).get("MAX_GAIN_DB")
     preset = get_preset(name, DEFAULT_MAX_GAIN_DB if cap is None else float(cap))
     return replace(preset, noise_reduction=True) if noise_reduction else preset
 
@@ -65,9 +77,7 @@ def configured_preset(name: str, noise_reduction: bool = False) -> Preset:
 DEFAULT_MAX_TAKE_S = 3 * 3600.0
 
 
-def configured_max_take_s() -> float:
-    """The longest take the app accepts (config MAX_TAKE_SECONDS, default three hours)."""
-    from flask import current_app, has_app_context
-
-    limit = current_app.config.get("MAX_TAKE_SECONDS") if has_app_context() else None
+def configured_max_take_s(config: Mapping[str, Any] | None = None) -> float:
+    """The longest take accepted (MAX_TAKE_SECONDS of `config` or the app's, default 3 h)."""
+    limit = _settings(config).get("MAX_TAKE_SECONDS")
     return DEFAULT_MAX_TAKE_S if limit is None else float(limit)

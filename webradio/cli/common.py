@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 import click
 
 from webradio.errors import WebradioError
-from webradio.web import translate
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -19,6 +18,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 def say(message: str, **params: object) -> None:
     """A message for people, on stderr, in the configured language."""
     click.echo(translate(message, **params), err=True)
+
+
+def translate(message: str, **params: object) -> str:
+    """The app's translation when the command runs in the app; else the catalogue's (process)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and "babel" in current_app.extensions:
+        from webradio.web import translate as in_app
+
+        return in_app(message, **params)
+    from webradio.cli.standalone import translate as standalone
+
+    return standalone(message, **params)
 
 
 def show(values: dict[str, object], as_json: bool) -> None:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from webradio import accounts, people, schools
 from webradio.cli.common import refusals, say
@@ -56,6 +56,7 @@ def class_list(slug: str, as_json: bool) -> None:
 
 
 @click.command("list")
+@with_appcontext
 @click.option("--school", "slug", help="Seulement les comptes de cette école.")
 @click.option("--json", "as_json", is_flag=True)
 @refusals
@@ -66,6 +67,7 @@ def user_list(slug: str | None, as_json: bool) -> None:
 
 
 @click.command("reset-password")
+@with_appcontext
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="read the new password from stdin")
 @click.option("--json", "as_json", is_flag=True)
@@ -95,6 +97,7 @@ def _account(email: str) -> User:
 
 
 @click.command("link")
+@with_appcontext
 @click.argument("email")
 @click.option("--json", "as_json", is_flag=True)
 @refusals
@@ -114,6 +117,7 @@ def user_link(email: str, as_json: bool) -> None:
 
 
 @click.command("disable")
+@with_appcontext
 @click.argument("email")
 @refusals
 def user_disable(email: str) -> None:
@@ -124,6 +128,7 @@ def user_disable(email: str) -> None:
 
 
 @click.command("enable")
+@with_appcontext
 @click.argument("email")
 @refusals
 def user_enable(email: str) -> None:
@@ -131,3 +136,29 @@ def user_enable(email: str) -> None:
     user = accounts.enable(_account(email))
     say(N_("Compte de %(email)s réactivé."), email=user.email)
     click.echo(user.id)
+
+
+@click.group(cls=AppGroup)
+def user() -> None:
+    """Staff accounts."""
+
+
+# Built apart (the tests call them alone), so each pushes the app context itself.
+for _command in (user_list, user_reset_password, user_link, user_disable, user_enable):
+    user.add_command(_command)
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--role", required=True, help="city-admin, head, teacher")
+@click.option("--school", "slug")
+@click.option("--password-stdin", is_flag=True, help="read the password from stdin")
+@refusals
+def user_create(email: str, role: str, slug: str | None, password_stdin: bool) -> None:
+    """Create a staff account; prints its id."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    found = schools.get_school(slug) if slug else None
+    click.echo(schools.create_user(email, role, password, found).id)

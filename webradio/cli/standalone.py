@@ -1,0 +1,51 @@
+"""What a command that needs no database reads, without building the app: its settings and
+its language.
+
+`webradio process` works on files alone. Building the app (database, queue, web, mail) cost it
+two seconds before its first ffmpeg; the settings it reads are the same layers create_app
+stacks: defaults, the instance's config.py, then the WEBRADIO_* variables.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from webradio import config as config_layers
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+def settings() -> Mapping[str, Any]:
+    """The running app's config when there is one (tests), else the layers create_app reads."""
+    from flask import Flask, current_app, has_app_context
+
+    if has_app_context():
+        return current_app.config
+    instance = os.environ.get("WEBRADIO_INSTANCE_PATH")
+    # A bare Flask object finds the instance folder exactly as create_app's does; nothing is
+    # bound to it.
+    bare = Flask(
+        "webradio",
+        instance_path=str(Path(instance).resolve()) if instance else None,
+        instance_relative_config=True,
+    )
+    bare.config.from_mapping(config_layers.DEFAULTS)
+    bare.config.from_pyfile("config.py", silent=True)
+    bare.config.from_mapping(config_layers.from_environment(os.environ))
+    return bare.config
+
+
+def translate(message: str, **params: object) -> str:
+    """A French message in the configured LANGUAGE (the catalogue the app uses), fields filled."""
+    language = str(settings().get("LANGUAGE") or "fr")
+    text = message
+    if language != "fr":
+        catalogue = gettext.translation(
+            "messages", str(TRANSLATIONS), languages=[language], fallback=True
+        )
+        text = catalogue.gettext(message)
+    return text % params if params else text
