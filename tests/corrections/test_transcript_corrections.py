@@ -11,8 +11,8 @@ from webradio import feeds, publication, sharing
 from webradio.extensions import db
 
 from .conftest import Class, Inbox, body_of
+from .test_corrections_web import HEAD, TEACHER, decide
 
-HEAD, TEACHER = "head@corrections.fr", "prof@corrections.fr"
 BEFORE = "Bonjour, voici le journal.\nIl fait beau.\nÀ demain."
 
 
@@ -31,13 +31,6 @@ def propose(client: FlaskClient, world: Class, transcript: str) -> None:
     assert f'action="{action}"' in page  # the page's transcript form asks the head
     answer = client.post(action, data={"transcript": transcript})
     assert answer.status_code == 302, answer.text
-
-
-def decide(client: FlaskClient, world: Class, decision: str, comment: str = "") -> int:
-    """The head answers the pending correction."""
-    sign_in(client, HEAD)
-    form = {"decision": decision, "comment": comment}
-    return client.post(f"/episodes/{world.episode.id}/textes/decision", data=form).status_code
 
 
 def test_a_teachers_transcript_waits_for_the_head_then_goes_through_the_gate(
