@@ -12,6 +12,7 @@ from webradio.extensions import db
 
 from .conftest import Class, Inbox, body_of
 from .test_corrections_web import HEAD, TEACHER, decide
+from .test_corrections_web import propose as retitle
 
 BEFORE = "Bonjour, voici le journal.\nIl fait beau.\nÀ demain."
 
@@ -67,14 +68,12 @@ def refused_with_a_comment(client: FlaskClient, world: Class, inbox: Inbox) -> N
 
 
 def approved_with_the_words(client: FlaskClient, world: Class) -> None:
-    """A title then a transcript make one request; the city sharing stays the head's; the
-    approval puts both online."""
-    sign_in(client, TEACHER)
-    form = {"title": "Le journal du jeudi", "description": world.episode.description}
-    words = client.post(f"/episodes/{world.episode.id}/textes/proposer", data=form)
-    assert words.status_code == 302
+    """Titles and a transcript make one request (a second title replaces the first and keeps
+    the transcript); the city sharing stays the head's; the approval puts both online."""
+    retitle(client, world, "Le journal du mercredi")
     after = "Bonjour, voici le journal du jeudi.\nIl fait beau.\nÀ demain."
     propose(client, world, after)
+    retitle(client, world, "Le journal du jeudi")
     city = {"shared_with_city": "1", "transcript": after}
     assert client.post(f"/episodes/{world.episode.id}/diffusion", data=city).status_code == 403
     assert public_transcript(client, world) == (200, BEFORE)
