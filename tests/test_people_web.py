@@ -215,6 +215,23 @@ def test_a_list_without_class_column_goes_to_the_chosen_class(
     assert names_by_class(school) == {"CM2": ["Anne Marie", "Inès"]}
 
 
+def test_a_list_without_class_column_asks_for_the_class_once(
+    client: FlaskClient, school: School
+) -> None:
+    """Not 25 lines refused one by one: the page says once to choose the class."""
+    sign_in(client, "head@ecole.fr")
+    data = "\ufeffNOM;PRENOM\r\nDurand;Anne\r\nMartin;Louis\r\n".encode()
+    response = client.post(
+        f"{PAGE}/import",
+        data={"file": (BytesIO(data), "liste.csv"), "class_id": ""},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    text = shown(client)
+    assert "Ce fichier n'a pas de colonne « Classe » ni « Division »" in text
+    assert "Anne" not in text and names_by_class(school) == {"CM2": ["Inès"]}
+
+
 def test_an_unreadable_file_is_refused_with_the_reason(client: FlaskClient, school: School) -> None:
     sign_in(client, "head@ecole.fr")
     response = client.post(

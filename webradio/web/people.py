@@ -29,6 +29,10 @@ IMPORTED = N_("%(n)d élève(s) importé(s).")
 ALREADY = N_("%(n)d déjà inscrit(s) dans leur classe, laissé(s) tel(s) quel(s).")
 NO_FILE = N_("Choisissez le fichier CSV de la liste de classe.")
 BROKEN_FORM = N_("La liste envoyée est incomplète : importez le fichier à nouveau.")
+CHOOSE_CLASS = N_(
+    "Ce fichier n'a pas de colonne « Classe » ni « Division » : choisissez la classe des "
+    "élèves dans la liste, puis envoyez-le de nouveau."
+)
 TOO_BIG = N_("Ce fichier est trop gros pour une liste de classe (au plus 1 Mo).")
 PUPIL_ARCHIVED = N_("%(name)s est archivé(e) : ses autorisations et ses épisodes ne changent pas.")
 PUPIL_RESTORED = N_("%(name)s est de retour dans sa classe.")
@@ -176,6 +180,8 @@ def preview_roster() -> ResponseReturnValue:
         parsed = roster.parse_roster(data, class_label=label)
     except WebradioError as error:
         return _refused(error.message, **error.params)
+    if label is None and not parsed.has_class_column:
+        return _refused(CHOOSE_CLASS)
     labels = {c.label for c in people.list_classes(school)}
     lines = [(r.first_name, r.class_label) for r in parsed.rows]
     return render_template(
