@@ -41,6 +41,7 @@ def test_every_group_runs_in_its_own_process(tmp_path: Path, take_wav: Path) -> 
     assert ok(env, tmp_path, "user", "list") == ""  # no account yet, and no traceback
     assert ok(env, tmp_path, "school", "create", "ecole-a", "--name", "École A") == "ecole-a"
     summary = json.loads(ok(env, tmp_path, "school", "show", "ecole-a", "--json"))
+    assert ok(env, tmp_path, "school", "set", "ecole-a", "--noise-reduction", "on") == "ecole-a"
     assert summary["city_feed_url"].endswith("/feeds/ville/flux.xml")
     pupil = ok(env, tmp_path, "pupil", "add", "--school", "ecole-a", "--class", "CM2",
                "--first-name", "Léa")  # fmt: skip
