@@ -5,6 +5,7 @@ from there; an expired page token is renewed without losing the upload."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -265,7 +266,9 @@ def test_a_studio_page_left_open_13_hours_still_uploads(
     expect(tablet.locator("section.pending")).to_be_hidden()
     # The page follows the analysis with its ticket too (an expired code alone would count as
     # a guess against the whole school's address).
-    expect(tablet.locator(".upload-status")).to_contain_text("Prise prête", timeout=SLOW)
+    # (A fake microphone's two seconds of beeps may be judged room noise: either end will do.)
+    analysed = re.compile("Prise prête|pas pu être traitée")
+    expect(tablet.locator(".upload-status")).to_contain_text(analysed, timeout=SLOW)
     assert len(_labelled(server, "La nuit")) == 1
     context.close()
 
