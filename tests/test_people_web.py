@@ -193,7 +193,7 @@ def test_a_class_list_is_previewed_then_imported_without_surnames(
     assert names_by_class(school) == {"CM2": ["Inès"]}  # all or nothing
 
     client.post(f"{PAGE}/import/confirmer", data={**lines, "skip_refused": "1"})
-    assert "2 élève(s) importé(s)" in shown(client)
+    assert "2 élève(s) importé(s). 1 ligne(s) laissée(s) de côté" in shown(client)
     assert names_by_class(school) == {"CE2": ["Lou-Anne"], "CM2": ["Élodie", "Inès"]}
 
     again = upload(client, ONDE.replace(b"Lou-Anne", b"Lou Anne"))  # the same list, once more

@@ -289,10 +289,12 @@ def move_pupil(school: School, pupil_id: str, class_id: str) -> Pupil:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import did: the pupils added, and how many lines were already on record."""
+    """What an import did: the pupils added, how many lines were already on record, and how
+    many refused lines the head chose to leave out."""
 
     added: list[Pupil]
     already: int
+    left_out: int = 0
 
 
 def already_on_record(school: School, lines: list[tuple[str, str]]) -> list[bool]:
@@ -355,7 +357,7 @@ def import_roster(
     except Exception:
         db.session.rollback()
         raise
-    return ImportResult(added=added, already=sum(known))
+    return ImportResult(added=added, already=sum(known), left_out=refused)
 
 
 # Archives: a class or a pupil of a past year leaves the lists and pickers, and comes back on

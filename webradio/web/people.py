@@ -27,6 +27,7 @@ PUPIL_RENAMED = N_("Prénom corrigé : %(name)s.")
 PUPIL_MOVED = N_("%(name)s est maintenant en %(label)s.")
 IMPORTED = N_("%(n)d élève(s) importé(s).")
 ALREADY = N_("%(n)d déjà inscrit(s) dans leur classe, laissé(s) tel(s) quel(s).")
+LEFT_OUT = N_("%(n)d ligne(s) laissée(s) de côté : ajoutez ces élèves à la main dans leur classe.")
 NO_FILE = N_("Choisissez le fichier CSV de la liste de classe.")
 BROKEN_FORM = N_("La liste envoyée est incomplète : importez le fichier à nouveau.")
 CHOOSE_CLASS = N_(
@@ -212,8 +213,12 @@ def import_roster() -> ResponseReturnValue:
             raise WebradioError(BROKEN_FORM)
         lines = list(zip(first_names, labels, strict=True))
         result = people.import_roster(school, lines, skip_refused=skip)
-        done = translate(IMPORTED, n=len(result.added))
-        return done + (" " + translate(ALREADY, n=result.already) if result.already else "")
+        said = [translate(IMPORTED, n=len(result.added))]
+        if result.already:
+            said.append(translate(ALREADY, n=result.already))
+        if result.left_out:
+            said.append(translate(LEFT_OUT, n=result.left_out))
+        return " ".join(said)
 
     try:
         flash(verb(current_school()), "info")
