@@ -99,6 +99,18 @@ def _open_studio(browser: Browser, site: Site) -> str:
     return code
 
 
+def _tone(target: Path, seconds: int, rate: int) -> Path:
+    """A mono WAV tone of `seconds` at `rate` Hz, made by ffmpeg."""
+    tone = f"sine=frequency=440:duration={seconds},volume=0.3"
+    subprocess.run(
+        [str(getattr(find_ffmpeg(), "path", find_ffmpeg())), "-nostdin", "-loglevel", "error"]
+        + ["-f", "lavfi", "-i", tone, "-ar", str(rate), "-ac", "1", "-c:a", "pcm_s16le"]
+        + [str(target)],
+        check=True,
+    )
+    return target
+
+
 @pytest.mark.browser
 def test_a_recording_survives_a_network_drop_and_a_reload(browser: Browser, server: Site) -> None:
     code = _open_studio(browser, server)
@@ -152,27 +164,7 @@ def test_a_recording_survives_a_network_drop_and_a_reload(browser: Browser, serv
 def test_a_cut_upload_resumes_from_its_offset_with_a_renewed_token(
     browser: Browser, server: Site, tmp_path: Path
 ) -> None:
-    big = tmp_path / "reportage.wav"  # 11.5 MB: three 5 MB chunks
-    subprocess.run(
-        [
-            str(getattr(find_ffmpeg(), "path", find_ffmpeg())),
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=120,volume=0.3",
-            "-ar",
-            "48000",
-            "-ac",
-            "1",
-            "-c:a",
-            "pcm_s16le",
-            str(big),
-        ],
-        check=True,
-    )
+    big = _tone(tmp_path / "reportage.wav", 120, 48000)  # 11.5 MB: three 5 MB chunks
     size = big.stat().st_size
     page = browser.new_page()
     sign_in(page, server)
@@ -306,25 +298,7 @@ def test_a_studio_closed_by_the_teacher_keeps_the_take_until_the_new_code(
 def test_a_chosen_file_is_kept_on_the_tablet_through_a_reload(
     browser: Browser, server: Site, tmp_path: Path
 ) -> None:
-    chosen = tmp_path / "interview.wav"
-    subprocess.run(
-        [
-            str(getattr(find_ffmpeg(), "path", find_ffmpeg())),
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=330:duration=3,volume=0.3",
-            "-ar",
-            "16000",
-            "-ac",
-            "1",
-            str(chosen),
-        ],
-        check=True,
-    )
+    chosen = _tone(tmp_path / "interview.wav", 3, 16000)
     code = _fresh_code(server)
     context = browser.new_context()
     tablet = context.new_page()
