@@ -146,7 +146,8 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     var why = endedBox.querySelector(".ended-why");
     if (closed && why.dataset.closed) { why.textContent = why.dataset.closed; }
     if (endedBox.hidden) { endedBox.hidden = false; }
-    [recordButton, fileChoice, button].forEach(function (element) {
+    var title = form.querySelector("input[name=label]");
+    [recordButton, fileChoice, button, title && title.closest("label")].forEach(function (element) {
       if (element && !(element === recordButton && recorder)) { element.hidden = true; }
     });
   }
@@ -282,7 +283,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       failed: function (err, transient) {
         delete active[record.id];
         if (transient) {
-          tell(text.waiting);
+          tell(record.file ? text.fileWaiting : text.waiting);
           retryLater();
         } else if (closedByServer(err)) {
           tell(text.keptClosed);
