@@ -181,7 +181,8 @@ def test_feed_serving_gzip_etags_and_304(
     packed = fetch(client, "/feeds/ecole-web.xml", headers={"Accept-Encoding": "gzip"})
     judge_feed(plain.data)
     assert plain.headers["Cache-Control"] == "public, max-age=60"
-    assert plain.headers["Vary"] == packed.headers["Vary"] == "Accept-Encoding"
+    # A browser opening the address gets the feed's page: the feed varies by Accept too.
+    assert plain.headers["Vary"] == packed.headers["Vary"] == "Accept, Accept-Encoding"
     assert "Content-Encoding" not in plain.headers
     assert packed.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(packed.data) == plain.data

@@ -27,6 +27,7 @@ from .conftest import Radio
 from .test_public_files import WITHDRAWN, addresses
 
 CONFIG = Path(__file__).with_name("nginx_public.conf")
+HTTP_CONFIG = Path(__file__).with_name("nginx_http.conf")  # the map choosing a feed's page
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
@@ -69,6 +70,7 @@ def proxy(app: Flask, tmp_path: Path) -> Iterator[Proxy]:
         f"daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
         + ("user root;\n" if os.getuid() == 0 else "")  # files under a root-only tmp_path
         + "events {}\nhttp {\n include /etc/nginx/mime.types; access_log off;\n"
+        + HTTP_CONFIG.read_text()
         + temp
         + f" server {{\n listen 127.0.0.1:{port};\n{site}\n }}\n}}\n"
     )
@@ -122,6 +124,9 @@ def test_nginx_serves_the_files_and_the_410_records(proxy: Proxy, radio: Radio) 
     assert get(base, at["transcript"]).headers["Content-Type"].startswith("text/vtt")
     assert get(base, at["widget"]).headers["Content-Security-Policy"] == EMBED_CSP
     assert get(base, at["feed"]).headers["Content-Type"].startswith("application/rss+xml")
+    browser = get(base, at["feed"], Accept="text/html,application/xml;q=0.9,*/*;q=0.8")
+    assert browser.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert browser.headers["Vary"] == "Accept, Accept-Encoding"
     assert get(base, at["oembed"]).status == 200  # the app's fast path
     media = urls.media(radio.episode.id, radio.episode.media_key or "").removeprefix(urls.base())
     assert get(base, media, Range="bytes=0-1").status == 206

@@ -6,7 +6,6 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from flask import Blueprint, Flask, abort, flash, render_template, request
 from flask.typing import ResponseReturnValue
@@ -18,6 +17,7 @@ from webradio.consent import Audience
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, FamilyToken, School
+from webradio.publishing.apps import AppLink, app_links
 from webradio.publishing.companions import chapter_marks, qr_svg, transcript_of
 from webradio.web import actor, back_to, current_school, delivery, role_required, translate
 from webradio.web.public import available, chapters_response, serve_master, transcript_response
@@ -231,14 +231,6 @@ def family_home(secret: str) -> ResponseReturnValue:
 
 
 @dataclass(frozen=True)
-class AppLink:
-    """A link that opens a podcast app on the feed: the app's name and its address."""
-
-    name: str
-    href: str
-
-
-@dataclass(frozen=True)
 class Subscribe:
     """How a family subscribes: the plain address, app links, and its QR code (wide screens)."""
 
@@ -248,25 +240,9 @@ class Subscribe:
 
 
 def subscribe_for(feed_url: str, title: str) -> Subscribe:
-    """The apps' documented subscribe addresses for this feed; the plain address stays the fallback.
-
-    Apple Podcasts and Pocket Casts take the address without its scheme (`podcast://`,
-    `pktc://subscribe/`), Overcast an encoded one (`overcast://x-callback-url/add?url=`), and
-    AntennaPod a web deep link that shows its own page when the app is missing.
-    """
-    bare = feed_url.split("://", 1)[-1]
-    encoded = quote(feed_url, safe="")
-    apps = [
-        AppLink("Apple Podcasts", f"podcast://{bare}"),
-        AppLink(
-            "AntennaPod",
-            f"https://antennapod.org/deeplink/subscribe?url={encoded}&title={quote(title)}",
-        ),
-        AppLink("Pocket Casts", f"pktc://subscribe/{bare}"),
-        AppLink("Overcast", f"overcast://x-callback-url/add?url={encoded}"),
-    ]
+    """The apps' subscribe addresses for this feed, and its QR code."""
     alt = translate(N_("QR code du flux des familles"))
-    return Subscribe(feed_url, apps, qr_svg(feed_url, alt))
+    return Subscribe(feed_url, app_links(feed_url, title), qr_svg(feed_url, alt))
 
 
 def _school_of(token: FamilyToken) -> School:
@@ -278,9 +254,13 @@ def _school_of(token: FamilyToken) -> School:
 
 @bp.get("/familles/<secret>/flux.xml")
 def family_feed(secret: str) -> ResponseReturnValue:
-    """The family feed: private, noindex, blocked from directories, its links carry the token."""
+    """The family feed: private, noindex, blocked from directories, its links carry the token;
+    a browser gets the feed's readable page (written beside it, the same items)."""
     school = _school_of(_token(secret))
+    page = delivery.prefers_page(request.headers.get("Accept", ""))
     path = feeds.family_feed_path(school)
+    if page:
+        path = path.with_name(feeds.page_beside(path.name))
     fill = _filler(secret)
     root = runtime.feeds_root()
     if delivery.expired(root, str(path.relative_to(root))):
@@ -289,7 +269,7 @@ def family_feed(secret: str) -> ResponseReturnValue:
     if rep is None:
         outputs.refresh({school.id})
         rep = delivery.feed_cache.get(path, secret, fill)
-    response = delivery.feed_response(available(rep), delivery.PRIVATE_CACHE)
+    response = delivery.feed_response(available(rep), delivery.PRIVATE_CACHE, page)
     return delivery.mark_private(response, delivery.PRIVATE_CACHE)
 
 

@@ -205,16 +205,21 @@ def feed(slug: str) -> ResponseReturnValue:
     if not SLUG.match(slug):
         abort(404)
     school = schools.get_school(slug)
-    rep = _stored(str(feeds.feed_path(school).relative_to(runtime.feeds_root())), school.id)
-    return delivery.feed_response(available(rep))
+    return _feed(str(feeds.feed_path(school).relative_to(runtime.feeds_root())), school.id)
 
 
 @bp.get("/feeds/ville/flux.xml")
 def city_feed() -> ResponseReturnValue:
     """The city-wide feed of what the schools shared with the city."""
     path = feeds.city_feed_path().relative_to(runtime.feeds_root())
-    rep = _stored(str(path), site.CITY_OWNER)
-    return delivery.feed_response(available(rep))
+    return _feed(str(path), site.CITY_OWNER)
+
+
+def _feed(path: str, owner: str) -> Response:
+    """A feed from its file, or its readable page beside it for a browser (as the fast path)."""
+    page = delivery.prefers_page(request.headers.get("Accept", ""))
+    rep = _stored(feeds.page_beside(path) if page else path, owner)
+    return delivery.feed_response(available(rep), page=page)
 
 
 @bp.get("/ville/widget")
