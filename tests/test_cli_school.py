@@ -26,6 +26,8 @@ def test_noise_reduction_is_switched_per_school(runner: FlaskCliRunner) -> None:
     assert on.stdout.strip().splitlines()[-1] == "ecole-a"
     assert "Réduction du bruit de fond activée" in on.stderr and "École A" in on.stderr
     assert noise_reduction("ecole-a") and not noise_reduction("ecole-b")
+    shown = runner.invoke(main, ["school", "show", "ecole-a", "--json"])
+    assert json.loads(shown.stdout)["noise_reduction"] is True
     off = runner.invoke(main, ["school", "set", "ecole-a", "--noise-reduction", "off", "--json"])
     assert off.exit_code == 0
     assert json.loads(off.stdout) == {"slug": "ecole-a", "noise_reduction": False}

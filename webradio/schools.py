@@ -70,6 +70,7 @@ def school_summary(school: School) -> dict[str, object]:
         "city_feed_url": urls.city_feed(),
         "podcast_guid": school.podcast_guid,
         "preset": school.preset,
+        "noise_reduction": bool(school.noise_reduction),
         "classes": [c.label for c in school.classes],
     }
 
