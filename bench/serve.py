@@ -4,9 +4,12 @@ Starts the app as `make run` does (a scratch instance, `webradio db upgrade`, `w
 then gives the demo school N public episodes (clones of the demo episode's rows, same master
 file: no rendering), and for each N (50 and 500) and each layout:
 
-- `run`: `webradio run` as shipped (web server and job worker as two supervised processes,
-  the worker and its ffmpegs at low CPU and disk priority; waitress, 8 threads);
-- `run-gunicorn`: the same with gunicorn gthread (1 process, 8 threads) as the web server
+- `run`: `webradio run` as shipped (web servers and job worker as supervised processes, the
+  worker and its ffmpegs at low CPU and disk priority; waitress, 8 threads, one web process per
+  core sharing the listening socket: WEB_PROCESSES unset);
+- `run-1`: the same with one web process (WEBRADIO_WEB_PROCESSES=1), the layout before, for
+  reference in the same run;
+- `run-gunicorn`: gunicorn gthread (as many processes, 8 threads each) as the web server
   (`webradio run --server gunicorn`), the comparison that chose waitress;
 - `one-process`: `webradio run --one-process`, the old layout (waitress in a thread beside the
   worker, one process, one priority), for reference;
@@ -17,14 +20,20 @@ measures with `wrk -t2 -c16` on loopback the mix in bench/serve_mix.lua (half co
 polls with If-None-Match; full feeds, the school page, episode pages, media byte ranges and
 embeds for the rest), idle, then while the worker renders a 15-minute take submitted with
 `webradio episode create ... --take FILE` (espeak-ng speech looped over pink noise). Prints
-req/s, p50, p99, socket errors and answers that are neither 2xx nor 3xx, and for a busy run the
-share of the measurement during which ffmpeg was running for the worker (`busy`).
+req/s, p50, p99, socket errors and answers that are neither 2xx nor 3xx, for a busy run the
+share of the measurement during which ffmpeg was running for the worker (`busy`), and the
+resident memory of every process `webradio run` started (supervisor, web, worker, ffmpeg;
+nginx's own not counted) at the end of the measurement, and `others`: the cores that processes
+foreign to the run (neither wrk, the app nor nginx) used meanwhile. On a shared machine a row
+with `others` above 0.2 measured less than the machine can do: compare rows of the same run,
+or run again when it is quiet.
 
 Targets (issue 12), on `run`: >= 3,000 req/s idle; >= 1,000 req/s with p99 < 100 ms and no
 error while the take renders.
 
 Usage:  .venv/bin/python bench/serve.py [--quick] [--episodes 50,500] [--seconds 10]
-        [--connections 16] [--take-minutes 15] [--layouts run,run-gunicorn,one-process,nginx]
+        [--connections 16] [--take-minutes 15]
+        [--layouts run,run-1,run-gunicorn,one-process,nginx]
         [--workdir DIR] [--keep] [--json]
 """
 
@@ -34,6 +43,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -47,11 +57,12 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 WEBRADIO = Path(sys.executable).parent / "webradio"
 SLUG = "ecole-jules-ferry"  # the demo school (webradio.demo.SLUG)
-LAYOUTS = ("run", "run-gunicorn", "one-process", "nginx")
+LAYOUTS = ("run", "run-1", "run-gunicorn", "one-process", "nginx")
 TARGETS = {"idle_rps": 3000.0, "busy_rps": 1000.0, "busy_p99_ms": 100.0}
 SENTENCES = (
     "Bonjour à tous, aujourd'hui la classe de CM2 vous raconte la sortie au jardin partagé.",
@@ -73,6 +84,8 @@ class Figures:
     errors: int
     bad_status: int
     busy: float | None  # share of the run with a worker ffmpeg running (render runs only)
+    rss_mb: int = 0  # resident memory of the app's processes at the end of the run
+    others: float = 0.0  # cores used meanwhile by processes neither the bench nor the app's
 
 
 # Setting up ------------------------------------------------------------------------------------
@@ -249,7 +262,8 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 9
 def start_app(root: Path, port: int, layout: str) -> subprocess.Popen[bytes]:
     """`webradio run --port P` as `make run` starts it, in the layout asked."""
     extra = {"run-gunicorn": ["--server", "gunicorn"], "one-process": ["--one-process"]}
-    env = environment(root, port, **({"WEBRADIO_PROXY_FIX": "1"} if layout == "nginx" else {}))
+    settings = {"nginx": {"WEBRADIO_PROXY_FIX": "1"}, "run-1": {"WEBRADIO_WEB_PROCESSES": "1"}}
+    env = environment(root, port, **settings.get(layout, {}))
     log = (root / f"run-{layout}.log").open("ab")
     process = subprocess.Popen(
         [str(WEBRADIO), "run", "--port", str(port), *extra.get(layout, [])],
@@ -322,6 +336,51 @@ def descendants(pid: int) -> list[tuple[int, str]]:
     return found
 
 
+def cpu_s(pids: list[int]) -> float:
+    """CPU seconds used by these processes and the children they reaped."""
+    total = 0
+    for process in pids:
+        for pid in [process] + [child for child, _ in descendants(process)]:
+            try:
+                stat = (Path("/proc") / str(pid) / "stat").read_text()
+            except OSError:
+                continue
+            total += sum(int(n) for n in stat[stat.rindex(")") + 2 :].split()[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine spent busy since it started (every core)."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(
+    base: str, requests: Path, args: argparse.Namespace, servers: list[int]
+) -> tuple[dict[str, Any], float]:
+    """One wrk run, and the cores other processes of the machine used meanwhile (neither wrk
+    nor `servers`): what makes two runs hard to compare on a shared machine."""
+    before = (machine_busy_s(), cpu_s(servers), resource.getrusage(resource.RUSAGE_CHILDREN))
+    figures = wrk(base, requests, args.seconds, args.connections)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used_by_wrk = children.ru_utime + children.ru_stime - before[2].ru_utime - before[2].ru_stime
+    others = machine_busy_s() - before[0] - (cpu_s(servers) - before[1]) - used_by_wrk
+    return figures, max(0.0, others / args.seconds)
+
+
+def rss_mb(pid: int) -> int:
+    """Resident memory of `pid` and every process below it, in MB."""
+    total_kb = 0
+    for process in [pid] + [child for child, _ in descendants(pid)]:
+        try:
+            status = (Path("/proc") / str(process) / "status").read_text()
+        except OSError:
+            continue
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        total_kb += int(found.group(1)) if found else 0
+    return total_kb // 1024
+
+
 def rendering(server: int) -> bool:
     """Whether the server's worker runs ffmpeg (the wheel's is ffmpeg-linux-...) or the speech
     detector's child now."""
@@ -341,7 +400,7 @@ def _ms(text: str) -> float:
     return float(found.group(1)) * _SCALE[found.group(2)]
 
 
-def wrk(base: str, requests: Path, seconds: int, connections: int) -> dict[str, float]:
+def wrk(base: str, requests: Path, seconds: int, connections: int) -> dict[str, Any]:
     """One wrk run of the mix; req/s, p50/p99 in ms, socket errors, non-2xx/3xx answers."""
     argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     argv += ["-s", str(BENCH / "serve_mix.lua"), base + "/", "--", str(requests)]
@@ -428,8 +487,12 @@ def measure_layout(
         requests = root / f"mix-{layout}.txt"
         requests.write_text("\n".join(lines) + "\n")
         wrk(base, requests, 2, args.connections)  # warm-up
-        idle = wrk(base, requests, args.seconds, args.connections)
-        results.append(Figures(count, layout, "idle", busy=None, **idle))
+        servers = [app.pid] + ([front.pid] if front else [])
+        idle, others = measured(base, requests, args, servers)
+        memory = rss_mb(app.pid)
+        results.append(
+            Figures(count, layout, "idle", busy=None, rss_mb=memory, others=others, **idle)
+        )
         show(results[-1])
         render = Render(root, app_port, take, app.pid)
         episode_id = render.wait_started()
@@ -438,12 +501,15 @@ def measure_layout(
         sampler = threading.Thread(target=sample_busy, args=(app.pid, done, samples))
         sampler.start()
         try:
-            busy = wrk(base, requests, args.seconds, args.connections)
+            busy, others = measured(base, requests, args, servers)
+            memory = rss_mb(app.pid)
         finally:
             done.set()
             sampler.join()
         share = sum(samples) / max(1, len(samples))
-        results.append(Figures(count, layout, "render", busy=share, **busy))
+        results.append(
+            Figures(count, layout, "render", busy=share, rss_mb=memory, others=others, **busy)
+        )
         show(results[-1])
         state = render.wait_done(episode_id)
         if state != "ready":
@@ -457,7 +523,7 @@ def measure_layout(
 
 HEADER = (
     f"{'episodes':>8} {'layout':<13}{'load':<7}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}"
-    f"{'errors':>8}{'non-2xx/3xx':>13}{'busy':>6}"
+    f"{'errors':>8}{'non-2xx/3xx':>13}{'busy':>6}{'RSS MB':>8}{'others':>8}"
 )
 
 
@@ -466,7 +532,8 @@ def show(row: Figures) -> None:
     busy = "" if row.busy is None else f"{row.busy:.0%}"
     print(
         f"{row.episodes:>8} {row.layout:<13}{row.load:<7}{row.rps:>8,.0f}{row.p50_ms:>9.1f}"
-        f"{row.p99_ms:>9.1f}{row.errors:>8}{row.bad_status:>13}{busy:>6}",
+        f"{row.p99_ms:>9.1f}{row.errors:>8}{row.bad_status:>13}{busy:>6}{row.rss_mb:>8}"
+        f"{row.others:>8.1f}",
         flush=True,
     )
 
@@ -526,7 +593,8 @@ def main() -> None:
         make_take(take, args.take_minutes)
         print(
             f"wrk -t2 -c{args.connections} -d{args.seconds}s, bench/serve_mix.lua; "
-            f"render: a {args.take_minutes:g}-minute take; {os.cpu_count()} cores",
+            f"render: a {args.take_minutes:g}-minute take; {os.cpu_count()} cores "
+            f"(run: {os.cpu_count()} web processes)",
             flush=True,
         )
         print(HEADER, flush=True)

@@ -1,7 +1,8 @@
 """`webradio run` (issue 12): the web server and the job worker as supervised processes.
 
 One real `webradio run` serves the whole module (behind a pretend proxy: WEBRADIO_PROXY_FIX=1,
-the proxy being 127.0.0.1); the last test stops it with Ctrl+C.
+the proxy being 127.0.0.1; two web processes on its socket, as on a 2-core machine); the last
+test stops it with Ctrl+C.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class Running:
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     root = tmp_path_factory.mktemp("run-processes")
     port = free_port()
-    env = demo_environment(root, port) | {"WEBRADIO_PROXY_FIX": "1"}
+    env = demo_environment(root, port) | {"WEBRADIO_PROXY_FIX": "1", "WEBRADIO_WEB_PROCESSES": "2"}
     run_webradio(env, root, "db", "upgrade")
     run_webradio(env, root, "school", "create", SLUG, "--name", "École des processus")
     log = root / "server.log"
@@ -125,6 +126,12 @@ def supervised(running: Running) -> dict[str, int]:
     return kinds
 
 
+def web_processes(running: Running) -> list[int]:
+    """The web children of `webradio run`."""
+    found = children(running.process.pid).items()
+    return sorted(pid for pid, command in found if "webradio.serve web " in command)
+
+
 def io_priority(pid: int) -> tuple[int, int] | None:
     """(class, level) of a process's disk priority; None where this test cannot ask."""
     number = {"x86_64": 252, "aarch64": 31}.get(platform.machine())
@@ -149,6 +156,19 @@ def test_run_starts_the_web_server_and_the_worker_as_two_children(running: Runni
     assert "Traceback" not in log, log
 
 
+def test_web_processes_share_the_socket_and_a_killed_one_is_restarted(running: Running) -> None:
+    first, second = web_processes(running)
+    os.kill(first, signal.SIGKILL)
+    # The other one answers at once, each request on a new connection.
+    assert all(_get(running, "/connexion").status == 200 for _ in range(20))
+    deadline = time.monotonic() + 20
+    while len(now := web_processes(running)) < 2 or first in now:
+        assert time.monotonic() < deadline, running.log.read_text()
+        time.sleep(0.1)
+    assert second in now
+    assert all(_get(running, "/connexion").status == 200 for _ in range(10))
+
+
 def _get(
     running: Running, path: str, source: str = "127.0.0.1", **headers: str
 ) -> http.client.HTTPResponse:
@@ -169,7 +189,8 @@ def test_proxy_headers_are_honoured_from_the_proxy_only(running: Running) -> Non
     assert "Secure" in _get(running, "/connexion", **https).headers["Set-Cookie"]
     direct = _get(running, "/connexion", source="127.0.0.2", **https)
     assert "Secure" not in direct.headers["Set-Cookie"]
-    # Wrong studio codes are limited per client address: the one the proxy forwards ...
+    # Wrong studio codes are limited per client address, counted across the web processes (each
+    # request is a new connection): the one the proxy forwards ...
     guesses = [
         _get(running, f"/studio/zz{n:04d}", **{"X-Forwarded-For": "203.0.113.7"}).status
         for n in range(21)

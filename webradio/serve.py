@@ -1,12 +1,17 @@
 """`webradio run` and `webradio worker`: the web server and the job worker, as processes.
 
 `webradio run` prepares the instance once, opens the listening socket itself, then supervises
-two children: the web server (waitress, on that socket; `--server gunicorn` for gunicorn
-gthread) and the job worker (huey's
-consumer in its main thread, at a lower CPU and disk priority, as every ffmpeg it starts).
-One Ctrl+C (or SIGTERM) stops both: each gets SIGTERM, then SIGKILL after a grace period. A
-child that dies is started again after a short, growing pause. The children are
-`python -m webradio.serve web|worker` (see main()).
+its children: the web servers (waitress, WEB_PROCESSES of them on that one socket, by default
+one per core; `--server gunicorn` for gunicorn gthread, whose arbiter runs as many) and the job
+worker (huey's consumer in its main thread, at a lower CPU and disk priority, as every ffmpeg it
+starts). One Ctrl+C (or SIGTERM) stops them all: each gets SIGTERM, then SIGKILL after a grace
+period. A child that dies is started again after a short, growing pause, while the others go
+on. The children are `python -m webradio.serve web|worker` (see main()). With more than one web
+process, the rate limits count in a file they share (webradio.shared_limits) unless
+RATELIMIT_STORAGE_URI names a server.
+
+One Python process serves the public mix with about one core whatever its threads (the GIL):
+two of them on the 2-core reference machine serve about twice as much (bench/serve.py).
 
 A render that takes both cores used to take the web's latency with it (issue 12): the worker
 shared the web's process, GIL and priority. `webradio run --one-process` keeps that old layout
@@ -28,13 +33,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from flask import Flask
 from waitress.server import create_server
 
-from webradio import jobs, outputs
+from webradio import jobs, outputs, shared_limits
 from webradio.audio import ffmpeg
 from webradio.audio.ffmpeg import low_priority_preexec, lower_priority
 
@@ -42,6 +48,8 @@ SERVERS = ("waitress", "gunicorn")
 # Measured by bench/serve.py on the 2-core reference machine (see the README's Benchmarks):
 # waitress served the public mix 10-40 % faster than gunicorn gthread (one process, 8 threads
 # each), and buffers a request whole before a thread takes it (slow clients hold no thread).
+# With several processes on one socket, waitress's spread the connections evenly; gunicorn
+# gthread's first worker took most of them.
 DEFAULT_SERVER = "waitress"
 WEB_THREADS = 8
 # A stopped child gets SIGTERM, and SIGKILL if it is still there this many seconds later.
@@ -86,9 +94,8 @@ def waitress_options(config: Mapping[str, Any]) -> dict[str, Any]:
 def gunicorn_options(config: Mapping[str, Any]) -> dict[str, Any]:
     """gunicorn's settings from the app's config (the listening socket is given apart).
 
-    One process: the rate limits count in its memory (RATELIMIT_STORAGE_URI memory://).
-    gunicorn reads X-Forwarded-Proto only from `forwarded_allow_ips`: the configured proxy, or
-    nobody.
+    Its arbiter runs the web processes (`workers`, set by supervise()). gunicorn reads
+    X-Forwarded-Proto only from `forwarded_allow_ips`: the configured proxy, or nobody.
     """
     return {
         "worker_class": "gthread",
@@ -186,6 +193,7 @@ class Child:
     kind: str
     argv: list[str]
     pass_fds: tuple[int, ...] = ()
+    env: dict[str, str] | None = None  # None: the supervisor's own
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
     failures: int = 0
@@ -197,6 +205,7 @@ class Child:
         self.process = subprocess.Popen(
             self.argv,
             pass_fds=self.pass_fds,
+            env=self.env,
             process_group=0,
             # The worker is low priority from its first instruction (lowered before exec).
             preexec_fn=low_priority_preexec() if self.kind == "worker" else None,
@@ -313,6 +322,15 @@ def child_argv(kind: str, *extra: str) -> list[str]:
     return [sys.executable, "-m", "webradio.serve", kind, "--parent", str(os.getpid()), *extra]
 
 
+def web_processes(config: Mapping[str, Any]) -> int:
+    """How many web processes serve the socket: WEB_PROCESSES, or one per core this process may
+    run on when unset."""
+    wanted = config.get("WEB_PROCESSES")
+    if wanted not in (None, ""):
+        return max(1, int(wanted))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def supervise(app: Flask, host: str, port: int, server: str = DEFAULT_SERVER) -> int:
     """`webradio run`: prepare once, then the web server and the worker as children."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
@@ -323,7 +341,19 @@ def supervise(app: Flask, host: str, port: int, server: str = DEFAULT_SERVER) ->
         db.engine.dispose()
     sock = listen(host, port)
     fd = sock.fileno()
-    children = [Child("web", child_argv("web", "--fd", str(fd), "--server", server), (fd,))]
+    processes = web_processes(app.config)
+    env = None
+    if processes > 1 and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        # Counters one process keeps would give a client a try per process: share them.
+        counters = Path(app.instance_path) / "ratelimits.sqlite3"
+        shared_limits.create(counters)
+        env = os.environ | {"WEBRADIO_RATELIMIT_STORAGE_URI": shared_limits.uri_for(counters)}
+    if server == "gunicorn":  # gunicorn's arbiter runs the processes itself
+        argv = child_argv("web", "--fd", str(fd), "--server", server, "--processes", str(processes))
+        children = [Child("web", argv, (fd,), env)]
+    else:
+        argv = child_argv("web", "--fd", str(fd), "--server", server)
+        children = [Child("web", argv, (fd,), env) for _ in range(processes)]
     if not app.extensions["webradio.huey"].immediate:
         children.append(Child("worker", child_argv("worker")))
     try:
@@ -350,7 +380,7 @@ def _follow_parent(parent: int | None) -> None:
         sys.exit(0)
 
 
-def serve_web(fd: int, server: str) -> None:
+def serve_web(fd: int, server: str, processes: int = 1) -> None:
     """The web child: the app on the supervisor's socket, with gunicorn or waitress."""
     from webradio import create_app
 
@@ -386,7 +416,7 @@ def serve_web(fd: int, server: str) -> None:
             return create_app()  # behind the proxy check when proxied (factory)
 
     # The settings as the app reads them (instance/config.py included); the worker builds its own.
-    options = gunicorn_options(create_app().config) | {"bind": [f"fd://{fd}"]}
+    options = gunicorn_options(create_app().config) | {"bind": [f"fd://{fd}"], "workers": processes}
     Gunicorn(options).run()
 
 
@@ -397,6 +427,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--parent", type=int)
     parser.add_argument("--fd", type=int)
     parser.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER)
+    parser.add_argument("--processes", type=int, default=1)
     args = parser.parse_args(argv)
     _follow_parent(args.parent)
     if args.kind == "worker":
@@ -410,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.fd is None:
         parser.error("--fd")
-    serve_web(args.fd, args.server)
+    serve_web(args.fd, args.server, args.processes)
 
 
 if __name__ == "__main__":

@@ -491,14 +491,25 @@ def heard_master(
     """The master the public may hear now, from the pass the after-commit step left beside the
     public files (its storage key, with its expiry); None without a live pass, and then the
     gate answers (410 once withdrawn or expired, 301 for a former name)."""
+    path = heard_path(root, local_path, episode_id, name)
+    return None if path is None else master_response(path, name, environ)
+
+
+def heard_path(
+    root: Path, local_path: Callable[[str], Path], episode_id: str, name: str
+) -> Path | None:
+    """The file of the master the public may hear now (see heard_master), None without one."""
     if not re.fullmatch(ID, episode_id):
         return None
     heard = fresh(root, media_pass_path(episode_id, name))
     if heard is None:
         return None
     path = local_path(heard.body.decode())
-    if not path.is_file():
-        return None
+    return path if path.is_file() else None
+
+
+def master_response(path: Path, name: str, environ: WSGIEnvironment) -> Response:
+    """A master's answer as werkzeug's send_file gives it: ranges, 304, 416."""
     try:
         response = send_file(
             path, environ, mimetype="audio/mpeg", etag=name, max_age=MEDIA_MAX_AGE_S
@@ -507,6 +518,59 @@ def heard_master(
         return past_the_end.get_response(environ)
     response.headers.pop("Expires", None)
     return response
+
+
+# What a podcast app or a browser asks most: one byte range of a master, no validator.
+SHORT_RANGE = re.compile(r"bytes=([0-9]{1,15})-([0-9]{0,15})")
+SHORT_RANGE_MAX = 1 << 20  # longer ranges stream through send_file
+VALIDATORS = (
+    "HTTP_IF_RANGE",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+)
+PLAIN_NAME = re.compile(r"[A-Za-z0-9._-]+")
+STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
+def short_range(path: Path, name: str, environ: WSGIEnvironment) -> Answer | None:
+    """The 206 of one satisfiable range of at most 1 MiB with no validator, read at once with the
+    headers send_file gives it (master_response answers every other request); None otherwise."""
+    found = SHORT_RANGE.fullmatch(environ.get("HTTP_RANGE", ""))
+    if found is None or any(key in environ for key in VALIDATORS):
+        return None
+    if PLAIN_NAME.fullmatch(path.name) is None:
+        return None
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        stat = os.fstat(descriptor)
+        size, start = stat.st_size, int(found[1])
+        end = min(int(found[2]) if found[2] else size - 1, size - 1)
+        length = end - start + 1
+        if start >= size or length <= 0 or length > SHORT_RANGE_MAX:
+            return None
+        head = environ.get("REQUEST_METHOD") == "HEAD"
+        body = b"" if head else os.pread(descriptor, length, start)
+    finally:
+        os.close(descriptor)
+    if len(body) != length and not head:
+        return None  # the file changed under us: send_file answers
+    headers = [
+        ("Content-Disposition", f"inline; filename={path.name}"),
+        ("Content-Type", "audio/mpeg"),
+        ("Content-Length", str(length)),
+        ("Last-Modified", http_date(int(stat.st_mtime))),
+        ("Cache-Control", f"public, max-age={MEDIA_MAX_AGE_S}"),
+        ("ETag", f'"{name}"'),
+        ("Date", http_date()),
+        ("Accept-Ranges", "bytes"),
+        ("Content-Range", f"bytes {start}-{end}/{size}"),
+    ]
+    return Answer(206, headers, body)
 
 
 class PublicFastPath:
@@ -526,6 +590,7 @@ class PublicFastPath:
         self.feeds_root = feeds_root
         self.site: Flask | None = None  # bound by the factory: pages need its address, headers
         self._secured: dict[str, list[tuple[str, str]]] = {}
+        self._paths: dict[str, Path] = {}
 
     def bind(self, site: Flask) -> None:
         """Answer pages too, with the security headers `site` gives each kind of page."""
@@ -535,24 +600,44 @@ class PublicFastPath:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Answer a public file, or hand the request on."""
         method = environ.get("REQUEST_METHOD")
-        if method in {"GET", "HEAD"}:
-            sound = self.master(environ)
-            if sound is not None:
-                return sound(environ, start_response)
-            answer = self.answer(environ)
+        if method == "GET" or method == "HEAD":
+            answer: Answer | None = None
+            if environ.get("PATH_INFO", "").startswith("/media/"):
+                sound = self.master(environ)
+                if isinstance(sound, Response):
+                    return sound(environ, start_response)
+                answer = sound
+            if answer is None:
+                answer = self.answer(environ)
             if answer is not None:
-                status = f"{answer.status} {HTTPStatus(answer.status).phrase}"
-                start_response(status, answer.headers)
+                start_response(STATUS_LINES[answer.status], answer.headers)
                 return [b""] if method == "HEAD" else [answer.body]
         return self.app(environ, start_response)
 
-    def master(self, environ: WSGIEnvironment) -> Response | None:
-        """A public master's bytes (ranges, ETag) when the after-commit step left its pass."""
+    def master(self, environ: WSGIEnvironment) -> Answer | Response | None:
+        """A public master's bytes (ranges, ETag) when the after-commit step left its pass: a
+        short range read at once, anything else as send_file answers it."""
         found = MASTER.fullmatch(environ.get("PATH_INFO", ""))
         if found is None or self.site is None or environ.get("QUERY_STRING"):
             return None
-        local_path = self.site.extensions["webradio.storage"].local_path
-        return heard_master(self.feeds_root, local_path, found["id"], found["name"], environ)
+        path = heard_path(self.feeds_root, self.local_path, found["id"], found["name"])
+        if path is None:
+            return None
+        return short_range(path, found["name"], environ) or master_response(
+            path, found["name"], environ
+        )
+
+    def local_path(self, key: str) -> Path:
+        """The storage's file for `key`, resolved once per key (resolving costs two realpaths,
+        more than the rest of the answer)."""
+        found = self._paths.get(key)
+        if found is None:
+            assert self.site is not None
+            found = self.site.extensions["webradio.storage"].local_path(key)
+            if len(self._paths) >= CACHE_ENTRIES:
+                self._paths.clear()
+            self._paths[key] = found
+        return found
 
     def answer(self, environ: WSGIEnvironment) -> Answer | None:
         """The file's answer, the 410 record's, or None for the app."""
