@@ -15,7 +15,8 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 
-from webradio.cli.common import refusals
+from webradio.cli.common import refusals, say, translate
+from webradio.errors import N_
 
 # Command name -> "module:attribute" of its click command or group.
 COMMANDS = {
@@ -100,9 +101,17 @@ def demo() -> None:
     seed()
 
 
+WAITING = N_(
+    "Fichiers publics en attente de réécriture depuis le %(since)s : %(schools)s (disque plein ? "
+    "libérez de la place : le worker les réécrit dans la minute)"
+)
+CITY_FILES = N_("les pages de la ville")
+
+
 @main.command()
 def doctor() -> None:
-    """Print the ffmpeg, database, storage and queue in use."""
+    """Print the ffmpeg, database, storage and queue in use; exit 1, saying so, while public
+    files wait to be rewritten (a rewrite keeps failing: a full disk?)."""
     from webradio import runtime
 
     binary = runtime.ffmpeg()
@@ -116,3 +125,25 @@ def doctor() -> None:
     click.echo(f"feeds    : {config['FEEDS_ROOT']}")
     click.echo(f"queue    : {config['QUEUE_URL'].split('@')[-1]}")
     click.echo(f"base url : {config['BASE_URL']}")
+    waiting = _files_waiting()
+    if waiting:
+        say(WAITING, **waiting)
+        sys.exit(1)
+
+
+def _files_waiting() -> dict[str, str] | None:
+    """Since when (Paris time) and for which schools public files wait to be rewritten."""
+    from webradio import outputs
+    from webradio.clock import PARIS, aware
+    from webradio.extensions import db
+    from webradio.models import School
+
+    late = outputs.waiting()
+    if not late:
+        return None
+    names = db.select(School.name).order_by(School.name)
+    if outputs.EVERY_SCHOOL not in late:
+        names = names.where(School.id.in_(late))
+    schools = ", ".join(db.session.scalars(names)) or translate(CITY_FILES)
+    since = aware(min(late.values())).astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+    return {"since": since, "schools": schools}
