@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 PREFIX = "WEBRADIO_"
 
@@ -120,3 +123,25 @@ def served_base_url(
     except FileNotFoundError:
         return configured
     return served if served.startswith(("http://", "https://")) else configured
+
+
+def layered_app(test_config: dict[str, Any] | None = None, **options: Any) -> Flask:
+    """A Flask app on the instance folder (the test config's INSTANCE_PATH, else
+    WEBRADIO_INSTANCE_PATH, else Flask's default), its config stacked in order: defaults, the
+    instance's config.py, the WEBRADIO_* variables, then the test config. Nothing is bound to
+    it: create_app wires it; `webradio process` only reads its settings."""
+    from flask import Flask
+
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(PREFIX + "INSTANCE_PATH")
+    app = Flask(
+        "webradio",
+        instance_path=str(Path(instance).resolve()) if instance else None,
+        instance_relative_config=True,
+        **options,
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(from_environment(os.environ))
+    if test_config:
+        app.config.from_mapping(test_config)
+    return app

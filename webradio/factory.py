@@ -21,19 +21,8 @@ LANGUAGES = ("fr", "en")
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config layers, extensions, blueprints, storage and the job queue."""
-    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("WEBRADIO_INSTANCE_PATH")
-    app = Flask(
-        "webradio",
-        instance_path=str(Path(instance).resolve()) if instance else None,
-        instance_relative_config=True,
-        template_folder=str(TEMPLATES),
-    )
+    app = config_layers.layered_app(test_config, template_folder=str(TEMPLATES))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(config_layers.DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_mapping(config_layers.from_environment(os.environ))
-    if test_config:
-        app.config.from_mapping(test_config)
     app.config.from_mapping(config_layers.finalise(dict(app.config), Path(app.instance_path)))
 
     for url in (app.config["SQLALCHEMY_DATABASE_URI"], app.config["QUEUE_URL"]):

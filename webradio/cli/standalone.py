@@ -9,7 +9,6 @@ stacks: defaults, the instance's config.py, then the WEBRADIO_* variables.
 from __future__ import annotations
 
 import gettext
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,23 +19,13 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 def settings() -> Mapping[str, Any]:
-    """The running app's config when there is one (tests), else the layers create_app reads."""
-    from flask import Flask, current_app, has_app_context
+    """The running app's config when there is one (tests), else the layers create_app reads
+    (on a bare Flask object: nothing is bound to it)."""
+    from flask import current_app, has_app_context
 
     if has_app_context():
         return current_app.config
-    instance = os.environ.get("WEBRADIO_INSTANCE_PATH")
-    # A bare Flask object finds the instance folder exactly as create_app's does; nothing is
-    # bound to it.
-    bare = Flask(
-        "webradio",
-        instance_path=str(Path(instance).resolve()) if instance else None,
-        instance_relative_config=True,
-    )
-    bare.config.from_mapping(config_layers.DEFAULTS)
-    bare.config.from_pyfile("config.py", silent=True)
-    bare.config.from_mapping(config_layers.from_environment(os.environ))
-    return bare.config
+    return config_layers.layered_app().config
 
 
 def translate(message: str, **params: object) -> str:
