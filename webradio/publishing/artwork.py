@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import unicodedata
@@ -88,8 +89,10 @@ def check_artwork(data: bytes) -> CheckedArtwork:
     return CheckedArtwork(FORMATS[kind], width)
 
 
+@functools.lru_cache(maxsize=64)
 def default_artwork(name: str) -> bytes:
-    """A 1400x1400 RGB PNG bearing `name`; the same name always gives the same bytes."""
+    """A 1400x1400 RGB PNG bearing `name`; the same name always gives the same bytes (drawn
+    once per process: every rewrite of a school's feeds asks for it)."""
     palette = _palette_for(name)
     image = Image.new("RGB", (SIZE_PX, SIZE_PX), palette.background)
     draw = ImageDraw.Draw(image)

@@ -19,7 +19,7 @@ from webradio.extensions import db
 from webradio.models import Episode, FamilyToken, School
 from webradio.publishing.apps import AppLink, app_links
 from webradio.publishing.companions import chapter_marks, qr_svg, transcript_of
-from webradio.web import actor, back_to, current_school, delivery, role_required, translate
+from webradio.web import actor, back_to, current_school, delivery, role_required, staff, translate
 from webradio.web.public import available, chapters_response, serve_master, transcript_response
 
 HTML = "text/html; charset=utf-8"
@@ -157,13 +157,13 @@ def artwork() -> ResponseReturnValue:
 def sharing_settings(episode_id: str) -> ResponseReturnValue:
     """Save the city sharing checkbox and the transcript of an episode."""
     episode = episodes.get_episode(episode_id, current_school())
-    sharing.update_sharing(
+    queued = sharing.update_sharing(
         episode,
         actor(),
         shared_with_city=request.form.get("shared_with_city") == "1",
         transcript=request.form.get("transcript", ""),
     )
-    flash(translate(SAVED), "info")
+    flash(translate(staff.CORRECTION_SENT if queued else SAVED), "info")
     return back_to("staff.episode", episode_id=episode.id)
 
 
