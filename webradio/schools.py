@@ -152,12 +152,15 @@ def open_studio(school_class: SchoolClass) -> str:
 
 
 def new_studio_code(school_class: SchoolClass) -> str:
-    """Give the class a fresh studio code, valid for the configured hours. Tablets that entered
-    with the old code keep their studio ticket (webradio.web.studio) until the old code's
-    expiry, so a take being recorded still lands; new tablets need the new code."""
+    """Give the class a fresh studio code. In an open studio the studio stays the same, with
+    the same end: tablets that entered with the old code keep their studio ticket
+    (webradio.web.studio), so a take being recorded still lands; new tablets need the new code.
+    A closed or expired studio opens anew for the configured hours (its end tells one opening
+    from the next, so tickets of a closed studio never work again)."""
+    if not studio_is_open(school_class):
+        hours = int(current_app.config["STUDIO_CODE_HOURS"])
+        school_class.studio_expires_at = now_utc() + timedelta(hours=hours)
     school_class.studio_code = new_id(6)
-    hours = int(current_app.config["STUDIO_CODE_HOURS"])
-    school_class.studio_expires_at = now_utc() + timedelta(hours=hours)
     db.session.commit()
     return school_class.studio_code
 

@@ -277,9 +277,8 @@ def test_opening_an_open_studio_keeps_its_code_and_old_tablets_finish(
             headers={**TUS, **headers, "Upload-Length": "1"},
         )
         assert refused.status_code == 404
-    # ... and a ticket ends with its studio: a day later (its delivery grace) when the studio
-    # simply ran out, at its end when the class has had another code since, at once when the
-    # studio closes.
+    # ... and a ticket ends with its studio (the same studio after a new code): a day later
+    # (its delivery grace), or at once when the studio closes.
     with app.test_request_context():
         import webradio.web.studio as studio
 
@@ -288,8 +287,8 @@ def test_opening_an_open_studio_keeps_its_code_and_old_tablets_finish(
         for held, entered, hours, opens in (
             (fresh, current, 23, True),
             (fresh, current, 25, False),
-            (ticket, code, -1, True),
-            (ticket, code, 1, False),
+            (ticket, code, 23, True),
+            (ticket, code, 25, False),
         ):
             found = studio.read_ticket(held)
             assert found is not None
@@ -372,3 +371,37 @@ def test_a_stale_form_token_is_refused_in_french(
     assert "Rechargez la page" in answer.get_json()["error"]
     page = _open(client, "POST", f"/classes/{school.classes[0].id}/studio")
     assert page.status_code == 400 and "jeton de sécurité a expiré" in page.text
+
+
+def test_a_studio_closed_then_reopened_does_not_revive_old_tickets(
+    app: Flask, client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    school_class = school.classes[0]
+    sign_in(client, "prof@studio.fr")
+    _open(client, "POST", f"/classes/{school_class.id}/studio")
+    db.session.refresh(school_class)
+    code, ends = school_class.studio_code, school_class.studio_expires_at
+    page = _open(client, "GET", f"/studio/{code}").text
+    ticket = page.split('data-ticket="', 1)[1].split('"', 1)[0]
+    tablet = {"Webradio-Studio-Ticket": ticket}
+
+    # « Nouveau code » keeps the same studio (and its end): the tablet already in goes on.
+    _open(client, "POST", f"/classes/{school_class.id}/studio/nouveau-code")
+    db.session.refresh(school_class)
+    assert school_class.studio_code != code and school_class.studio_expires_at == ends
+    last = tus_upload(client, f"/studio/{code}/envois/", take_wav.read_bytes(), headers=tablet)
+    assert last.headers["Webradio-Take"]
+
+    # « Fermer » then « Ouvrir » long before the old code would have expired: another studio,
+    # and the old tablets' tickets stay dead.
+    _open(client, "POST", f"/classes/{school_class.id}/studio/fermer")
+    _open(client, "POST", f"/classes/{school_class.id}/studio")
+    db.session.refresh(school_class)
+    assert school_class.studio_code is not None and school_class.studio_expires_at != ends
+    refused = _open(
+        client,
+        "POST",
+        f"/studio/{code}/envois/",
+        headers={**TUS, **tablet, "Upload-Length": "1"},
+    )
+    assert refused.status_code == 404 and refused.get_json()["studio_closed"] is True

@@ -77,20 +77,17 @@ def read_ticket(ticket: str) -> Ticket | None:
 
 def class_for_ticket(ticket: str, code: str) -> SchoolClass | None:
     """The class a tablet's ticket still opens with `code` (the code it entered with), or None:
-    forged, for another code, past its studio's end (by more than DELIVERY_GRACE when the
-    class has had no other code since), or the studio closed since."""
+    forged, for another code, more than DELIVERY_GRACE past its studio's end, or the studio
+    closed since (even if opened again)."""
     found = read_ticket(ticket)
     if found is None or found.code != code.strip().lower():
         return None
     school_class = db.session.get(SchoolClass, found.class_id)
-    if school_class is None or school_class.studio_code is None:
+    # The studio's end names one opening (a new code keeps it): closed (None), or closed and
+    # opened again (another end), the ticket is dead.
+    if school_class is None or school_class.studio_expires_at != found.ends:
         return None
-    # The grace is for a studio that simply ran out; once the class has another code, the
-    # ticket ends with its own studio's end.
-    same_studio = school_class.studio_expires_at == found.ends
-    if found.ends + (DELIVERY_GRACE if same_studio else timedelta(0)) < now_utc():
-        return None
-    return school_class
+    return school_class if now_utc() <= found.ends + DELIVERY_GRACE else None
 
 
 def _live_class() -> SchoolClass | None:
