@@ -212,6 +212,21 @@ def waiting(now: datetime | None = None) -> dict[str, datetime]:
     return {school: since for school, since in late.items() if since <= now - 3 * RETRY_AFTER}
 
 
+def waiting_schools(now: datetime | None = None) -> list[tuple[School, datetime]]:
+    """The schools among `waiting()`, by name, each with since when ("*" reaches them all)."""
+    from webradio.extensions import db
+
+    late = waiting(now)
+    every = late.get(EVERY_SCHOOL)
+    query = select(School).order_by(School.name)
+    if every is None:
+        query = query.where(School.id.in_(late))
+    return [
+        (school, min(m for m in (late.get(school.id), every) if m is not None))
+        for school in (db.session.scalars(query) if late else [])
+    ]
+
+
 def catch_up(now: datetime | None = None) -> list[str]:
     """Rewrite what is due: the schools whose last rewrite did not land, and the owners of
     files a midnight has expired (so a proxy serving the files stops at midnight too). The

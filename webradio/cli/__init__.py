@@ -135,15 +135,11 @@ def _files_waiting() -> dict[str, str] | None:
     """Since when (Paris time) and for which schools public files wait to be rewritten."""
     from webradio import outputs
     from webradio.clock import PARIS, aware
-    from webradio.extensions import db
-    from webradio.models import School
 
     late = outputs.waiting()
     if not late:
         return None
-    names = db.select(School.name).order_by(School.name)
-    if outputs.EVERY_SCHOOL not in late:
-        names = names.where(School.id.in_(late))
-    schools = ", ".join(db.session.scalars(names)) or translate(CITY_FILES)
+    found = outputs.waiting_schools()
+    schools = ", ".join(school.name for school, _ in found) or translate(CITY_FILES)
     since = aware(min(late.values())).astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
     return {"since": since, "schools": schools}

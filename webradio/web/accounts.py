@@ -219,7 +219,7 @@ def _city_page(issued: accounts.IssuedLink | None = None, status: int = 200) -> 
         render_template(
             "city_schools.html",
             schools=listed,
-            not_written=_not_written(listed),
+            not_written=_not_written(),
             heads=accounts.heads_of([s.id for s in listed]),
             issued=_issued_view(issued),
             form=request.form if request.method == "POST" else {},
@@ -229,16 +229,12 @@ def _city_page(issued: accounts.IssuedLink | None = None, status: int = 200) -> 
     )
 
 
-def _not_written(listed: list[School]) -> list[dict[str, str]]:
+def _not_written() -> list[dict[str, str]]:
     """The schools whose public files wait to be rewritten (a full disk?), with since when."""
-    late = outputs.waiting()
-    every = late.get(outputs.EVERY_SCHOOL)
-    found = []
-    for school in listed:
-        moments = [m for m in (late.get(school.id), every) if m is not None]
-        if moments:
-            found.append({"name": school.name, "since": format_datetime(min(moments), "short")})
-    return found
+    return [
+        {"name": school.name, "since": format_datetime(since, "short")}
+        for school, since in outputs.waiting_schools()
+    ]
 
 
 @bp.post("/ville/ecoles")
