@@ -5,7 +5,9 @@ processes on one socket, each would keep its own counters and a client would get
 tries as there are processes. `webradio run` then gives them this storage instead: fixed
 windows in a small SQLite file of the instance (0600), written only by the routes that have
 a limit (sign-in, studio codes, uploads), never by the public fast path. `redis://...`
-(RATELIMIT_STORAGE_URI) stays the choice across machines.
+(RATELIMIT_STORAGE_URI) stays the choice across machines; gunicorn run by hand with several
+workers can name this file, `webradio-sqlite:///path/ratelimits.sqlite3`, once this module is
+imported (webradio.serve imports it).
 """
 
 from __future__ import annotations
@@ -31,21 +33,23 @@ def uri_for(path: Path) -> str:
 
 
 def create(path: Path) -> None:
-    """An empty counters file, readable by this account only (the keys hold addresses)."""
+    """An empty counters file (what `webradio run` does at each start: no counter outlives it)."""
     for name in (path.name, path.name + "-wal", path.name + "-shm"):
         (path.parent / name).unlink(missing_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    with _connect(path) as connection:
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS counters "
-            "(key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires REAL NOT NULL)"
-        )
+    _connect(path).close()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    """A connection to the counters, the file made first if needed, readable by this account
+    only (the keys hold addresses)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     connection = sqlite3.connect(path, timeout=10, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=OFF")  # counters need no durability
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS counters "
+        "(key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires REAL NOT NULL)"
+    )
     return connection
 
 

@@ -89,3 +89,6 @@ def test_web_processes_share_their_rate_limit_counters(tmp_path: Path) -> None:
     assert first.get("ip") == 0 and first.check()
     create(counters)  # a new start forgets every counter
     assert SharedSQLiteStorage(uri_for(counters)).get("short") == 0
+    named = tmp_path / "named.sqlite3"  # named in RATELIMIT_STORAGE_URI, made on first use
+    assert SharedSQLiteStorage(uri_for(named)).incr("ip", 60) == 1
+    assert named.stat().st_mode & 0o777 == 0o600
