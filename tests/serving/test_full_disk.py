@@ -130,6 +130,7 @@ def test_a_withdrawal_on_a_full_disk_publishes_less_and_completes_once_space_ret
     city = app.test_client()
     sign_in(city, "it@ville.fr")
     assert "École des Fichiers, depuis le" in fetch(city, "/ville/ecoles").text
+    assert "pas encore à jour" in fetch(head, "/").text  # and the head, on the dashboard
 
     disk.free()
     assert outputs.catch_up(now_utc() + timedelta(minutes=1)) == [radio.school.slug]
@@ -140,6 +141,7 @@ def test_a_withdrawal_on_a_full_disk_publishes_less_and_completes_once_space_ret
     assert guid not in feed.text and guid not in family_feed.text
     assert fetch(client, at["page"]).status_code == 410  # the 410 record is written now
     assert "attendent d’être réécrits" not in fetch(city, "/ville/ecoles").text
+    assert "pas encore à jour" not in fetch(head, "/").text
     assert (runtime.feeds_root() / "site" / "gone").is_dir()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from webradio import (
     clearance,
     episodes,
     mail,
+    outputs,
     people,
     publication,
     reasons,
@@ -75,7 +77,16 @@ def dashboard() -> ResponseReturnValue:
         recent=recent,
         reports=sound.reports_of(recent),
         labels=AUDIENCE_LABELS,
+        files_waiting=_files_waiting(school),
     )
+
+
+def _files_waiting(school: School) -> str | None:
+    """Since when (local time) the school's public files wait to be rewritten, if they do."""
+    for found, since in outputs.waiting_schools():
+        if found.id == school.id:
+            return format_datetime(since, "short")
+    return None
 
 
 def _unauthorised(school: School) -> dict[str, list[str]]:
