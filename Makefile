@@ -44,7 +44,7 @@ test: dev
 	$(BIN)/ruff check webradio tests bench
 	$(BIN)/ruff format --check webradio tests bench
 	$(BIN)/mypy webradio
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 clean:
 	rm -rf $(VENV) instance media/* feeds/*
