@@ -37,6 +37,18 @@ def make_huey(url: str) -> Huey:
     )
 
 
+class _QuietCatchUp(logging.Filter):
+    """The minute catch-up logs nothing when all goes well (three INFO lines a minute would
+    bury the jobs that matter in the console); its failures still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or "outputs_catch_up" not in record.getMessage()
+
+
+for _name in ("huey", "huey.consumer.Scheduler"):
+    logging.getLogger(_name).addFilter(_QuietCatchUp())
+
+
 def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
     """Register webradio's tasks on `huey`; each runs a domain verb inside the app context."""
 
