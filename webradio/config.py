@@ -30,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "RAW_TAKE_RETENTION_DAYS": 30,
     "MAX_GAIN_DB": 24.0,  # the most a quiet take is raised; beyond, finished at the cap, flagged
     "MAX_TAKE_SECONDS": 3 * 3600.0,  # a longer take is refused, from its header or its decode
-    "RATELIMIT_STORAGE_URI": "memory://",  # redis://... when several web processes run
+    "RATELIMIT_STORAGE_URI": "memory://",  # redis://... across machines (run: a file)
     "WEB_PROCESSES": None,  # web processes `webradio run` starts on its socket; None: one per core
     # E-mail (webradio.mail): off while SMTP_HOST is empty; password links are then shown only.
     "SMTP_HOST": "",

@@ -12,6 +12,8 @@ from flask_sqlalchemy.session import Session
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from webradio import shared_limits  # noqa: F401  (registers webradio-sqlite:// for Flask-Limiter)
+
 
 class Base(DeclarativeBase):
     """Declarative base of every webradio table."""
