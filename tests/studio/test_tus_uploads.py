@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 from webradio import schools, uploads
 from webradio.audio.ffmpeg import find_ffmpeg
 from webradio.extensions import db
-from webradio.models import School, Take
+from webradio.models import School, SchoolClass, Take
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTETS = "application/offset+octet-stream"
@@ -40,6 +40,17 @@ def _open(client: FlaskClient, method: str, url: str, **kwargs: Any) -> TestResp
     response.get_data()
     response.close()
     return response
+
+
+def _tablet_in(client: FlaskClient, school_class: SchoolClass) -> tuple[str, str]:
+    """The teacher opens the class's studio; a tablet enters: its code and its ticket."""
+    sign_in(client, "prof@studio.fr")
+    _open(client, "POST", f"/classes/{school_class.id}/studio")
+    db.session.refresh(school_class)
+    code = school_class.studio_code
+    assert code is not None
+    page = _open(client, "GET", f"/studio/{code}").text
+    return code, page.split('data-ticket="', 1)[1].split('"', 1)[0]
 
 
 def _metadata(**values: str) -> str:
@@ -243,13 +254,7 @@ def test_opening_an_open_studio_keeps_its_code_and_old_tablets_finish(
     app: Flask, client: FlaskClient, school: School, take_wav: Path
 ) -> None:
     school_class = school.classes[0]
-    sign_in(client, "prof@studio.fr")
-    _open(client, "POST", f"/classes/{school_class.id}/studio")
-    db.session.refresh(school_class)
-    code = school_class.studio_code
-    assert code is not None
-    page = _open(client, "GET", f"/studio/{code}").text
-    ticket = page.split('data-ticket="', 1)[1].split('"', 1)[0]
+    code, ticket = _tablet_in(client, school_class)
     reopened = _open(client, "POST", f"/classes/{school_class.id}/studio", follow_redirects=True)
     db.session.refresh(school_class)
     assert school_class.studio_code == code and "reste valable" in reopened.text
@@ -377,12 +382,8 @@ def test_a_studio_closed_then_reopened_does_not_revive_old_tickets(
     app: Flask, client: FlaskClient, school: School, take_wav: Path
 ) -> None:
     school_class = school.classes[0]
-    sign_in(client, "prof@studio.fr")
-    _open(client, "POST", f"/classes/{school_class.id}/studio")
-    db.session.refresh(school_class)
-    code, ends = school_class.studio_code, school_class.studio_expires_at
-    page = _open(client, "GET", f"/studio/{code}").text
-    ticket = page.split('data-ticket="', 1)[1].split('"', 1)[0]
+    code, ticket = _tablet_in(client, school_class)
+    ends = school_class.studio_expires_at
     tablet = {"Webradio-Studio-Ticket": ticket}
 
     # « Nouveau code » keeps the same studio (and its end): the tablet already in goes on.
