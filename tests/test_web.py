@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import feedparser
@@ -235,3 +236,26 @@ def test_roles_are_enforced(client: FlaskClient, school: School) -> None:
     client.post("/deconnexion")
     sign_in(client, "prof@ecole.fr")
     assert fetch(client, "/ville").status_code == 403
+
+
+def test_the_head_reviews_with_one_publish_button_and_numbers_read_in_each_language(
+    client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    sign_in(client, "prof@ecole.fr")
+    take = upload(client, take_wav, "Interview")
+    episode = build_episode(client, take["id"], "Léa")
+    client.post(f"/episodes/{episode.id}/publier")
+    sign_in(client, "head@ecole.fr")
+
+    page = fetch(client, f"/episodes/{episode.id}?lang=fr").text
+    assert "Valider et publier" in page and ">Publier<" not in page  # one way to publish
+    review = page.split('class="review"', 1)[1].split("</form>", 1)[0]
+    assert '<textarea name="comment" rows="3" required>' in review  # refusing asks why...
+    assert 'value="approve" formnovalidate' in review  # ...approving does not
+
+    lufs = re.search(r"Volume final : (\S+) LUFS, crête (\S+) dBTP", page)
+    assert lufs and "," in lufs.group(1) and "." not in lufs.group(1) + lufs.group(2)
+    english = fetch(client, f"/episodes/{episode.id}?lang=en").text
+    assert re.search(r"-?\d+\.\d LUFS", english), english
+    assert re.search(r"<td>\d+,\d s</td>", fetch(client, "/?lang=fr").text)
+    assert re.search(r"<td>\d+\.\d s</td>", fetch(client, "/?lang=en").text)

@@ -55,6 +55,7 @@ def test_the_head_invites_a_teacher_who_chooses_a_password_and_signs_in(
     page = text(fetch(client, "/ecole/equipe"))
     assert "prof@equipe.fr" in page and "Enseignant" in page and "Actif" in page
     assert "head@autre.fr" not in page, "another school's accounts are not listed"
+    assert "École de l'Équipe : les comptes des enseignants" in page  # never « de École... »
     refused = client.post("/ecole/equipe/inviter", data={"email": "pas une adresse"})
     assert refused.status_code == 400 and "n’est pas une adresse e-mail valide" in text(refused)
     shown = client.post("/ecole/equipe/inviter", data={"email": "Nouvelle@Equipe.fr"})

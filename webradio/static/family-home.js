@@ -1,9 +1,14 @@
-/* The family page's copy button: the Clipboard API where the browser allows it, else the
-   address is selected so the phone's own menu can copy it. */
+/* Copy buttons (the family page's address, a staff one-time link): the Clipboard API where the
+   browser allows it, else the text is selected so the device's own menu can copy it. */
 (function () {
   "use strict";
 
+  function isField(element) {
+    return element.tagName === "TEXTAREA" || element.tagName === "INPUT";
+  }
+
   function select(element) {
+    if (isField(element)) { element.focus(); element.select(); return; }
     var range = document.createRange();
     range.selectNodeContents(element);
     var selection = window.getSelection();
@@ -24,7 +29,7 @@
     }
 
     button.addEventListener("click", function () {
-      var text = source.textContent.trim();
+      var text = (isField(source) ? source.value : source.textContent).trim();
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(text).then(function () {
           status.textContent = button.dataset.copied;
