@@ -5,7 +5,9 @@ several voices with pauses, loud (+10 dB) and quiet (-10 dB) passages, pink room
 50 Hz mains hum, 3 s of room tone before and 5 s after. Then prints, in one run:
 
 - the pipeline's wall time (analysis, render, verification, tags) on a 30-minute take, a
-  plain ffmpeg encode of the same take to the same format and bitrate, and their ratio;
+  plain ffmpeg encode of the same take to the same format and bitrate, and their ratio; then
+  each stage's wall and CPU time (user + sys, its ffmpeg and detector children included: CPU
+  seconds hold when other work shares the machine, wall seconds do not);
 - ffmpeg-normalize's two-pass loudnorm time on the same take (if installed: dev extra);
 - the speech detector's own cost on that take (it runs inside the analysis decode, on the
   samples ffmpeg pipes to it, so the pipeline's time includes it), and the noise reduction's
@@ -15,6 +17,7 @@ several voices with pauses, loud (+10 dB) and quiet (-10 dB) passages, pink room
 
 Usage:  .venv/bin/python bench/audio.py [--speed-minutes 30] [--memory-minutes 180]
         [--workdir /tmp/webradio-bench] [--keep]
+(`--speed-minutes 10 --memory-minutes 0`: a quick run, no memory measure.)
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -113,6 +117,12 @@ def timed(label: str, action: object) -> float:
     return elapsed
 
 
+def children_cpu() -> float:
+    """User + system CPU seconds of the children that have ended so far."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def plain_encode(take: Path, out: Path, ffmpeg: FfmpegBinary) -> None:
     """The reference: the same take to the same format and bitrate, nothing else."""
     run_ffmpeg(
@@ -122,24 +132,51 @@ def plain_encode(take: Path, out: Path, ffmpeg: FfmpegBinary) -> None:
 
 
 PIPELINE = """
-import dataclasses, json, sys
+import dataclasses, json, resource, sys, time
 from pathlib import Path
+from webradio.audio import peaks, render
+from webradio.audio.analyse import analyse, check_has_sound
 from webradio.audio.ffmpeg import find_ffmpeg
-from webradio.audio.pipeline import process
+from webradio.audio.pipeline import ProcessReport
 from webradio.audio.presets import PRESETS
 from webradio.audio.tags import Chapter, EpisodeTags, write_tags
+stages = {}
+def cpu():
+    return sum(getattr(resource.getrusage(who), field)
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))
+def timed(name, action):
+    wall, used = time.perf_counter(), cpu()
+    result = action()
+    stages[name] = (time.perf_counter() - wall, cpu() - used)
+    return result
+passes = []
+once = render._render_once
+def counted(*args):
+    passes.append(1)
+    return timed(f"encode {len(passes)}", lambda: once(*args))
+render._render_once = counted
 ffmpeg = find_ffmpeg()
 preset = dataclasses.replace(PRESETS["podcast"], noise_reduction=len(sys.argv) > 3)
-report = process(sys.argv[1], sys.argv[2], preset, ffmpeg)
-write_tags(sys.argv[2], EpisodeTags(
+analysis = timed("analysis", lambda: analyse(sys.argv[1], ffmpeg))
+check_has_sound(analysis)
+result = timed("render", lambda: render.render(
+    [render.PartSource(Path(sys.argv[1]), analysis)], preset, sys.argv[2], ffmpeg))
+timed("waveform", lambda: peaks.write(Path(sys.argv[2] + ".json"), analysis.envelope,
+                                      analysis.duration_s))
+timed("tags", lambda: write_tags(sys.argv[2], EpisodeTags(
     title="Banc d'essai", artist="Radio de l'école", album="Banc", date="2026-11-24",
-    chapters=(Chapter("Tout", 0.0, report.duration_s),)))
-print(json.dumps(report.to_json()))
+    chapters=(Chapter("Tout", 0.0, result.duration_s),))))
+print(json.dumps({"stages": stages, "output_lufs": result.output_lufs,
+                  "output_true_peak_dbtp": result.output_true_peak_dbtp,
+                  "gain_db": result.gains_db[0], "kind": analysis.kind,
+                  "warnings": [w.code for w in analysis.warnings + result.warnings]}))
 """
 
 
 def pipeline(take: Path, out: Path, denoise: bool = False) -> dict[str, object]:
-    """The whole pipeline in a child Python (analysis, render, verification, tags)."""
+    """The whole pipeline in a child Python (analysis, render, verification, tags), with the
+    wall and CPU time (user + sys, the child's ffmpegs included) of each stage."""
     done = subprocess.run(
         [sys.executable, "-c", PIPELINE, str(take), str(out), *(["denoise"] if denoise else [])],
         check=True,
@@ -147,6 +184,13 @@ def pipeline(take: Path, out: Path, denoise: bool = False) -> dict[str, object]:
         text=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def breakdown(report: dict[str, object]) -> str:
+    """The per-stage line: each stage's wall and CPU seconds."""
+    stages: dict[str, list[float]] = report["stages"]  # type: ignore[assignment]
+    return "; ".join(f"{name} {wall:.1f} s wall, {cpu:.1f} s CPU" for name, (wall, cpu) in
+                     stages.items())  # fmt: skip
 
 
 def detector_cost(take: Path, ffmpeg: FfmpegBinary) -> None:
@@ -278,6 +322,17 @@ def normalize_two_pass(take: Path, out: Path, ffmpeg: FfmpegBinary) -> float | N
     )
 
 
+def memory(minutes: float, work: Path, ffmpeg: FfmpegBinary) -> None:
+    """Print the pipeline's peak memory on a take of `minutes`."""
+    print(f"Generating a {minutes:g}-minute take...", flush=True)
+    long_take = make_take(minutes, work, ffmpeg)
+    print(f"Memory on {minutes:g} minutes:")
+    rss, pss, wall = peak_memory_mb(long_take, work / "long.mp3")
+    print(f"  peak memory, Python and ffmpeg children summed: PSS {pss:.0f} MB, RSS {rss:.0f} MB")
+    print("  (target <= 150 MB; RSS counts the pages the processes share once per process)")
+    print(f"  pipeline wall time: {wall:.1f} s")
+
+
 def main() -> None:
     """Generate the takes, run every measurement, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -296,32 +351,31 @@ def main() -> None:
         print(f"Generating a {args.speed_minutes:g}-minute take...", flush=True)
         take = make_take(args.speed_minutes, work, ffmpeg)
         print(f"Speed on {args.speed_minutes:g} minutes (48 kHz stereo WAV to 128 kbit/s MP3):")
+        before = children_cpu()
         plain = timed("plain ffmpeg encode", lambda: plain_encode(take, work / "plain.mp3", ffmpeg))
+        plain_cpu = [children_cpu() - before]
         reports: list[dict[str, object]] = []
         whole = timed(
             "pipeline (analysis, render, verification, tags)",
             lambda: reports.append(pipeline(take, work / "pipeline.mp3")),
         )
         print(f"  ratio pipeline / plain encode: {whole / plain:.2f}x (target <= 1.5x)")
+        print(f"  stages: {breakdown(reports[0])}")
+        print(f"  plain encode CPU: {plain_cpu[0]:.1f} s")
         print(f"  report: {json.dumps(reports[0], ensure_ascii=False)}")
         detector_cost(take, ffmpeg)
+        denoised_reports: list[dict[str, object]] = []
         denoised = timed(
             "pipeline with noise reduction (afftdn)",
-            lambda: pipeline(take, work / "denoised.mp3", denoise=True),
+            lambda: denoised_reports.append(pipeline(take, work / "denoised.mp3", denoise=True)),
         )
+        print(f"  stages: {breakdown(denoised_reports[0])}")
         print(f"  ratio with noise reduction / plain encode: {denoised / plain:.2f}x")
         two_pass = normalize_two_pass(take, work / "normalized.mp3", ffmpeg)
         if two_pass is not None:
             print(f"  ratio ffmpeg-normalize / plain encode: {two_pass / plain:.2f}x")
-        print(f"Generating a {args.memory_minutes:g}-minute take...", flush=True)
-        long_take = make_take(args.memory_minutes, work, ffmpeg)
-        print(f"Memory on {args.memory_minutes:g} minutes:")
-        rss, pss, wall = peak_memory_mb(long_take, work / "long.mp3")
-        print(
-            f"  peak memory, Python and ffmpeg children summed: PSS {pss:.0f} MB, RSS {rss:.0f} MB"
-        )
-        print("  (target <= 150 MB; RSS counts the pages the processes share once per process)")
-        print(f"  pipeline wall time: {wall:.1f} s")
+        if args.memory_minutes > 0:
+            memory(args.memory_minutes, work, ffmpeg)
         print("Start-up:")
         startup_cost(work, ffmpeg)
     finally:

@@ -22,7 +22,13 @@ from pathlib import Path
 
 from webradio.audio import level, vad
 from webradio.audio.analyse import FRAME_S, HIGHPASS_HZ, Analysis, AudioWarning
-from webradio.audio.ffmpeg import FfmpegBinary, FfmpegError, run_ffmpeg_pair, timeout_for
+from webradio.audio.ffmpeg import (
+    FfmpegBinary,
+    FfmpegError,
+    run_ffmpeg,
+    run_ffmpeg_pair,
+    timeout_for,
+)
 from webradio.audio.meter import LogReader, Loudness, build_measure_command, measure
 from webradio.audio.presets import Preset
 from webradio.errors import N_, AudioError
@@ -196,43 +202,8 @@ def encoder_loss_db(
 
     A 2 s sine of known level is encoded with the render's settings and decoded again; its
     middle second's RMS level, against the sine's, is the loss. About 0.1 s, once a process.
+    (Through a file, not a pipe: the decode stops reading once its second is measured.)
     """
-    encode = [
-        ffmpeg_path,
-        "-hide_banner",
-        "-nostats",
-        "-nostdin",
-        "-f",
-        "lavfi",
-        "-i",
-        # sine's amplitude is 1/8 (CALIBRATION_AMPLITUDE), the same on every channel.
-        f"sine=f={CALIBRATION_HZ}:r={sample_rate_hz}:d=2,{_channel_filter(1, channels)}",
-        "-c:a",
-        "libmp3lame",
-        "-b:a",
-        f"{bitrate_kbps}k",
-        "-ar",
-        str(sample_rate_hz),
-        "-ac",
-        str(channels),
-        "-f",
-        "mp3",
-        "pipe:1",
-    ]
-    decode = [
-        ffmpeg_path,
-        "-hide_banner",
-        "-nostats",
-        "-f",
-        "mp3",
-        "-i",
-        "pipe:0",
-        "-af",
-        "atrim=start=0.5:end=1.5,astats=measure_perchannel=none:measure_overall=RMS_level",
-        "-f",
-        "null",
-        "-",
-    ]
     levels: list[float] = []
 
     def feed(line: str) -> None:
@@ -241,10 +212,25 @@ def encoder_loss_db(
             with contextlib.suppress(ValueError):
                 levels.append(float(match.group(1)))
 
-    try:
-        run_ffmpeg_pair(encode, decode, on_line=feed, timeout=timeout_for(2))
-    except FfmpegError:
-        return 0.0
+    with tempfile.TemporaryDirectory(prefix="webradio-calibrate-") as scratch:
+        sample = Path(scratch) / "sine.mp3"
+        encode = [
+            *(ffmpeg_path, "-hide_banner", "-nostats", "-nostdin", "-f", "lavfi", "-i"),
+            # sine's amplitude is 1/8 (CALIBRATION_AMPLITUDE), the same on every channel.
+            f"sine=f={CALIBRATION_HZ}:r={sample_rate_hz}:d=2,{_channel_filter(1, channels)}",
+            *("-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k", "-ar", str(sample_rate_hz)),
+            *("-ac", str(channels), "-f", "mp3", str(sample)),
+        ]
+        decode = [
+            *(ffmpeg_path, "-hide_banner", "-nostats", "-nostdin", "-i", str(sample), "-af"),
+            "atrim=start=0.5:end=1.5,astats=measure_perchannel=none:measure_overall=RMS_level",
+            *("-f", "null", "-"),
+        ]
+        try:
+            run_ffmpeg(encode, timeout=timeout_for(2))
+            run_ffmpeg(decode, on_line=feed, timeout=timeout_for(2))
+        except FfmpegError:
+            return 0.0
     if not levels:
         return 0.0
     # A sine's RMS is its amplitude over the square root of two.
