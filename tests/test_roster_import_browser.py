@@ -102,7 +102,7 @@ def test_a_head_creates_a_class_and_imports_25_pupils_from_a_siecle_file(
 
         page.get_by_label("Importer sans la ligne refusée").check()
         page.get_by_role("button", name="Importer").click()
-        done = "25 élève(s) importé(s). 1 ligne(s) laissée(s) de côté"
+        done = "25 élèves importés. 1 ligne laissée de côté"
         expect(page.locator(".flash")).to_contain_text(done)
         listed = page.locator("section", has=page.get_by_role("heading", name="CE2 B"))
         expect(listed.get_by_role("heading", name="CE2 B")).to_contain_text("25 élèves")

@@ -87,7 +87,7 @@ def test_a_new_year_archives_the_chosen_classes_at_once_after_a_confirmation(
 
     done = client.post("/ecole/eleves/nouvelle-annee", data={**chosen, "confirm": "1"})
     assert done.status_code == 302
-    assert "2 classe(s) archivée(s)" in shown(client, PAGE)
+    assert "2 classes archivées" in shown(client, PAGE)
     db.session.expire_all()
     assert [c.label for c in people.list_classes(school)] == ["CP"]
     assert [p.first_name for p in people.list_pupils(school)] == ["Noé"]

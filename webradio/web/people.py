@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, flash, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, ngettext
 
 from webradio import people, roster, schools
 from webradio.errors import N_, WebradioError
@@ -25,9 +26,6 @@ CLASS_RENAMED = N_("Classe renommée : « %(label)s ».")
 PUPIL_ADDED = N_("%(name)s ajouté(e) à la classe.")
 PUPIL_RENAMED = N_("Prénom corrigé : %(name)s.")
 PUPIL_MOVED = N_("%(name)s est maintenant en %(label)s.")
-IMPORTED = N_("%(n)d élève(s) importé(s).")
-ALREADY = N_("%(n)d déjà inscrit(s) dans leur classe, laissé(s) tel(s) quel(s).")
-LEFT_OUT = N_("%(n)d ligne(s) laissée(s) de côté : ajoutez ces élèves à la main dans leur classe.")
 NO_FILE = N_("Choisissez le fichier CSV de la liste de classe.")
 BROKEN_FORM = N_("La liste envoyée est incomplète : importez le fichier à nouveau.")
 CHOOSE_CLASS = N_(
@@ -37,7 +35,6 @@ CHOOSE_CLASS = N_(
 TOO_BIG = N_("Ce fichier est trop gros pour une liste de classe (au plus 1 Mo).")
 PUPIL_ARCHIVED = N_("%(name)s est archivé(e) : ses autorisations et ses épisodes ne changent pas.")
 PUPIL_RESTORED = N_("%(name)s est de retour dans sa classe.")
-CLASSES_ARCHIVED = N_("%(n)d classe(s) archivée(s) : %(labels)s. Leurs noms sont libres.")
 CLASS_RESTORED = N_("Classe « %(label)s » restaurée.")
 NOT_CONFIRMED = N_("Cochez la case de confirmation pour archiver ces classes.")
 
@@ -213,11 +210,29 @@ def import_roster() -> ResponseReturnValue:
             raise WebradioError(BROKEN_FORM)
         lines = list(zip(first_names, labels, strict=True))
         result = people.import_roster(school, lines, skip_refused=skip)
-        said = [translate(IMPORTED, n=len(result.added))]
+        added = len(result.added)
+        said = [
+            ngettext("%(num)d élève importé.", "%(num)d élèves importés.", added)
+            if added
+            else gettext("Aucun nouvel élève.")
+        ]
         if result.already:
-            said.append(translate(ALREADY, n=result.already))
+            said.append(
+                ngettext(
+                    "%(num)d déjà inscrit dans sa classe, laissé tel quel.",
+                    "%(num)d déjà inscrits dans leur classe, laissés tels quels.",
+                    result.already,
+                )
+            )
         if result.left_out:
-            said.append(translate(LEFT_OUT, n=result.left_out))
+            said.append(
+                ngettext(
+                    "%(num)d ligne laissée de côté : ajoutez cet élève à la main dans sa classe.",
+                    "%(num)d lignes laissées de côté : ajoutez ces élèves à la main dans leur"
+                    " classe.",
+                    result.left_out,
+                )
+            )
         return " ".join(said)
 
     try:
@@ -260,7 +275,12 @@ def new_year() -> ResponseReturnValue:
             raise WebradioError(NOT_CONFIRMED)
         done = people.archive_classes(school, request.form.getlist("class_id"))
         labels = ", ".join(f"« {c.label} »" for c in done)
-        return translate(CLASSES_ARCHIVED, n=len(done), labels=labels)
+        return ngettext(
+            "%(num)d classe archivée : %(labels)s. Son nom est libre.",
+            "%(num)d classes archivées : %(labels)s. Leurs noms sont libres.",
+            len(done),
+            labels=labels,
+        )
 
     return _act(verb, "new-year", "")
 
