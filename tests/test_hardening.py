@@ -6,6 +6,7 @@ import contextvars
 import os
 import shutil
 import stat
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from web_support import PASSWORD, fetch, post_file, sign_in
 from werkzeug.security import generate_password_hash
 from werkzeug.test import Client, TestResponse
 
-from webradio import create_app, people, schools, serve
+from webradio import create_app, people, runtime, schools, serve, storage
 from webradio.clock import now_utc
 from webradio.extensions import db
 from webradio.models import School, Take, TakeOrigin, TakeState
@@ -428,3 +429,22 @@ def test_an_unforeseen_error_answers_a_french_page_not_a_bare_500(
     assert answer.status_code == 500
     assert "Une erreur inattendue" in answer.text and "Internal Server Error" not in answer.text
     assert "a bug nobody foresaw" not in answer.text
+
+
+def test_temporary_files_a_crash_left_are_removed(app: Flask) -> None:
+    scratch, feeds_root = runtime.storage().scratch_dir(), runtime.feeds_root()
+    (feeds_root / "site").mkdir(parents=True, exist_ok=True)
+    left = [scratch / "tmpk2j3h4", scratch / "ep1-reedit.mp3", feeds_root / "site/.x.html.k2.tmp"]
+    fresh = [scratch / "tmpnow", feeds_root / ".y.xml.q9.tmp"]
+    (scratch / "envois").mkdir(exist_ok=True)  # tus uploads: their own folder and expiry
+    kept = [scratch / "envois/abc.json", feeds_root / "site/page.html", *fresh]
+    for path in left + kept:
+        path.write_bytes(b"x")
+    old = time.time() - storage.LEFTOVER_AFTER_S - 60
+    for path in [*left, scratch / "envois/abc.json", feeds_root / "site/page.html"]:
+        os.utime(path, (old, old))
+    assert storage.remove_leftovers(scratch, feeds_root) == len(left)
+    assert not any(path.exists() for path in left) and all(path.exists() for path in kept)
+    # The worker does it every hour.
+    huey = app.extensions["webradio.huey"]
+    assert "webradio.leftovers_sweep" in {task.__name__ for task in huey._registry._periodic_tasks}

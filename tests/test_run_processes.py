@@ -7,15 +7,17 @@ test stops it with Ctrl+C.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import http.client
 import os
 import platform
 import signal
+import socket
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from webradio.audio.clips import make_speechlike_take
 from webradio.audio.ffmpeg import find_ffmpeg
 
 SLUG = "ecole-des-processus"
+UPLOAD_MB = 8
 
 
 @dataclass
@@ -51,7 +54,11 @@ class Running:
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     root = tmp_path_factory.mktemp("run-processes")
     port = free_port()
-    env = demo_environment(root, port) | {"WEBRADIO_PROXY_FIX": "1", "WEBRADIO_WEB_PROCESSES": "2"}
+    env = demo_environment(root, port) | {
+        "WEBRADIO_PROXY_FIX": "1",
+        "WEBRADIO_WEB_PROCESSES": "2",
+        "WEBRADIO_MAX_UPLOAD_MB": str(UPLOAD_MB),
+    }
     run_webradio(env, root, "db", "upgrade")
     run_webradio(env, root, "school", "create", SLUG, "--name", "École des processus")
     log = root / "server.log"
@@ -267,6 +274,64 @@ def test_a_killed_worker_is_restarted_and_renders_at_low_priority(running: Runni
     assert state == "ready", f"{state}\n{running.log.read_text()}"
     assert seen, f"no ffmpeg seen under the worker\n{running.log.read_text()}"
     assert min(seen.values()) >= 10, seen
+
+
+def _send(running: Running, head: bytes, body: Sequence[bytes] = ()) -> tuple[float, bytes]:
+    """Send a request's head then its body, as far as the server lets it; the seconds until the
+    first byte of the answer (from the end of the head), and the answer."""
+    with socket.create_connection(("127.0.0.1", running.port), timeout=10) as sock:
+        sock.sendall(head)
+        sent = time.monotonic()
+        with contextlib.suppress(OSError):  # the server may close while the body goes
+            for chunk in body:
+                sock.sendall(chunk)
+        answer = sock.recv(65536)
+        waited = time.monotonic() - sent
+        with contextlib.suppress(OSError):
+            while data := sock.recv(65536):
+                answer += data
+    return waited, answer
+
+
+def _is_french_413(answer: bytes) -> bool:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return (
+        head.startswith(b"HTTP/1.1 413")
+        and b"x-content-type-options: nosniff" in head.lower()
+        and b"content-type: text/html; charset=utf-8" in head.lower()
+        and f"trop gros (au plus {UPLOAD_MB} Mo)" in body.decode()
+    )
+
+
+def test_a_body_over_the_limit_is_refused_at_once_in_french(running: Running) -> None:
+    # Refused from its Content-Length, before a byte of the body arrives ...
+    waited, answer = _send(
+        running,
+        b"POST /prises/ HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        + f"Content-Length: {(UPLOAD_MB + 1) << 20}\r\n\r\n".encode(),
+    )
+    assert waited < 2 and _is_french_413(answer), answer[:600]
+    # ... and a chunked body once past the limit, in French too.
+    chunk = b"%x\r\n" % (1 << 20) + b"\0" * (1 << 20) + b"\r\n"
+    _, answer = _send(
+        running,
+        b"POST /prises/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        [chunk] * (UPLOAD_MB + 2),
+    )
+    assert _is_french_413(answer), answer[:600]
+
+
+def test_hundreds_of_idle_connections_leave_the_server_reachable(running: Running) -> None:
+    # A slowloris: more half-open connections than waitress's default limit (100 a process).
+    idle = [socket.create_connection(("127.0.0.1", running.port)) for _ in range(300)]
+    try:
+        for sock in idle:
+            sock.sendall(b"GET /connexion HTTP/1.1\r\nHost: x\r\n")
+        time.sleep(0.5)
+        assert _get(running, "/connexion").status == 200
+    finally:
+        for sock in idle:
+            sock.close()
 
 
 def test_ctrl_c_stops_every_child_and_exits_0(running: Running) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from webradio import episodes, outputs, retention, runtime, takes
+from webradio import episodes, outputs, retention, runtime, storage, takes
 from webradio.clock import now_utc
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
@@ -96,6 +96,12 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
         space returns) or a midnight expired (a proxy serving them stops at midnight too)."""
         with app.app_context():
             outputs.catch_up()
+
+    @huey.periodic_task(crontab(minute="30"), name="webradio.leftovers_sweep")
+    def leftovers_sweep() -> None:
+        """Every hour: temporary files a crash left in `media/.tmp` and beside public files."""
+        with app.app_context():
+            storage.remove_leftovers(runtime.storage().scratch_dir(), runtime.feeds_root())
 
     @huey.periodic_task(crontab(minute="5", hour="0"), name="webradio.daily_sweep")
     def daily_sweep() -> None:

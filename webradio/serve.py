@@ -59,6 +59,11 @@ BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 HEALTHY_AFTER_S = 30.0
 # Connections the kernel holds for the web server while it starts or restarts.
 BACKLOG = 2048
+# Connections one waitress process keeps open (each an idle socket at most), and how long one
+# may stay silent (a tablet's upload on a weak Wi-Fi resumes if cut).
+CONNECTION_LIMIT = 4000
+CHANNEL_TIMEOUT_S = 60
+NOSNIFF = ("X-Content-Type-Options", "nosniff")
 LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
 
 
@@ -82,13 +87,66 @@ def waitress_options(config: Mapping[str, Any]) -> dict[str, Any]:
     (PROXY_FIX) it trusts that address alone, so the client address and HTTPS reach the app,
     and a client connecting directly cannot pick its address.
     """
-    options: dict[str, Any] = {"threads": WEB_THREADS}
+    options: dict[str, Any] = {
+        "threads": WEB_THREADS,
+        # A body past the upload limit is refused from its Content-Length (or, chunked, once it
+        # goes past), before waitress buffers it; the answer is the app's (serve.refuse_in_french).
+        "max_request_body_size": int(config["MAX_CONTENT_LENGTH"]) + 1,
+        # Idle or half-open connections cost a socket each, no thread: hundreds of them (a
+        # slowloris) must not reach waitress's default limit of 100, which stops all accepting.
+        "connection_limit": CONNECTION_LIMIT,
+        "asyncore_use_poll": True,  # select() stops at file descriptor 1024
+        "channel_timeout": CHANNEL_TIMEOUT_S,
+    }
     if config["PROXY_FIX"]:
         options["trusted_proxy"] = str(config["PROXY_ADDRESS"])
         options["trusted_proxy_count"] = 1
         options["trusted_proxy_headers"] = set(FORWARDED_HEADERS)
         options["clear_untrusted_proxy_headers"] = True
     return options
+
+
+def refuse_in_french(app: Flask) -> None:
+    """Have waitress answer a body past the upload limit with the app's own 413 page (French,
+    with its security headers) instead of its English text, at once."""
+    from waitress import parser, utilities
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    with app.test_request_context("/", method="POST"):
+        response = app.make_response(app.handle_user_exception(RequestEntityTooLarge()))
+        response = app.process_response(response)
+    status = f"413 {response.status.split(' ', 1)[1].title()}"
+    skipped = {"content-length", "set-cookie", "vary"}
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() not in skipped]
+    headers.append(NOSNIFF)  # added by a WSGI layer around the app, not by the app's hooks
+    body = response.get_data()
+
+    class TooLarge(utilities.RequestEntityTooLarge):
+        def to_response(self, ident: str | None = None) -> Any:
+            return status, list(headers), body
+
+    setattr(parser, "RequestEntityTooLarge", TooLarge)  # noqa: B010 (its parser raises this name)
+    # waitress's other answers (a malformed request, headers too long) say nosniff too.
+    english = utilities.Error.to_response
+    if not getattr(english, "nosniff", False):
+
+        def to_response(self: Any, ident: str | None = None) -> Any:
+            said, fields, text = english(self, ident)
+            return said, [*fields, NOSNIFF], text
+
+        setattr(to_response, "nosniff", True)  # noqa: B010 (patched once per process)
+        setattr(utilities.Error, "to_response", to_response)  # noqa: B010
+
+
+def allow_many_connections() -> None:
+    """Raise this process's open-file limit to its ceiling, for CONNECTION_LIMIT sockets."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = CONNECTION_LIMIT + 256 if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
 
 
 def gunicorn_options(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,6 +217,8 @@ def run_all(app: Flask, host: str, port: int) -> None:
     ffmpeg.LOWER_CHILDREN = False
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     _prepare(app)
+    refuse_in_french(app)
+    allow_many_connections()
     server = create_server(app, host=host, port=port, **waitress_options(app.config))
     web = threading.Thread(target=server.run, name="web", daemon=True)
     web.start()
@@ -386,6 +446,8 @@ def serve_web(fd: int, server: str, processes: int = 1) -> None:
 
     if server == "waitress":
         app = create_app()
+        refuse_in_french(app)
+        allow_many_connections()
         sock = socket.socket(fileno=fd)
         served = create_server(app, sockets=[sock], **waitress_options(app.config))
 

@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -56,6 +57,29 @@ class Storage(Protocol):
     def scratch_dir(self) -> Path:
         """A folder on the same disk for temporary files."""
         ...
+
+
+# A temporary file nothing has written to for this long was left by a crash (an upload or a
+# render in progress writes continuously; tus uploads keep their own folder and expiry).
+LEFTOVER_AFTER_S = 6 * 3600
+
+
+def remove_leftovers(scratch: Path, feeds_root: Path, now: float | None = None) -> int:
+    """Remove temporary files a crash left: files directly in the scratch folder, and the
+    `.<name>.<random>.tmp` files written beside public files, older than LEFTOVER_AFTER_S.
+    Returns how many were removed."""
+    moment = time.time() if now is None else now
+    found = [p for p in scratch.glob("*") if p.is_file()] if scratch.is_dir() else []
+    found += feeds_root.rglob(".*.tmp") if feeds_root.is_dir() else []
+    removed = 0
+    for path in found:
+        try:
+            if moment - path.lstat().st_mtime > LEFTOVER_AFTER_S:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
 
 
 def sha256_of(path: Path) -> str:

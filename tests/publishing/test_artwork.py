@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import pytest
 from PIL import Image
@@ -52,10 +54,32 @@ def _image(width: int, height: int, kind: str = "PNG", mode: str = "RGB") -> byt
     return buffer.getvalue()
 
 
+def _declared(width: int, height: int, kind: str) -> bytes:
+    """A small file whose header declares a huge image (a pixel bomb)."""
+    if kind == "GIF":
+        data = bytearray(_image(10, 10, "GIF"))
+        data[6:10] = struct.pack("<HH", width, height)
+        return bytes(data)
+    data = bytearray(_image(10, 10, kind))
+    if kind == "JPEG":  # the first start-of-frame's height and width
+        at = data.index(b"\xff\xc0") + 5
+        data[at : at + 4] = struct.pack(">HH", height, width)
+        return bytes(data)
+    header = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    at = data.index(b"IHDR")
+    data[at : at + 17] = header
+    data[at + 17 : at + 21] = struct.pack(">I", zlib.crc32(header))
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("data", "words"),
     [
         (b"pas une image", "lisible"),
+        (lambda: _declared(30000, 30000, "PNG"), "entre 1400 et 3000"),
+        (lambda: _declared(14000, 14000, "PNG"), "entre 1400 et 3000"),
+        (lambda: _declared(65000, 65000, "JPEG"), "entre 1400 et 3000"),
+        (lambda: _declared(65535, 65535, "GIF"), "entre 1400 et 3000"),
         (lambda: _image(1400, 1200), "carrée"),
         (lambda: _image(1000, 1000), "entre 1400 et 3000"),
         (lambda: _image(3001, 3001, "JPEG"), "entre 1400 et 3000"),

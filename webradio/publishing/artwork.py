@@ -69,6 +69,10 @@ def check_artwork(data: bytes) -> CheckedArtwork:
             image.verify()
         with Image.open(io.BytesIO(data)) as image:
             kind, mode, (width, height) = image.format, image.mode, image.size
+    except Image.DecompressionBombError as error:  # read from the header, nothing decoded
+        raise ArtworkRefused(
+            N_("L'image doit mesurer entre 1400 et 3000 px de côté (elle est bien plus grande).")
+        ) from error
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ArtworkRefused(N_("Ce fichier n'est pas une image PNG ou JPEG lisible.")) from error
     if kind not in FORMATS:
