@@ -100,7 +100,10 @@ def test_the_head_manages_classes_and_pupils(client: FlaskClient, school: School
 
     text = shown(client)
     assert "Inès Maria est maintenant en CM1 A." in text
-    assert ines.id not in text.replace(f"/ecole/eleves/{ines.id}/", "")  # ids only in URLs
+    in_urls = text.replace(f"/ecole/eleves/{ines.id}/", "").replace(
+        f"/autorisations/eleves/{ines.id}", ""
+    )
+    assert ines.id not in in_urls  # ids only in URLs
     assert cm2 in text  # the move select holds class ids as values, not as words
 
 
@@ -304,3 +307,19 @@ def test_import_is_all_or_nothing_classes_included(school: School) -> None:
     result = people.import_roster(school, lines, skip_refused=True)
     assert [p.first_name for p in result.added] == ["Léo", "Léo"] and result.already == 1
     assert names_by_class(school) == {"CM2": ["Inès"], "CP A": ["Léo", "Léo"]}
+
+
+def test_a_pupils_panel_leads_to_export_and_erasure_and_reads_french(
+    client: FlaskClient, school: School
+) -> None:
+    sign_in(client, "head@ecole.fr")
+    ines = next(p for p in people.list_pupils(school) if p.first_name == "Inès")
+    page = shown(client)
+    panel = page.split('<span class="name">Inès</span>', 1)[1].split("</details>", 1)[0]
+    link = re.search(r'<a href="([^"]+)">([^<]+)<span class="visually-hidden"> Inès', panel)
+    assert link and link.group(1) == f"/autorisations/eleves/{ines.id}"
+    assert link.group(2) == "Autorisations et données (exporter, effacer)"
+    assert "Exporter ses données" in shown(client, link.group(1))
+    assert "de Inès" not in page  # « Prénom corrigé (Inès) », never « de Inès »
+    client.post(f"{PAGE}/classes/{class_id(school, 'CM2')}/eleves", data={"first_name": "Zoé"})
+    assert "Zoé fait maintenant partie de la classe." in shown(client)  # no « ajouté(e) »

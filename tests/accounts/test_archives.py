@@ -41,7 +41,7 @@ def test_an_archived_pupil_leaves_pickers_and_lists_but_their_episode_stays_publ
     before = clearance.of(episode).audiences
 
     assert client.post(f"/ecole/eleves/{lea.id}/archiver").status_code == 302
-    assert "Léa est archivé(e)" in shown(client, PAGE)
+    assert "Léa passe aux archives" in shown(client, PAGE)
     page = shown(client, PAGE)
     assert "Léa" not in page and "Inès" in page
     archives = shown(client, PAGE + "?archives=1")

@@ -23,7 +23,7 @@ ROSTER_MAX_BYTES = 1_000_000
 FROM_FILE = ""
 CLASS_CREATED = N_("Classe « %(label)s » créée.")
 CLASS_RENAMED = N_("Classe renommée : « %(label)s ».")
-PUPIL_ADDED = N_("%(name)s ajouté(e) à la classe.")
+PUPIL_ADDED = N_("%(name)s fait maintenant partie de la classe.")
 PUPIL_RENAMED = N_("Prénom corrigé : %(name)s.")
 PUPIL_MOVED = N_("%(name)s est maintenant en %(label)s.")
 NO_FILE = N_("Choisissez le fichier CSV de la liste de classe.")
@@ -33,7 +33,9 @@ CHOOSE_CLASS = N_(
     "élèves dans la liste, puis envoyez-le de nouveau."
 )
 TOO_BIG = N_("Ce fichier est trop gros pour une liste de classe (au plus 1 Mo).")
-PUPIL_ARCHIVED = N_("%(name)s est archivé(e) : ses autorisations et ses épisodes ne changent pas.")
+PUPIL_ARCHIVED = N_(
+    "%(name)s passe aux archives : ses autorisations et ses épisodes ne changent pas."
+)
 PUPIL_RESTORED = N_("%(name)s est de retour dans sa classe.")
 CLASS_RESTORED = N_("Classe « %(label)s » restaurée.")
 NOT_CONFIRMED = N_("Cochez la case de confirmation pour archiver ces classes.")
