@@ -9,6 +9,7 @@ from audio_judge import BASE, REAL, judge
 
 from webradio.audio.cut import build_cut_command, cut_master
 from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg
+from webradio.audio.pipeline import process
 from webradio.audio.presets import PRESETS
 
 PODCAST = PRESETS["podcast"]
@@ -50,3 +51,15 @@ def test_a_cut_master_is_measured_and_its_true_peak_stays_under_the_ceiling(
     assert loud.integrated_lufs == pytest.approx(judged.integrated_lufs, abs=0.3)
     assert judged.duration_s == pytest.approx(sum(b - a for a, b in spans), abs=0.1)
     assert [p.name for p in tmp_path.iterdir()] == ["cut.mp3"]
+
+
+def test_a_cut_keeps_the_masters_loudness(tmp_path: Path, ffmpeg_bin: FfmpegBinary) -> None:
+    # A new MP3 generation reads 0.45 dB quieter than what it encoded: a re-edit makes up for it.
+    master = tmp_path / "master.mp3"
+    process(REAL / "fr_female_read_continuous_48k.opus", master, PODCAST, ffmpeg_bin)
+    before = judge(master, ffmpeg_bin.path)
+    out = tmp_path / "cut.mp3"
+    cut_master(master, [(0.0, before.duration_s)], out, PODCAST, ffmpeg_bin)
+    after = judge(out, ffmpeg_bin.path)
+    assert after.integrated_lufs == pytest.approx(before.integrated_lufs, abs=0.2)
+    assert after.true_peak_dbtp <= -1.0

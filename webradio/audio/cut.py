@@ -18,7 +18,7 @@ from pathlib import Path
 from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg_pair, timeout_for
 from webradio.audio.meter import LogReader, Loudness, build_measure_command, measure
 from webradio.audio.presets import Preset
-from webradio.audio.render import LIMIT_MARGIN_DB, tee_target
+from webradio.audio.render import LIMIT_MARGIN_DB, encoder_loss_db, tee_target
 from webradio.errors import N_, AudioError
 
 # Each kept stretch fades in and out over this (at most a quarter of its length): no click.
@@ -32,10 +32,12 @@ def build_cut_command(
     out_path: Path | str,
     preset: Preset,
     verify_pipe: bool = True,
+    gain_db: float = 0.0,
 ) -> list[str]:
     """argv keeping `spans` (seconds of the master) end to end, limited, encoded to MP3.
 
-    With `verify_pipe` the MP3 also goes to stdout, for a measuring ffmpeg.
+    With `verify_pipe` the MP3 also goes to stdout, for a measuring ffmpeg; `gain_db` makes
+    up for what the new encode takes away (render.encoder_loss_db).
     """
     if not spans:
         raise ValueError("at least one span to keep")
@@ -51,9 +53,11 @@ def build_cut_command(
     rate = preset.sample_rate_hz
     inputs = "".join(f"[s{i}]" for i in range(len(spans)))
     graph = (
-        ";".join(chains) + f";{inputs}concat=n={len(spans)}:v=0:a=1,"
+        ";".join(chains)
+        + f";{inputs}concat=n={len(spans)}:v=0:a=1,"
+        + (f"volume={gain_db:.2f}dB," if gain_db else "")
         # level=0: alimiter would otherwise raise its output to full scale.
-        f"alimiter=limit={limit:.4f}:level=0:attack=5:release=50:latency=1,"
+        + f"alimiter=limit={limit:.4f}:level=0:attack=5:release=50:latency=1,"
         f"aresample={rate}[out]"
     )
     argv = [
@@ -91,8 +95,12 @@ def cut_master(
     kept_s = sum(end - start for start, end in spans)
     try:
         reader = LogReader()
+        # Each MP3 generation reads quieter: without this, every re-edit lost 0.45 LU.
+        loss = encoder_loss_db(
+            ffmpeg.path, preset.bitrate_kbps, preset.sample_rate_hz, preset.channels
+        )
         run_ffmpeg_pair(
-            build_cut_command(ffmpeg.path, master, spans, tmp, preset),
+            build_cut_command(ffmpeg.path, master, spans, tmp, preset, gain_db=loss),
             build_measure_command(ffmpeg.path, "pipe:0", "mp3"),
             on_line=reader.feed,
             timeout=timeout_for(kept_s),
