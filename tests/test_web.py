@@ -259,3 +259,21 @@ def test_the_head_reviews_with_one_publish_button_and_numbers_read_in_each_langu
     assert re.search(r"-?\d+\.\d LUFS", english), english
     assert re.search(r"<td>\d+,\d s</td>", fetch(client, "/?lang=fr").text)
     assert re.search(r"<td>\d+\.\d s</td>", fetch(client, "/?lang=en").text)
+
+
+def test_the_language_links_keep_the_page_and_never_lead_to_a_405(
+    client: FlaskClient, school: School
+) -> None:
+    assert 'href="?lang=en"' in fetch(client, "/connexion").text  # a plain page: as before
+    sign_in(client, "head@ecole.fr")
+    letters = fetch(client, "/ecole/eleves?archives=1&lang=fr").text
+    assert 'href="?archives=1&amp;lang=en"' in letters  # the query stays, one lang only
+    here = "http://localhost/ecole/eleves?archives=1&lang=en"
+    posted = client.post("/ecole/eleves/classes", data={"label": ""}, headers={"Referer": here})
+    assert posted.status_code == 400  # the page shown again, with the refusal
+    assert 'href="/ecole/eleves?archives=1&amp;lang=fr"' in posted.text  # back where it was
+    elsewhere = client.post(
+        "/ecole/eleves/classes", data={"label": ""}, headers={"Referer": "https://ailleurs.fr/"}
+    )
+    assert 'href="/?lang=en"' in elsewhere.text  # never another site: the dashboard
+    assert fetch(client, "/ecole/eleves?archives=1&lang=en").status_code == 200

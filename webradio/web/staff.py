@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
 from flask import Blueprint, flash, jsonify, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime
@@ -54,6 +56,25 @@ UNPUBLISHED_DONE = N_("Épisode retiré de tous les canaux.")
 DELETED = N_("Épisode supprimé, avec ses fichiers son.")
 TEXT_SAVED = N_("Textes enregistrés ; toutes les diffusions sont à jour.")
 TAKE_DELETED = N_("Prise supprimée, avec son fichier son.")
+
+
+@bp.app_template_global()
+def language_url(lang: str) -> str:
+    """The page being read, in `lang`: the same address and query (a class's letters keep their
+    tokens); after a form was posted, the page it was posted from (a GET there would be 405)."""
+    if request.method == "GET":
+        path, query = "", request.query_string.decode()
+    else:
+        came_from = urlsplit(request.referrer or "")
+        if came_from.netloc == request.host and came_from.path:
+            path, query = came_from.path, came_from.query
+        else:
+            path, query = (
+                url_for("staff.dashboard" if current_user.is_authenticated else "auth.login"),
+                "",
+            )
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "lang"]
+    return f"{path}?{urlencode([*kept, ('lang', lang)])}"
 
 
 @bp.get("/")
