@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 from flask import Flask
@@ -62,6 +63,8 @@ def test_the_head_invites_a_teacher_who_chooses_a_password_and_signs_in(
     assert shown.status_code == 200
     path = link_on(text(shown))
     assert "Invité" in text(shown) and "nouvelle@equipe.fr" in text(shown)
+    until = r"jusqu’au \d{1,2} [a-zéû]+ \d{4}, \d{2}:\d{2} ;"  # Paris time, the month in words
+    assert re.search(until, text(shown)), "no seconds, no abbreviated month"
     stored = db.session.scalars(db.select(PasswordLink)).all()
     assert [s.token_hash for s in stored] != [path.rsplit("/", 1)[1]], "only its hash is kept"
     assert path.rsplit("/", 1)[1] not in {s.token_hash for s in stored}

@@ -92,7 +92,7 @@ def _issued_view(issued: accounts.IssuedLink | None) -> dict[str, object] | None
     return {
         "email": issued.user.email,
         "url": issued.url,
-        "until": format_datetime(issued.expires_at, "medium"),
+        "until": format_datetime(issued.expires_at, "d MMMM y, HH:mm"),
         "hours": issued.hours,
         "invitation": issued.purpose == accounts.LinkPurpose.INVITATION,
     }
