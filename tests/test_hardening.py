@@ -320,6 +320,15 @@ def test_files_left_world_readable_are_tightened_at_start(tmp_path: Path) -> Non
         assert stat.S_IMODE((instance / name).stat().st_mode) == 0o600
 
 
+def test_the_private_feeds_folder_is_closed_to_other_users(app: Flask) -> None:
+    # Families' feeds and the media passes: the app reads them, nginx and other users never.
+    private = runtime.feeds_root() / "private"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    private.chmod(0o755)  # left open by an older version: closed at the next start
+    create_app(dict(app.config))
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+
+
 # 5. Limits that fit a classroom, codes that cannot be guessed ----------------------------------
 
 

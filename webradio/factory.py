@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         database = _sqlite_file(url)
         if database is not None:
             _private_sqlite(database)
+    _private_folder(Path(app.config["FEEDS_ROOT"]) / "private")
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -89,6 +90,14 @@ def _private_sqlite(path: Path) -> None:
         found = path.with_name(path.name + companion)
         if found.exists() and found.stat().st_mode & 0o077:
             found.chmod(0o600)
+
+
+def _private_folder(path: Path) -> None:
+    """Create `feeds/private/` 0700, or close one left open: families' feeds and the media
+    passes are for the app alone (nginx never serves them, other users never read them)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
 
 
 @event.listens_for(Engine, "connect")

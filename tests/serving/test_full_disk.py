@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -116,7 +117,9 @@ def test_a_withdrawal_on_a_full_disk_publishes_less_and_completes_once_space_ret
     for name, response in seen.items():
         assert response.status_code in (200, 404, 410, 503), name
         assert guid not in response.text and "Le potager" not in response.text, name
-        assert radio.episode.id not in response.text or response.status_code == 410, name
+        # (the language links of an error page repeat the address asked, nothing more)
+        shown = re.sub(r'href="\?[^"]*"', "", response.text)
+        assert radio.episode.id not in shown or response.status_code == 410, name
     assert seen["media"].status_code == 410  # the voice is not heard
     for name in ("feed", "family feed"):  # the stale feed was removed, not served
         assert seen[name].status_code == 503, name
