@@ -10,16 +10,21 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
-from browser_support import free_port
+from browser_support import CHROMIUM_ARGS, chromium_path, free_port
 from flask import Flask
+from flask.testing import FlaskClient
 from web_support import PASSWORD
 
 from webradio import schools
 from webradio.models import School
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Route
 
 LINK = re.compile(r"http://radio\.test(/compte/mot-de-passe/[A-Za-z0-9_\-]+)")
 
@@ -111,3 +116,38 @@ def body_of(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain",))
     assert part is not None
     return str(part.get_content())  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def phone(client: FlaskClient) -> Iterator[Page]:
+    """A 360 px chromium page whose every request the test client answers (same cookies)."""
+    binary = chromium_path()
+    if binary is None:
+        pytest.skip("no chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+
+    def answer(route: Route) -> None:
+        request = route.request
+        parts = urlsplit(request.url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = client.open(
+            path,
+            method=request.method,
+            data=request.post_data_buffer,
+            headers={"Content-Type": request.headers.get("content-type", "")},
+        )
+        route.fulfill(
+            status=response.status_code, headers=dict(response.headers), body=response.get_data()
+        )
+        response.close()
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=binary, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 360, "height": 800})
+        context.grant_permissions(
+            ["clipboard-read", "clipboard-write"], origin="https://radio.test"
+        )
+        page = context.new_page()
+        page.route("https://radio.test/**", answer)
+        yield page
+        browser.close()
