@@ -163,3 +163,13 @@ def test_opted_in_the_feed_holds_only_what_families_allowed_for_directories(
     assert titles() == {listed}
     assert client.post(PAGE, data=form(directories_opt_in=None)).status_code == 302
     assert titles() == {public_only, listed}
+
+
+def test_two_pupils_with_one_first_name_are_told_apart_on_the_jingles_page(
+    client: FlaskClient, school: School
+) -> None:
+    schools.add_pupil(school, "CE2 B", "Sacha")
+    schools.add_pupil(school, "CM2 A", "Sacha")
+    sign_in(client, "head@ecole.fr")
+    page = fetch(client, "/son/jingles").text
+    assert page.count("Sacha (CE2 B)") == 2 and page.count("Sacha (CM2 A)") == 2  # both forms
