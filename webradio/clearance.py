@@ -8,7 +8,7 @@ return `(episode, clearance)` pairs. Nothing here writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -30,6 +30,7 @@ from webradio.models import (
     Pupil,
     School,
     Take,
+    TakeOrigin,
     TakeSpeaker,
 )
 from webradio.publishing.companions import chapter_marks
@@ -108,20 +109,41 @@ def typed_texts(episode: Episode) -> dict[str, str]:
     }
 
 
-def case_of(episode: Episode, school_pupils: Sequence[Pupil], day: date) -> consent.Case:
-    """The gate's input for one episode (its school's pupils already loaded with grants)."""
-    heard = voices(episode)
-    mentions = names.find(
-        typed_texts(episode),
-        ((p.id, p.first_name) for p in school_pupils if p.erased_at is None),
+def copies_of(take: Take, same_sound: Mapping[str, Sequence[Take]]) -> list[Take]:
+    """The take and every take holding the same bytes (a file sent again, from a tablet and
+    from the staff page): one sound, whose voices are all of theirs."""
+    found = {take.id: take}
+    found.update((t.id, t) for t in same_sound.get(take.storage_key, ()))
+    return list(found.values())
+
+
+def sound_source(take: Take, same_sound: Mapping[str, Sequence[Take]]) -> consent.Source:
+    """A source as the gate sees it: the voices declared on any copy of its bytes; attested
+    voice-free only when every copy is (a studio copy never is)."""
+    copies = copies_of(take, same_sound)
+    return consent.Source(
+        frozenset(p.id for t in copies for p in t.speakers),
+        all(t.voice_free and t.origin != TakeOrigin.STUDIO for t in copies),
     )
-    known = {p.id: p for p in [*school_pupils, *heard]}
+
+
+def case_of(
+    episode: Episode,
+    school_pupils: Sequence[Pupil],
+    day: date,
+    same_sound: Mapping[str, Sequence[Take]] | None = None,
+) -> consent.Case:
+    """The gate's input for one episode (its school's pupils already loaded with grants, and
+    the takes sharing its sources' bytes, by storage key)."""
+    same_sound = same_sound or {}
+    copied = [p for t in sources(episode) for c in copies_of(t, same_sound) for p in c.speakers]
+    mentions = names.find(
+        typed_texts(episode), names.known_by(p for p in school_pupils if p.erased_at is None)
+    )
+    known = {p.id: p for p in [*school_pupils, *voices(episode), *copied]}
     return consent.Case(
         requested=episode.requested_audience,
-        sources=tuple(
-            consent.Source(frozenset(p.id for p in take.speakers), take.voice_free)
-            for take in sources(episode)
-        ),
+        sources=tuple(sound_source(take, same_sound) for take in sources(episode)),
         participants=frozenset(p.id for p in episode.participants),
         pupils={pid: gate_pupil(p, day) for pid, p in known.items()},
         named={m.pupil_id: m.places for m in mentions},
@@ -142,6 +164,23 @@ def _school_pupils(school_ids: Iterable[str]) -> dict[str, list[Pupil]]:
     return by_school
 
 
+def _same_sound(found: Sequence[Episode]) -> dict[str, list[Take]]:
+    """Every take holding the bytes of a source of these episodes, by storage key, with their
+    voices (a fixed number of queries)."""
+    keys = {take.storage_key for episode in found for take in sources(episode)}
+    by_key: dict[str, list[Take]] = {}
+    if not keys:
+        return by_key
+    copies = db.session.scalars(
+        select(Take)
+        .where(Take.storage_key.in_(keys))
+        .options(selectinload(Take.speakers).selectinload(Pupil.grants))
+    )
+    for take in copies:
+        by_key.setdefault(take.storage_key, []).append(take)
+    return by_key
+
+
 def _loaded(query: Select[Any]) -> Select[Any]:
     """The query with everything the gate reads loaded eagerly (a fixed number of queries)."""
     take_speakers = selectinload(Take.speakers).selectinload(Pupil.grants)
@@ -158,7 +197,10 @@ def cleared(found: Sequence[Episode], day: date | None = None) -> list[tuple[Epi
     """Each episode with the gate's answer on `day` (default today)."""
     day = day or today_paris()
     pupils = _school_pupils(e.school_id for e in found)
-    return [(e, consent.clear(case_of(e, pupils[e.school_id], day), day)) for e in found]
+    same_sound = _same_sound(found)
+    return [
+        (e, consent.clear(case_of(e, pupils[e.school_id], day, same_sound), day)) for e in found
+    ]
 
 
 def listing(query: Select[Any], day: date | None = None) -> list[tuple[Episode, Clearance]]:
@@ -223,7 +265,8 @@ def city_listing(day: date | None = None) -> list[tuple[Episode, Clearance]]:
 def episodes_of_pupil(pupil: Pupil) -> list[Episode]:
     """The episodes in which the pupil's voice is: participant, a part's take, or a jingle."""
     declared = select(EpisodeParticipant.episode_id).where(EpisodeParticipant.pupil_id == pupil.id)
-    spoken = select(TakeSpeaker.take_id).where(TakeSpeaker.pupil_id == pupil.id)
+    heard_in = select(Take.storage_key).join(TakeSpeaker).where(TakeSpeaker.pupil_id == pupil.id)
+    spoken = select(Take.id).where(Take.storage_key.in_(heard_in))  # every copy of the bytes
     in_parts = select(EpisodePart.episode_id).where(EpisodePart.take_id.in_(spoken))
     return list(
         db.session.scalars(
@@ -242,4 +285,10 @@ def episodes_naming(pupil: Pupil) -> list[Episode]:
     """The school's episodes whose typed text names the pupil."""
     query = select(Episode).filter_by(school_id=pupil.school_id).order_by(Episode.created_at)
     found: list[Episode] = list(db.session.scalars(_loaded(query)).unique())
-    return [e for e in found if names.find(typed_texts(e), [(pupil.id, pupil.first_name)])]
+    return [e for e in found if names.find(typed_texts(e), names.known_by([pupil]))]
+
+
+def names_in_school(school_id: str) -> list[tuple[str, str]]:
+    """(id, first name) for every name each pupil of the school not erased is known by."""
+    found = db.session.scalars(select(Pupil).filter_by(school_id=school_id, erased_at=None))
+    return names.known_by(found)

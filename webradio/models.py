@@ -178,6 +178,9 @@ class Pupil(db.Model):  # type: ignore[name-defined]
     school_id: Mapped[str] = mapped_column(ForeignKey("school.id"))
     class_id: Mapped[str] = mapped_column(ForeignKey("school_class.id"))
     first_name: Mapped[str] = mapped_column(String(64))
+    # The first names they had before a correction, one a line: texts typed under an old name
+    # still name them (the gate looks for these too; erasure removes them).
+    former_names: Mapped[str] = mapped_column(Text, default="", server_default="")
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Archived (left the school): hidden from lists and pickers; consent and episodes unchanged.
     archived_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -185,6 +188,11 @@ class Pupil(db.Model):  # type: ignore[name-defined]
 
     school_class: Mapped[SchoolClass] = relationship(back_populates="pupils")
     grants: Mapped[list[ConsentGrant]] = relationship(back_populates="pupil")
+
+    @property
+    def known_names(self) -> tuple[str, ...]:
+        """Every first name typed text may know them by: the current one, then the former."""
+        return (self.first_name, *(n for n in (self.former_names or "").splitlines() if n))
 
 
 class ConsentGrant(db.Model):  # type: ignore[name-defined]

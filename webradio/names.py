@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from webradio.errors import N_, WebradioError
 
@@ -94,17 +95,34 @@ class Mention:
 
 
 def find(texts: Mapping[str, str], pupils: Iterable[tuple[str, str]]) -> list[Mention]:
-    """Which pupils (id, first name) the texts (place -> text) name, and where."""
+    """Which pupils the texts (place -> text) name, and where. A pupil may come once per
+    first name they are known by (id, name): one mention holds every place any of them is."""
     runs = {place: _joined_runs(text) for place, text in texts.items() if text}
-    mentions = []
+    found_in: dict[str, set[str]] = {}
     for pupil_id, first_name in pupils:
         wanted = key(first_name)
-        if not wanted:
-            continue
-        places = tuple(place for place, found in runs.items() if wanted in found)
-        if places:
-            mentions.append(Mention(pupil_id, places))
-    return mentions
+        if wanted:
+            places = {place for place, found in runs.items() if wanted in found}
+            found_in.setdefault(pupil_id, set()).update(places)
+    return [
+        Mention(pupil_id, tuple(p for p in runs if p in places))
+        for pupil_id, places in found_in.items()
+        if places
+    ]
+
+
+class Named(Protocol):
+    """Anyone known by first names (a stored pupil)."""
+
+    id: str
+
+    @property
+    def known_names(self) -> tuple[str, ...]: ...
+
+
+def known_by(pupils: Iterable[Named]) -> list[tuple[str, str]]:
+    """(id, first name) for every name each pupil is known by (current and former)."""
+    return [(p.id, name) for p in pupils for name in p.known_names]
 
 
 def redact(text: str, first_names: Iterable[str]) -> str:

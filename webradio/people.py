@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import generate_password_hash
 
 from webradio import sharing
@@ -146,6 +147,7 @@ def pupils_on_roll(school: School) -> list[Pupil]:
         .join(SchoolClass, SchoolClass.id == Pupil.class_id)
         .where(Pupil.school_id == school.id, Pupil.erased_at.is_(None), _shelved(False))
         .order_by(Pupil.first_name, Pupil.id)
+        .options(selectinload(Pupil.grants))  # whom not to record: one query for every grant
     )
     return sorted(found, key=lambda p: reading_order(p.first_name))
 
@@ -272,9 +274,18 @@ def rename_class(school: School, class_id: str, label: str) -> SchoolClass:
 
 
 def rename_pupil(school: School, pupil_id: str, first_name: str) -> Pupil:
-    """Correct a pupil's first name (first names only, checked as when they were added)."""
+    """Correct a pupil's first name (first names only, checked as when they were added). The
+    former name is kept among the names the gate looks for: texts typed before the correction
+    still name the child (an erasure removes it with the rest)."""
     pupil = _pupil_on_record(school, pupil_id)
-    pupil.first_name = names.check_first_name(first_name)
+    checked = names.check_first_name(first_name)
+    keys = {names.key(checked)}
+    kept = []
+    for name in pupil.known_names:
+        if names.key(name) not in keys:
+            keys.add(names.key(name))
+            kept.append(name)
+    pupil.first_name, pupil.former_names = checked, "\n".join(kept)
     db.session.commit()
     return pupil
 

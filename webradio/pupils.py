@@ -17,7 +17,6 @@ from webradio import (
     episodes,
     names,
     publication,
-    reasons,
     reedit,
     runtime,
     takes,
@@ -51,9 +50,21 @@ def takes_of(pupil: Pupil) -> list[Take]:
 
 
 def export_takes(pupil: Pupil) -> list[Take]:
-    """Takes to hand over: only those in which the pupil is the sole declared voice. Never
-    another child's voice: a shared take is listed without its audio (CONTRACT section 2)."""
-    return [t for t in takes_of(pupil) if [s.id for s in t.speakers] == [pupil.id]]
+    """Takes to hand over: only those in which the pupil is the sole declared voice, on every
+    take holding the same bytes. Never another child's voice: a shared take is listed without
+    its audio (CONTRACT section 2)."""
+    declared = takes_of(pupil)
+    voices: dict[str, set[str]] = {}
+    for take in with_copies(declared):
+        voices.setdefault(take.storage_key, set()).update(s.id for s in take.speakers)
+    return [t for t in declared if voices.get(t.storage_key) == {pupil.id}]
+
+
+def with_copies(found: list[Take]) -> list[Take]:
+    """These takes and every take holding the same bytes (one sound, the same voices)."""
+    keys = {t.storage_key for t in found}
+    same_bytes = db.session.scalars(select(Take).where(Take.storage_key.in_(keys))).all()
+    return list({t.id: t for t in [*found, *same_bytes]}.values())
 
 
 def shared_takes(pupil: Pupil) -> list[dict[str, object]]:
@@ -74,7 +85,7 @@ def describe(pupil: Pupil) -> dict[str, object]:
     """Everything held about the pupil, as plain JSON values (ids, dates, audiences)."""
     grants = sorted(pupil.grants, key=lambda g: g.school_year)
     episodes = clearance.episodes_of_pupil(pupil)
-    others = [n for i, n in reasons.first_names(pupil.school_id).items() if i != pupil.id]
+    others = [n for i, n in clearance.names_in_school(pupil.school_id) if i != pupil.id]
     return {
         "pupil": {
             "id": pupil.id,
@@ -197,10 +208,11 @@ def erase(pupil: Pupil, actor_id: str | None = None) -> list[Episode]:
     cannot be, and stays unpublished; every former master goes; their first name is replaced by
     "—" in titles, descriptions, chapters, transcripts, labels and tags; grants are closed and
     their scan deleted (unless another form is the same file). Audit lines stay, ids only."""
+    db.session.refresh(pupil)  # every name they are known by, as stored now
     if pupil.erased_at is not None:
         raise WebradioError(N_("Cet élève a déjà été effacé."))
     now = now_utc()
-    first_name = pupil.first_name
+    known_names = list(pupil.known_names)
     heard = _takes_with_voice(pupil)
     episodes = clearance.episodes_of_pupil(pupil)
     pupil.erased_at = now  # from here the gate blocks every source that holds the voice
@@ -212,8 +224,8 @@ def erase(pupil: Pupil, actor_id: str | None = None) -> list[Episode]:
     for take in heard:
         _erase_take(take, pupil, now)
     _close_grants(pupil, actor_id, now)
-    _scrub_name(pupil.school_id, first_name)
-    pupil.first_name = names.ERASED
+    _scrub_name(pupil.school_id, known_names)
+    pupil.first_name, pupil.former_names = names.ERASED, ""
     audit.record("pupil.erased", "pupil", pupil.id, pupil.school_id, actor_id)
     db.session.commit()
     purge_deleted_rows()
@@ -222,10 +234,7 @@ def erase(pupil: Pupil, actor_id: str | None = None) -> list[Episode]:
 
 def _takes_with_voice(pupil: Pupil) -> list[Take]:
     """The takes and jingles declaring the pupil, and every take sharing their bytes."""
-    declared = takes_of(pupil)
-    keys = {t.storage_key for t in declared}
-    same_bytes = db.session.scalars(select(Take).where(Take.storage_key.in_(keys))).all()
-    return list({t.id: t for t in [*declared, *same_bytes]}.values())
+    return with_copies(takes_of(pupil))
 
 
 def _erase_take(take: Take, pupil: Pupil, now: datetime) -> None:
@@ -286,16 +295,27 @@ def _close_grants(pupil: Pupil, actor_id: str | None, now: datetime) -> None:
             grant.scan_key = None
 
 
-def _scrub_name(school_id: str, first_name: str) -> None:
-    """Replace the first name, however written, in the school's typed text and tags."""
-    others = [first_name]
+# Every column of an episode that holds text staff typed (the head's comments included).
+EPISODE_TEXT = (
+    "title",
+    "description",
+    "series",
+    "transcript",
+    "review_comment",
+    "edit_review_comment",
+)
+
+
+def _scrub_name(school_id: str, first_names: list[str]) -> None:
+    """Replace the first names, however written, in the school's typed text and tags."""
+    others = first_names
     query = select(Episode).filter_by(school_id=school_id)
     for episode in db.session.scalars(query):
         before = (episode.title, episode.description, episode.series, episode.chapters_json)
-        episode.title = names.redact(episode.title, others)
-        episode.description = names.redact(episode.description, others)
-        episode.series = names.redact(episode.series, others)
-        episode.transcript = names.redact(episode.transcript or "", others) or None
+        for column in EPISODE_TEXT:
+            typed = getattr(episode, column)
+            if typed:
+                setattr(episode, column, names.redact(typed, others))
         if episode.chapters_json:
             marks = json.loads(episode.chapters_json)
             for mark in marks:

@@ -312,7 +312,7 @@ def _republish(episode: Episode, pupils: list[Pupil], actor: publication.Actor) 
     episode.state = EpisodeState.READY
     db.session.commit()
     texts = clearance.typed_texts(episode)
-    still_named = [p.first_name for p in pupils if names.find(texts, [(p.id, p.first_name)])]
+    still_named = [p.first_name for p in pupils if names.find(texts, names.known_by([p]))]
     if still_named:
         return Outcome(
             N_("Passages coupés. Le texte cite encore %(names)s : corrigez-le avant de publier."),

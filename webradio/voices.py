@@ -24,10 +24,12 @@ HAS_SPEAKERS = N_(
 
 def attest_voice_free(take: Take) -> None:
     """Stage the staff attestation that no pupil speaks in the take (refused when it has
-    voices by definition or by declaration)."""
-    if take.origin == TakeOrigin.STUDIO:
+    voices by definition or by declaration, itself or any take holding the same bytes: the
+    same recording sent from a tablet and from the staff page is one sound)."""
+    copies = [take, *db.session.scalars(select(Take).filter_by(storage_key=take.storage_key))]
+    if any(t.origin == TakeOrigin.STUDIO for t in copies):
         raise WebradioError(STUDIO_HAS_VOICES)
-    if take.speakers:
+    if any(t.speakers for t in copies):
         raise WebradioError(HAS_SPEAKERS)
     take.voice_free = True
 

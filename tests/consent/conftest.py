@@ -74,6 +74,14 @@ def make_episode(
     return episodes.render_episode(created.id)
 
 
+def refreshed(episode: Episode) -> Episode:
+    """The episode as stored now."""
+    db.session.expire_all()
+    found = db.session.get(Episode, episode.id)
+    assert found is not None
+    return found
+
+
 @pytest.fixture
 def world(app: Flask, take_wav: Path) -> World:
     """École du Consentement: Léa (public, credited) and Inès (families) speak in one episode."""

@@ -26,7 +26,7 @@ from webradio.cli import main
 from webradio.extensions import db
 from webradio.models import Episode, Take, TakeSpeaker
 
-from .conftest import World, grant, make_episode
+from .conftest import World, grant, make_episode, refreshed
 
 
 def cli(runner: FlaskCliRunner, *args: str) -> Result:
@@ -50,14 +50,6 @@ def family_guids(world: World) -> list[str]:
 def local(url: str) -> str:
     """A public URL as a path for the test client."""
     return url.removeprefix(urls.base())
-
-
-def refreshed(episode: Episode) -> Episode:
-    """The episode as stored now."""
-    db.session.expire_all()
-    found = db.session.get(Episode, episode.id)
-    assert found is not None
-    return found
 
 
 # --- voices come from the audio ---------------------------------------------------------------

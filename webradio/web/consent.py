@@ -159,9 +159,11 @@ def export(pupil_id: str) -> ResponseReturnValue:
     """Everything held about the pupil, as a zip for the family (never cached)."""
     found = _pupil(pupil_id)
     scratch = runtime.storage().scratch_dir() / f"export-{found.id}-{new_id()}.zip"
-    pupils.export(found, scratch)
-    data = scratch.read_bytes()
-    scratch.unlink()
+    try:  # the zip holds the child's voice: it never outlives the answer, even a failed one
+        pupils.export(found, scratch)
+        data = scratch.read_bytes()
+    finally:
+        scratch.unlink(missing_ok=True)
     response = send_file(
         io.BytesIO(data),
         mimetype="application/zip",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from webradio import accounts, names, publication
+from webradio import accounts, clearance, names, publication
 from webradio.errors import N_
 from webradio.models import Episode
 from webradio.web import actor, translate
@@ -42,7 +42,8 @@ def view(found: Episode, known: dict[str, str]) -> dict[str, object]:
             "chapters": "\n".join(proposed.chapter_titles.values()),
             "transcript": proposed.transcript or "",
         }
-        named = sorted(known[m.pupil_id] for m in names.find(texts, known.items()))
+        mentions = names.find(texts, clearance.names_in_school(found.school_id))
+        named = sorted(known[m.pupil_id] for m in mentions)
     proposes = publication.needs_head(found, actor())
     return {
         "proposes": proposes,
