@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from webradio import episodes, outputs, retention, runtime, storage, takes
-from webradio.clock import now_utc
+from webradio import clock, episodes, outputs, retention, runtime, storage, takes
+from webradio.clock import aware, now_utc
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, EpisodeState, Job, JobState, TakeState
@@ -90,12 +92,22 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
         with app.app_context():
             retention.sweep(delete_takes=False)
 
+    @huey.task(name="webradio.expire_at", priority=10)
+    def expire_task(instant: str) -> None:
+        """Remove the files a midnight expires at that very second, then rewrite."""
+        with app.app_context():
+            expire_at(datetime.fromisoformat(instant))
+
+    app.extensions["webradio.expire_at"] = expire_task
+
     @huey.periodic_task(crontab(), name="webradio.outputs_catch_up")
     def outputs_catch_up() -> None:
         """Every minute: rewrite public files a failed rewrite left due (a full disk, once
-        space returns) or a midnight expired (a proxy serving them stops at midnight too)."""
+        space returns) or a midnight expired; in the last minute before a midnight that
+        expires files, plan their removal at the second (a proxy serving them stops then)."""
         with app.app_context():
             outputs.catch_up()
+            watch_expiry(expire_task, clock.now_utc())
 
     @huey.periodic_task(crontab(minute="30"), name="webradio.leftovers_sweep")
     def leftovers_sweep() -> None:
@@ -116,6 +128,33 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
             "rebuild_feeds", lambda _: outputs.refresh({outputs.EVERY_SCHOOL})
         ),
     }
+
+
+# The minute task plans the removal of files a midnight expires when it is this close; the task
+# starts this early (huey's scheduler and an idle worker's polling take seconds) and waits.
+EXPIRY_WINDOW = timedelta(seconds=90)
+EXPIRY_EARLY = timedelta(seconds=20)
+_planned: set[datetime] = set()
+
+
+def watch_expiry(expire: Any, now: datetime) -> datetime | None:
+    """Schedule `expire` (the webradio.expire_at task) for the next midnight that expires public
+    files, when it is less than EXPIRY_WINDOW away and not planned yet; that instant, if so."""
+    instant = outputs.next_expiry(now)
+    if instant is None or instant - now > EXPIRY_WINDOW or instant in _planned:
+        return None
+    _planned.add(instant)
+    expire.schedule(args=(instant.isoformat(),), eta=aware(instant - EXPIRY_EARLY))
+    return instant
+
+
+def expire_at(instant: datetime, sleep: Callable[[float], None] = time.sleep) -> list[str]:
+    """Wait for `instant` (naive UTC, a Paris midnight), remove the files it expires, then
+    rewrite their owners; the slugs whose files changed."""
+    while (left := (instant - clock.now_utc()).total_seconds()) > 0:
+        sleep(min(left, 1.0))
+    outputs.remove_expired(instant)
+    return outputs.catch_up(instant)
 
 
 def _finish(job: Job, state: str, reason: str | None) -> None:

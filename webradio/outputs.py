@@ -21,7 +21,7 @@ import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -227,13 +227,42 @@ def waiting_schools(now: datetime | None = None) -> list[tuple[School, datetime]
     ]
 
 
+def next_expiry(now: datetime) -> datetime | None:
+    """The first Paris midnight after `now` that ends a public file's day (naive UTC), if any."""
+    today = clock.today_paris(now).isoformat()
+    ends = {
+        str(entry["until"])
+        for files in read_manifest(manifest_path()).values()
+        for entry in files.values()
+        if entry.get("until") and str(entry["until"]) >= today
+    }
+    if not ends:
+        return None
+    day = date.fromisoformat(min(ends)) + timedelta(days=1)
+    return datetime.combine(day, time(0), tzinfo=clock.PARIS).astimezone(UTC).replace(tzinfo=None)
+
+
+def remove_expired(now: datetime) -> int:
+    """Remove at once every public file a midnight has expired, before any rewrite renders:
+    a proxy then finds none to serve, and the app asks the gate. How many were removed."""
+    today = clock.today_paris(now).isoformat()
+    root = runtime.feeds_root()
+    return sum(
+        _remove(root / path)
+        for files in read_manifest(manifest_path()).values()
+        for path, entry in files.items()
+        if entry.get("until") and str(entry["until"]) < today
+    )
+
+
 def catch_up(now: datetime | None = None) -> list[str]:
     """Rewrite what is due: the schools whose last rewrite did not land, and the owners of
-    files a midnight has expired (so a proxy serving the files stops at midnight too). The
-    worker calls this every minute; returns the slugs whose files changed."""
+    files a midnight has expired (removed first, so a proxy serving the files stops at midnight
+    too). The worker calls this every minute; returns the slugs whose files changed."""
     from webradio.extensions import db
 
     now = now or clock.now_utc()
+    remove_expired(now)
     marked = select(OutputsDue.school_id).where(OutputsDue.since <= now - RETRY_AFTER).distinct()
     due = set(db.session.scalars(marked))
     db.session.commit()  # end the read: the rewrite reads again under its lock

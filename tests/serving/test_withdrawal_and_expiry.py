@@ -3,15 +3,15 @@ file is never served past the midnight that ends its authorisation."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 from web_support import fetch, sign_in
 
-from webradio import runtime, site, urls
-from webradio.clock import today_paris
+from webradio import clock, jobs, runtime, site, urls
+from webradio.clock import PARIS, today_paris
 from webradio.web.delivery import EMBED_CSP
 
 from .conftest import Radio, SetClock, counted, next_day, publish_radio
@@ -85,3 +85,39 @@ def test_an_episode_authorised_until_today_is_served_today_and_not_after_midnigh
     assert radio.episode.guid not in fetch(client, at["city feed"]).text
     assert "Le potager" not in fetch(client, at["school"]).text
     assert "Le potager" not in fetch(client, at["widget"]).text
+
+
+def test_the_worker_removes_the_files_at_the_midnight_second(
+    app: Flask, take_wav: Path, set_clock: SetClock
+) -> None:
+    # nginx serves a file as long as it is on disk: the worker must remove it at the second.
+    day = today_paris()
+    set_clock(day, time(12, 0))
+    radio = publish_radio(take_wav, until=day)
+    files = episode_files(radio)
+    midnight = datetime.combine(next_day(day), time(0), tzinfo=PARIS).astimezone(UTC)
+    huey = app.extensions["webradio.huey"]
+    expire = app.extensions["webradio.expire_at"]
+
+    set_clock(day, time(23, 58, 0))  # the minute task looks ahead ...
+    assert jobs.watch_expiry(expire, clock.now_utc()) is None and huey.scheduled() == []
+    set_clock(day, time(23, 59, 0))  # ... and in the last minute plans one task, once,
+    assert jobs.watch_expiry(expire, clock.now_utc()) == midnight.replace(tzinfo=None)
+    assert jobs.watch_expiry(expire, clock.now_utc()) is None
+    (planned,) = huey.scheduled()
+    assert planned.eta == (midnight - jobs.EXPIRY_EARLY).replace(tzinfo=None)  # huey's UTC
+
+    set_clock(day, time(23, 59, 40))  # which starts early, and waits for the second
+    waited: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        assert all(path.exists() for path in files.values())  # served until midnight
+        waited.append(seconds)
+        set_clock(next_day(day), time(0, 0, 0))
+
+    jobs.expire_at(midnight.replace(tzinfo=None), sleep=sleep)
+    assert waited and waited[0] <= 20
+    for name, path in files.items():  # gone at 00:00:00, nginx finds nothing to serve
+        assert not path.exists(), name
+    feed = (runtime.feeds_root() / f"{radio.school.slug}.xml").read_text()
+    assert radio.episode.guid not in feed  # and the rewrite followed
