@@ -113,11 +113,13 @@ def measure(app: Flask, client: FlaskClient, count: int) -> dict[str, int]:
     return found
 
 
-@pytest.mark.parametrize("name", ["school page", "dashboard", "teacher's dashboard", "outputs"])
+@pytest.mark.parametrize("name", ["school page", "dashboard", "outputs"])
 def test_queries_do_not_grow_with_the_episodes(app: Flask, client: FlaskClient, name: str) -> None:
     few, many = measure(app, client, 5), measure(app, client, 50)
-    assert many[name] == few[name], (name, few, many)
-    assert 0 < few[name] < 40, few
+    # The head's and the teacher's dashboards are measured in the same schools.
+    for run in [name, "teacher's dashboard"] if name == "dashboard" else [name]:
+        assert many[run] == few[run], (run, few, many)
+        assert 0 < few[run] < 40, few
 
 
 def test_the_dashboard_queries_do_not_grow_with_the_pupils(app: Flask, client: FlaskClient) -> None:
