@@ -61,5 +61,7 @@ def test_report_and_trim_editor(browser_path: str, demo: Demo, tmp_path: Path) -
         page.locator("main form button[type=submit]").click()
         page.wait_for_url(re.compile(r"/episodes/[^/]+$"))
         section = page.locator(".sound-episode")
-        expect(section).to_contain_text(f"{start:.1f} s → {end:.1f} s", timeout=SLOW)
+        # French decimals: « 3,0 s → 10,1 s ».
+        span = f"{start:.1f} s → {end:.1f} s".replace(".", ",")
+        expect(section).to_contain_text(span, timeout=SLOW)
         browser.close()

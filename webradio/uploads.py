@@ -101,10 +101,19 @@ def _save(upload: Upload) -> None:
     os.replace(tmp, target)
 
 
+EMPTY = N_(
+    "Ce fichier est vide : il n’y a rien à envoyer. Choisissez-en un autre ou enregistrez "
+    "à nouveau."
+)
+
+
 def create(length: int, metadata: dict[str, str], owner: dict[str, str | None]) -> Upload:
     """Start an upload of `length` bytes (refused past the size limit); removes expired ones."""
     if length < 0:
         raise UploadRefused(N_("Taille d’envoi invalide."))
+    if length == 0:
+        # tus allows it, but a take cannot be empty (and tus-js-client would call it a success).
+        raise UploadRefused(EMPTY)
     if length > max_bytes():
         from webradio.storage import UploadTooLarge
 

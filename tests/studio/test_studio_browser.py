@@ -4,6 +4,7 @@ from there; an expired page token is renewed without losing the upload."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -321,4 +322,262 @@ def test_a_chosen_file_is_kept_on_the_tablet_through_a_reload(
     expect(tablet.locator("section.pending")).to_be_hidden()
     (take,) = _labelled(server, "L’interview")
     assert take.size_bytes == chosen.stat().st_size
+    context.close()
+
+
+# No IndexedDB (a private window, a full quota): the page must still send, and must not claim a
+# copy is kept on the tablet.
+NO_STORAGE = "Object.defineProperty(window, 'indexedDB', {value: undefined, configurable: true});"
+# Counts the recorders the page starts (a double tap must start one).
+COUNT_RECORDERS = """
+(() => {
+  const Real = window.MediaRecorder;
+  window.startedRecorders = 0;
+  window.MediaRecorder = class extends Real {
+    constructor(...args) { super(...args); window.startedRecorders += 1; }
+  };
+})();
+"""
+
+
+@pytest.mark.browser
+def test_a_private_window_still_sends_and_says_nothing_is_kept(
+    browser: Browser, server: Site
+) -> None:
+    code = _fresh_code(server)
+    context = browser.new_context()
+    context.add_init_script(NO_STORAGE)
+    tablet = context.new_page()
+    tablet.goto(f"{server.base_url}/studio/{code}")
+    _record(tablet, "Sans mémoire", 1)
+    status = tablet.locator(".upload-status")
+    note = tablet.locator(".upload-note")
+    expect(note).to_contain_text("ne peut pas garder")
+    expect(status).not_to_contain_text("Enregistrée sur la tablette")
+    context.set_offline(True)
+    tablet.get_by_role("button", name="Envoyer l’enregistrement").click()
+    expect(status).to_contain_text("en attente du réseau")
+    expect(status).not_to_contain_text("tablette")
+    expect(note).to_contain_text("ne rechargez pas")
+    expect(tablet.locator("section.pending li")).to_have_count(1)  # listed, from the page's memory
+    context.set_offline(False)  # no reload: the page itself sends it again
+    expect(status).to_contain_text("Reçue par le serveur", timeout=SLOW)
+    expect(tablet.locator("section.pending")).to_be_hidden()
+    assert len(_labelled(server, "Sans mémoire")) == 1
+    context.close()
+
+
+@pytest.mark.browser
+def test_double_taps_start_one_recording_and_stop_it_once(browser: Browser, server: Site) -> None:
+    code = _fresh_code(server)
+    context = browser.new_context()
+    context.add_init_script(COUNT_RECORDERS)
+    tablet = context.new_page()
+    tablet.goto(f"{server.base_url}/studio/{code}")
+    tablet.fill("input[name=label]", "Double tape")
+    record = tablet.locator("button.record")
+    record.dblclick()
+    expect(tablet.locator(".rec-live .timer")).to_have_text("0:02", timeout=10_000)
+    assert tablet.evaluate("window.startedRecorders") == 1
+    box = record.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for _ in range(2):  # a double tap on « Arrêter », wherever the page has moved since
+        tablet.mouse.click(x, y)
+        tablet.wait_for_timeout(150)
+    expect(tablet.locator(".take-review audio")).to_be_visible()
+    tablet.wait_for_timeout(1500)
+    assert tablet.evaluate("window.startedRecorders") == 1
+    expect(tablet.locator(".rec-live")).to_be_hidden()
+    send = tablet.get_by_role("button", name="Envoyer l’enregistrement").bounding_box()
+    assert send is not None
+    for _ in range(2):  # and on « Envoyer l’enregistrement »
+        tablet.mouse.click(send["x"] + send["width"] / 2, send["y"] + send["height"] / 2)
+        tablet.wait_for_timeout(150)
+    expect(tablet.locator(".upload-status")).to_contain_text("Reçue par le serveur", timeout=SLOW)
+    assert len(_labelled(server, "Double tape")) == 1
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_take_is_stamped_on_the_servers_clock_not_the_tablets(
+    browser: Browser, server: Site
+) -> None:
+    code = _fresh_code(server)
+    context = browser.new_context()
+    tablet = context.new_page()
+    tablet.clock.install(time=now_utc() - timedelta(days=3))  # a tablet whose clock is wrong
+    stamps: list[int] = []
+
+    def note_stamp(route: Route) -> None:
+        if route.request.method == "POST":
+            for pair in (route.request.headers.get("upload-metadata") or "").split(","):
+                key, _, value = pair.strip().partition(" ")
+                if key == "recorded_at":
+                    stamps.append(int(base64.b64decode(value)))
+        route.continue_()
+
+    tablet.route("**/envois/", note_stamp)
+    tablet.goto(f"{server.base_url}/studio/{code}")
+    started = now_utc().timestamp() * 1000
+    _record(tablet, "À l’heure", 1)
+    tablet.get_by_role("button", name="Envoyer l’enregistrement").click()
+    expect(tablet.locator(".upload-status")).to_contain_text("Reçue par le serveur", timeout=SLOW)
+    (stamp,) = stamps
+    assert started - 10_000 <= stamp <= now_utc().timestamp() * 1000
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_private_window_keeps_a_take_in_memory_through_a_closed_studio(
+    browser: Browser, server: Site
+) -> None:
+    code = _fresh_code(server)
+    context = browser.new_context()
+    context.add_init_script(NO_STORAGE)
+    tablet = context.new_page()
+    tablet.goto(f"{server.base_url}/studio/{code}")
+    _record(tablet, "Mémoire fermée", 1)
+    with server.app.app_context():
+        schools.close_studio(SchoolClass.query.filter_by(label="CM2 A").one())
+    tablet.get_by_role("button", name="Envoyer l’enregistrement").click()
+    ended = tablet.locator(".studio-ended")
+    expect(ended).to_contain_text("fermé par l’enseignant", timeout=SLOW)
+    expect(tablet.locator("section.pending li")).to_contain_text("sans la recharger")
+    # Typing the new code must not leave the page: only its memory holds the take.
+    new_code = _fresh_code(server)
+    ended.get_by_label("Nouveau code").fill("pas-le-bon")
+    ended.get_by_role("button", name="Continuer").click()
+    expect(tablet.locator(".upload-status")).to_contain_text("aucun studio")
+    ended.get_by_label("Nouveau code").fill(new_code.upper())
+    ended.get_by_role("button", name="Continuer").click()
+    expect(tablet.locator(".upload-status")).to_contain_text("Reçue par le serveur", timeout=SLOW)
+    assert tablet.url == f"{server.base_url}/studio/{new_code}"
+    expect(ended).to_be_hidden()
+    expect(tablet.get_by_role("button", name="Enregistrer au micro")).to_be_visible()
+    assert len(_labelled(server, "Mémoire fermée")) == 1
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_file_too_big_to_keep_says_so_all_the_way(
+    browser: Browser, server: Site, tmp_path: Path
+) -> None:
+    huge = tmp_path / "concert.wav"
+    with huge.open("wb") as sparse:  # 201 MB on the page's side, nothing on the disk
+        sparse.truncate(201 * 1024 * 1024)
+    code = _fresh_code(server)
+    context = browser.new_context()
+    tablet = context.new_page()
+    sent: list[int] = []
+
+    def first_chunk_only(route: Route) -> None:
+        if route.request.method == "PATCH":
+            sent.append(int(route.request.headers["upload-offset"]))
+            if len(sent) > 1:
+                route.abort("connectionreset")  # the Wi-Fi goes after the first 5 MB
+                return
+        route.continue_()
+
+    tablet.route("**/envois/**", first_chunk_only)
+    tablet.goto(f"{server.base_url}/studio/{code}")
+    tablet.set_input_files("input[type=file]", str(huge))
+    tablet.get_by_role("button", name="Envoyer", exact=True).click()
+    note = tablet.locator(".upload-note")
+    status = tablet.locator(".upload-status")
+    expect(status).to_contain_text("Envoi… 2 %", timeout=SLOW)
+    expect(note).to_contain_text("trop gros pour être gardé")  # still said while it goes
+    expect(status).to_contain_text("renvoyez-le", timeout=SLOW)
+    expect(note).to_contain_text("trop gros pour être gardé")
+    expect(tablet.locator("section.pending")).to_be_hidden()  # nothing claims to be kept
+    context.close()
+
+
+@pytest.mark.browser
+def test_an_empty_file_is_named_empty_not_received(browser: Browser, server: Site) -> None:
+    code = _fresh_code(server)
+    tablet = browser.new_page()
+    tablet.goto(f"{server.base_url}/studio/{code}")
+    empty = {"name": "vide.m4a", "mimeType": "audio/mp4", "buffer": b""}
+    tablet.set_input_files("input[type=file]", files=[empty])  # type: ignore[list-item]
+    tablet.get_by_role("button", name="Envoyer", exact=True).click()
+    expect(tablet.locator(".upload-status")).to_contain_text("est vide")
+    expect(tablet.locator(".upload-status")).not_to_contain_text("Reçue")
+    tablet.close()
+
+
+@pytest.mark.browser
+def test_a_busy_server_delays_the_upload_and_the_polls_but_loses_nothing(
+    browser: Browser, server: Site
+) -> None:
+    code = _fresh_code(server)
+    context = browser.new_context()
+    tablet = context.new_page()
+    patches: list[str] = []
+    polls: list[str] = []
+
+    def restarting(route: Route) -> None:
+        # The app restarts behind its proxy: the first chunk meets a 502, then a 503.
+        if route.request.method == "PATCH" and len(patches) < 2:
+            patches.append(route.request.headers["upload-offset"])
+            route.fulfill(status=502 if not patches[1:] else 503, headers={"Retry-After": "1"})
+            return
+        route.continue_()
+
+    def busy(route: Route) -> None:
+        # The first status polls are refused, with Retry-After as an HTTP date (as a proxy may).
+        polls.append(route.request.url)
+        if len(polls) <= 3:
+            later = "Wed, 21 Oct 2015 07:28:00 GMT"
+            route.fulfill(status=429, headers={"Retry-After": later}, body="{}")
+            return
+        route.continue_()
+
+    tablet.route("**/envois/**", restarting)
+    tablet.route("**/etat", busy)
+    tablet.goto(f"{server.base_url}/studio/{code}")
+    _record(tablet, "Serveur occupé", 1)
+    tablet.get_by_role("button", name="Envoyer l’enregistrement").click()
+    status = tablet.locator(".upload-status")
+    expect(status).to_contain_text("Reçue par le serveur", timeout=SLOW)
+    assert patches == ["0", "0"]
+    tablet.wait_for_timeout(1500)
+    assert len(polls) <= 3  # refused polls wait before the next one (no storm)
+    analysed = re.compile("Prise prête|pas pu être traitée")
+    expect(status).to_contain_text(analysed, timeout=SLOW)
+    assert len(_labelled(server, "Serveur occupé")) == 1
+    context.close()
+
+
+@pytest.mark.browser
+def test_two_tabs_of_one_tablet_send_a_take_once(browser: Browser, server: Site) -> None:
+    code = _fresh_code(server)
+    context = browser.new_context()
+    created: list[str] = []
+    context.on(  # uploads the server created (the one tried offline never reached it)
+        "response",
+        lambda r: (
+            created.append(r.url)
+            if r.request.method == "POST" and "/envois/" in r.url and r.status == 201
+            else None
+        ),
+    )
+    first = context.new_page()
+    first.goto(f"{server.base_url}/studio/{code}")
+    _record(first, "Deux onglets", 1)
+    context.set_offline(True)
+    first.get_by_role("button", name="Envoyer l’enregistrement").click()
+    expect(first.locator(".upload-status")).to_contain_text("en attente du réseau")
+    context.route("**/envois/**", lambda route: route.abort())  # the school's Wi-Fi, half there
+    context.set_offline(False)
+    second = context.new_page()  # the same tablet opens the studio again in another tab
+    second.goto(f"{server.base_url}/studio/{code}")
+    expect(second.locator("section.pending li")).to_have_count(1)
+    context.set_offline(True)
+    context.unroute("**/envois/**")
+    context.set_offline(False)  # both tabs hear the network come back at once
+    for tab in (first, second):
+        expect(tab.locator("section.pending")).to_be_hidden(timeout=SLOW)
+    assert len(_labelled(server, "Deux onglets")) == 1
+    assert len(created) == 1  # one upload, not one per tab
     context.close()

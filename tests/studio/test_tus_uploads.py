@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse
 
 from webradio import schools, uploads
 from webradio.audio.ffmpeg import find_ffmpeg
+from webradio.clock import aware
 from webradio.extensions import db
 from webradio.models import School, SchoolClass, Take
 
@@ -406,3 +407,82 @@ def test_a_studio_closed_then_reopened_does_not_revive_old_tickets(
         headers={**TUS, **tablet, "Upload-Length": "1"},
     )
     assert refused.status_code == 404 and refused.get_json()["studio_closed"] is True
+
+
+def test_a_ticket_past_its_studio_delivers_only_what_was_recorded_before_the_end(
+    app: Flask, client: FlaskClient, school: School, take_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import webradio.web.studio as studio
+
+    school_class = school.classes[0]
+    code, ticket = _tablet_in(client, school_class)
+    ends = school_class.studio_expires_at
+    assert ends is not None
+    # Two hours past the end: the code is dead, the tablet's ticket still delivers for a day.
+    later = ends + timedelta(hours=2)
+    monkeypatch.setattr(schools, "now_utc", lambda: later)
+    monkeypatch.setattr(studio, "now_utc", lambda: later)
+    tablet = {"Webradio-Studio-Ticket": ticket}
+    end_ms = int(aware(ends).timestamp() * 1000)
+    data = take_wav.read_bytes()
+
+    # Recorded before the end (by the server's clock, as the page counts it): delivered.
+    before = tus_upload(
+        client, f"/studio/{code}/envois/", data, headers=tablet, recorded_at=str(end_ms - 60_000)
+    )
+    assert db.session.get(Take, before.headers["Webradio-Take"]) is not None
+    # Recorded after the end by a page whose own clock said otherwise: refused, in French, before
+    # a byte is stored; the page keeps it for the new code.
+    stored = set(uploads.folder().iterdir()) if uploads.folder().exists() else set()
+    after = _open(
+        client,
+        "POST",
+        f"/studio/{code}/envois/",
+        headers={
+            **TUS,
+            **tablet,
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": _metadata(recorded_at=str(end_ms + 60_000)),
+        },
+    )
+    assert after.status_code == 403, after.text
+    assert "après la fin du studio" in after.get_json()["error"]
+    assert after.get_json()["studio_closed"] is True
+    now_stored = set(uploads.folder().iterdir()) if uploads.folder().exists() else set()
+    assert now_stored == stored
+    plain = _open(
+        client,
+        "POST",
+        f"/studio/{code}/prises",
+        data={
+            "ticket": ticket,
+            "recorded_at": str(end_ms + 60_000),
+            "file": (take_wav.open("rb"), "x.wav"),
+        },
+        headers={"Accept": "application/json"},
+    )
+    assert plain.status_code == 403
+    # A page from before this check sends no time: delivered as before (never lose a take).
+    untimed = tus_upload(client, f"/studio/{code}/envois/", data[:-2] + b"\0\0", headers=tablet)
+    assert untimed.headers["Webradio-Take"]
+    # With the studio's live code, whatever the time says, the take goes in (the teacher opened it).
+    monkeypatch.setattr(schools, "now_utc", lambda: ends - timedelta(hours=1))
+    monkeypatch.setattr(studio, "now_utc", lambda: ends - timedelta(hours=1))
+    live = _open(
+        client,
+        "POST",
+        f"/studio/{code}/envois/",
+        headers={**TUS, "Upload-Length": "1", "Upload-Metadata": _metadata(recorded_at="9" * 13)},
+    )
+    assert live.status_code == 201
+
+
+def test_an_empty_upload_is_refused_in_french_before_it_looks_received(
+    client: FlaskClient, school: School
+) -> None:
+    # tus-js-client calls an upload of 0 bytes a success as soon as it is created: the page said
+    # « Reçue par le serveur » and dropped it while no take was ever made.
+    code = schools.open_studio(school.classes[0])
+    empty = _open(client, "POST", f"/studio/{code}/envois/", headers={**TUS, "Upload-Length": "0"})
+    assert empty.status_code == 400
+    assert "vide" in empty.get_json()["error"]

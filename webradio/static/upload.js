@@ -9,12 +9,20 @@
 // studio the page knows when its studio ends: past it, or once the server says the teacher closed
 // it, the page keeps what it holds and asks for the new code (typing it opens the new studio's
 // page, which sends them). Without tus (an old browser) the form posts as before.
+//
+// A device that cannot keep anything (a private window, a full quota) still sends: what it holds
+// stays in the page's memory, is sent again when the network returns, and the page says plainly
+// that nothing is kept on the device. Each take is stamped with the moment its recording began
+// on the server's clock (the time the page was served plus the page's monotonic clock since, so
+// a tablet whose own clock is wrong stamps it right): past its studio's end, the server delivers
+// with the old ticket only what was recorded before the end.
 document.querySelectorAll("form.upload").forEach(function (form) {
   "use strict";
   var text = window.WEBRADIO_TEXT;
   var pending = window.WebradioPending;
   var bar = form.querySelector("progress");
   var status = form.querySelector(".upload-status");
+  var noteLine = form.querySelector(".upload-note");
   var button = form.querySelector("button[type=submit]");
   var fileInput = form.querySelector("input[type=file]");
   var tokenInput = form.querySelector("input[name=csrf_token]");
@@ -32,12 +40,24 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   var active = {};     // record id -> tus upload running
   var failures = 0;    // consecutive network failures: the next retry waits longer
   var retryTimer = null;
+  var heldHere = {};   // record id -> a record only this page's memory holds
   var endedBox = document.querySelector(".studio-ended");
   var studioEnds = parseInt(form.dataset.studioEnds || "0", 10);
   var fileChoice = form.querySelector(".file-choice");
   var recordButton = form.querySelector("button.record");
+  var servedAt = parseInt(form.dataset.serverNow || "0", 10);
+  var servedTick = window.performance ? performance.now() : 0;
 
   function say(message) { status.textContent = message; }
+  // What stays true while the status line moves on (nothing kept on the device...).
+  function note(message) { if (noteLine && noteLine.textContent !== message) { noteLine.textContent = message; } }
+
+  // Now, on the server's clock: the tablet's own clock may be wrong; the monotonic clock since the
+  // page was served can only lag (never stamps a take later than it was recorded).
+  function serverClock() {
+    if (!servedAt || !window.performance) { return Date.now(); }
+    return Math.round(servedAt + performance.now() - servedTick);
+  }
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
   }
@@ -101,6 +121,15 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     poll(take, template, 1500, prefix);
   }
 
+  // Seconds to wait from a Retry-After header: a number of seconds or an HTTP date (1 to 60 s;
+  // 5 when it says neither), never 0: a refused poll must not be asked again at once.
+  function retryAfter(header) {
+    var value = (header || "").trim();
+    var wait = /^\d+$/.test(value) ? parseInt(value, 10) : (Date.parse(value) - Date.now()) / 1000;
+    if (isNaN(wait)) { wait = 5; }
+    return Math.min(60, Math.max(1, wait));
+  }
+
   // Follow the same take; a busy server (429) or a network drop only delays the next poll.
   function poll(take, template, delayMs, prefix) {
     setTimeout(function () {
@@ -108,8 +137,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
         .then(function (r) {
           if (r.status === 404) { return null; }  // the studio closed: the take is on the server
           if (r.status === 429 || r.status >= 500) {
-            var wait = parseInt(r.headers.get("Retry-After") || "5", 10);
-            poll(take, template, Math.max(1, wait) * 1000, prefix);
+            poll(take, template, retryAfter(r.headers.get("Retry-After")) * 1000, prefix);
             return null;
           }
           return r.json();
@@ -152,14 +180,64 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     });
   }
 
-  function checkEnd() {
-    if (studioEnds && Date.now() >= studioEnds) { showEnded(false); }
+  // The studio opened again, in this page (the new code typed in its form): what only this page's
+  // memory holds survives, and goes up with the new code's ticket.
+  function reopen(url, html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("form.upload");
+    if (!fresh) { return false; }
+    ["tusEndpoint", "ticket", "studioEnds", "serverNow", "statusUrl", "scope"].forEach(function (key) {
+      if (fresh.dataset[key] !== undefined) { form.dataset[key] = fresh.dataset[key]; }
+    });
+    form.action = fresh.action;
+    var ticketInput = form.querySelector("input[name=ticket]");
+    if (ticketInput) { ticketInput.value = form.dataset.ticket; }
+    endpoint = new URL(form.dataset.tusEndpoint, url).href;
+    studioEnds = parseInt(form.dataset.studioEnds || "0", 10);
+    servedAt = parseInt(form.dataset.serverNow || "0", 10);
+    servedTick = window.performance ? performance.now() : 0;
+    scope = form.dataset.scope || form.action;
+    history.replaceState(null, "", url);
+    endedBox.hidden = true;
+    var title = form.querySelector("input[name=label]");
+    [recordButton, fileChoice, button, title && title.closest("label")].forEach(function (element) {
+      if (element) { element.hidden = false; }
+    });
+    failures = 0;
+    sendAll();
+    return true;
   }
 
+  var newCode = endedBox ? endedBox.querySelector("form.new-code") : null;
+  if (newCode) {
+    newCode.addEventListener("submit", function (event) {
+      // Everything is on the device: the new code's page sends it. Otherwise stay on this page.
+      if (!Object.keys(heldHere).length || !window.DOMParser) { return; }
+      event.preventDefault();
+      var typed = newCode.querySelector("input[name=code]").value.trim().toLowerCase();
+      var url = new URL(newCode.action, location.href).href.replace(/\/?$/, "/") + encodeURIComponent(typed);
+      fetch(url, {credentials: "same-origin"})
+        .then(function (r) {
+          return r.text().then(function (html) {
+            if (!r.ok || !reopen(url, html)) { say(text.wrongCode); }
+          });
+        })
+        .catch(function () { say(text.network); });
+    });
+  }
+
+  function checkEnd() {
+    if (studioEnds && serverClock() >= studioEnds) { showEnded(false); }
+  }
+
+  // The server's refusal of a studio that no longer opens: "closed" (by the teacher), "late"
+  // (a take recorded after the end of the tablet's studio), or "" (another refusal).
   function closedByServer(err) {
     var res = err && err.originalResponse;
-    if (!res || res.getStatus() !== 404) { return false; }
-    try { return JSON.parse(res.getBody()).studio_closed === true; } catch (e) { return false; }
+    if (!res || (res.getStatus() !== 404 && res.getStatus() !== 403)) { return ""; }
+    try {
+      var body = JSON.parse(res.getBody());
+      return body.studio_closed !== true ? "" : body.recorded_after_end ? "late" : "closed";
+    } catch (e) { return ""; }
   }
 
   // --- one resumable upload ---------------------------------------------------------------
@@ -226,7 +304,8 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       onError: function (err) {
         var code = statusOf(err);
         hooks.failed(err, !navigator.onLine || code === 0 || code === 429 || code >= 500);
-        if (closedByServer(err)) { showEnded(true); }
+        var closed = closedByServer(err);
+        if (closed) { showEnded(closed === "closed"); }
       }
     });
     if (resumeUrl || hooks.url) { upload.start(); return upload; }
@@ -249,10 +328,16 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   // --- recordings kept on the device ------------------------------------------------------
 
   function meta(record) {
-    return {
+    var values = {
       filename: record.name, filetype: record.type,
       label: record.label || "", class_id: record.classId || ""
     };
+    if (record.recordedAt) { values.recorded_at = String(record.recordedAt); }
+    return values;
+  }
+
+  function waitingText(record) {
+    return record.notKept ? text.waitingHere : record.file ? text.fileWaiting : text.waiting;
   }
 
   // Where a kept upload resumes: its id on this page's endpoint (the page may have moved to the
@@ -262,8 +347,29 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     return endpoint.replace(/\/?$/, "/") + record.uploadUrl.split("/").pop();
   }
 
+  // Send a kept record, from one tab only: two tabs of the same tablet see the same records, and
+  // the one that holds the record's lock sends it (the other says so and looks again later).
   function sendRecord(record, row) {
     if (active[record.id]) { return; }
+    if (!navigator.locks || record.notKept) { startSend(record, row, function () {}); return; }
+    active[record.id] = {abort: function () {}};  // asking for the lock
+    navigator.locks.request("webradio-envoi:" + record.id, {ifAvailable: true}, function (lock) {
+      delete active[record.id];
+      if (!lock) {
+        var line = row ? row.querySelector(".state") : null;
+        if (line) { line.textContent = text.otherTab; }
+        retryLater();
+        return null;
+      }
+      // Sent meanwhile by the other tab (gone from the device): nothing more to do.
+      return pending.list(scope).then(function (records) {
+        if (!records.some(function (r) { return r.id === record.id; })) { showPending(); return null; }
+        return new Promise(function (release) { startSend(record, row, release); });
+      });
+    });
+  }
+
+  function startSend(record, row, release) {
     record.state = "queued";
     persist(record);
     var line = row ? row.querySelector(".state") : null;
@@ -275,18 +381,21 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       done: function (takeId, duplicate) {
         delete active[record.id];
         failures = 0;
-        // Confirmed by the server: only now does the recording leave the device.
+        // Confirmed by the server: only now does the recording leave the device (and only then
+        // may another tab look at it).
+        delete heldHere[record.id];
         var gone = pending ? pending.remove(record.id) : Promise.resolve();
-        gone.catch(function () {}).then(showPending);
+        gone.catch(function () {}).then(function () { release(); return showPending(); });
         received(takeId, duplicate);
       },
       failed: function (err, transient) {
         delete active[record.id];
+        release();
         if (transient) {
-          tell(record.file ? text.fileWaiting : text.waiting);
+          tell(waitingText(record));
           retryLater();
         } else if (closedByServer(err)) {
-          tell(text.keptClosed);
+          tell(record.notKept ? text.heldClosed : text.keptClosed);
         } else {
           var message = serverMessage(err) || err.message;
           tell(text.refused + " " + message);
@@ -295,15 +404,20 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     });
   }
 
+  // Keep `record` on the device; resolves with false when only this page's memory holds it.
   function persist(record) {
-    if (!pending) { return Promise.resolve(); }
-    return pending.put(record).catch(function () { say(text.notKept); });
+    if (!pending) { return Promise.resolve(false); }
+    return pending.put(record).catch(function () { return false; }).then(function (kept) {
+      record.notKept = !kept;
+      if (kept) { delete heldHere[record.id]; } else { heldHere[record.id] = true; note(text.notKept); }
+      return kept;
+    });
   }
 
   // Try every recording still on the device (on load, when the network returns, on wake-up).
   function sendAll() {
-    if (!pending || !useTus) { return; }
-    pending.list(scope).then(function (records) {
+    if (!pending) { return; }
+    showPending().then(function () { return useTus ? pending.list(scope) : []; }).then(function (records) {
       records.forEach(function (record) {
         if (record.state === "queued") { sendRecord(record, rowOf(record.id)); }
       });
@@ -349,7 +463,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
         state.className = "state";
         state.setAttribute("role", "status");
         state.textContent = active[record.id] ? text.sending
-          : record.state === "queued" ? (record.file ? text.fileWaiting : text.waiting) : text.draft;
+          : record.state === "queued" ? waitingText(record) : text.draft;
         row.appendChild(state);
         var again = document.createElement("button");
         again.type = "button";
@@ -361,6 +475,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
         drop.addEventListener("click", function () {
           if (!window.confirm(text.removeConfirm)) { return; }
           if (active[record.id]) { active[record.id].abort(true); delete active[record.id]; }
+          delete heldHere[record.id];
           pending.remove(record.id).then(showPending);
         });
         row.appendChild(drop);
@@ -405,6 +520,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       label: form.querySelector("input[name=label]").value,
       classId: select ? select.value : "",
       createdAt: Date.now(),
+      recordedAt: serverClock(),
       state: "queued",
       uploadUrl: null
     };
@@ -415,19 +531,20 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var file = fileInput.files[0];
+    if (file && file.size === 0) { say(text.empty); return; }
     if (!useTus || !file) { legacySend(new FormData(form)); return; }
     if (pending && file.size <= KEEP_MAX_BYTES) { keepFile(file); return; }
     button.disabled = true;
     say(text.sending);
-    if (pending) { say(text.sending + " " + text.tooBigToKeep); }
+    note(text.tooBigToKeep);
     var select = form.querySelector("select[name=class_id]");
     tusSend(file, {
       filename: file.name, filetype: file.type || "application/octet-stream",
       label: form.querySelector("input[name=label]").value,
-      class_id: select ? select.value : ""
+      class_id: select ? select.value : "", recorded_at: String(serverClock())
     }, null, {
       progress: say,
-      done: received,
+      done: function (takeId, duplicate) { note(""); received(takeId, duplicate); },
       failed: function (err, transient) {
         button.disabled = false;
         say(transient ? text.networkBig : text.refused + " " + (serverMessage(err) || err.message));
@@ -448,7 +565,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   var reviewing = null;  // the recording being listened to, already kept on the device
 
   checkEnd();
-  showPending().then(sendAll);
+  sendAll();
   if (!window.MediaRecorder || !navigator.mediaDevices || !useTus) { return; }
   recorderBox.hidden = false;
 
@@ -466,6 +583,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
 
   var recorder = null;
   var session = null;
+  var busy = false;  // starting or stopping: a second tap (a double tap) does nothing
 
   function clock(seconds) {
     var s = Math.floor(seconds);
@@ -511,9 +629,11 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   }
 
   function startRecording() {
+    busy = true;
     navigator.mediaDevices.getUserMedia({audio: true}).then(function (stream) {
       var format = pickFormat();
       var chunks = [];
+      var began = serverClock();
       recorder = format[0] ? new MediaRecorder(stream, {mimeType: format[0]}) : new MediaRecorder(stream);
       session = watch(stream);
       recorder.ondataavailable = function (e) { if (e.data && e.data.size) { chunks.push(e.data); } };
@@ -525,6 +645,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
         live.hidden = true;
         record.textContent = text.record;
         var type = (chunks[0] && chunks[0].type) || format[0] || "audio/webm";
+        if (!chunks.length) { busy = false; say(text.emptyRecording); return; }
         var select = form.querySelector("select[name=class_id]");
         var kept = {
           id: Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8),
@@ -535,30 +656,34 @@ document.querySelectorAll("form.upload").forEach(function (form) {
           label: form.querySelector("input[name=label]").value,
           classId: select ? select.value : "",
           createdAt: Date.now(),
+          recordedAt: began,
           seconds: seconds,
           state: "draft",
           uploadUrl: null
         };
         // Kept on the device first, before anything can go wrong.
         reviewing = kept;
-        persist(kept).then(function () {
+        persist(kept).then(function (durable) {
           reviewAudio.src = URL.createObjectURL(kept.blob);
           review.hidden = false;
           record.hidden = true;
-          say(text.kept);
+          busy = false;
+          say(durable ? text.kept : text.keptHere);
         });
       };
       recorder.start(1000);
+      busy = false;
       record.textContent = text.stop;
       live.hidden = false;
       timer.textContent = "0:00";
       say(text.recording);
       fileInput.required = false;
-    }).catch(function () { say(text.microphone); });
+    }).catch(function () { busy = false; say(text.microphone); });
   }
 
   record.addEventListener("click", function () {
-    if (recorder) { recorder.stop(); return; }
+    if (busy) { return; }
+    if (recorder) { busy = true; recorder.stop(); return; }
     startRecording();
   });
 
@@ -575,10 +700,12 @@ document.querySelectorAll("form.upload").forEach(function (form) {
 
   review.querySelector(".retake").addEventListener("click", function () {
     var kept = reviewing;
+    if (!kept || busy) { return; }
     reviewing = null;
     review.hidden = true;
     record.hidden = false;
-    (kept && pending ? pending.remove(kept.id) : Promise.resolve()).catch(function () {})
+    delete heldHere[kept.id];
+    (pending ? pending.remove(kept.id) : Promise.resolve()).catch(function () {})
       .then(startRecording);
   });
 });

@@ -8,6 +8,12 @@ code does not pull the rug from under a pupil recording: the ticket keeps the ol
 for that tablet. Closing the studio stops every ticket at once; the page then says so, keeps
 the takes, and sends them once the pupil types the new code. Uploads rely on the code and the
 ticket, never on the session, so no session or CSRF token can expire under an upload.
+
+Past its studio's end a ticket delivers only what the page recorded before that end. The page
+stamps each take with the moment its recording began, counted on the server's clock (the time
+the page was served plus the page's monotonic clock since), never on the tablet's own clock,
+which may be wrong; a monotonic clock can only lag, so a take recorded before the end is never
+refused. A take stamped after the end stays on the tablet until the pupil types the new code.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ bp = Blueprint("studio", __name__, url_prefix="/studio")
 NO_FILE = N_("Choisissez un fichier audio à envoyer.")
 ALREADY_SENT = N_("Ce fichier a déjà été envoyé : c’est la même prise.")
 LIVE_CLASS = "webradio.studio_class"
+BY_TICKET = "webradio.studio_ticket"
 TICKET_HEADER = "Webradio-Studio-Ticket"
 _TICKET_SALT = "webradio.studio-ticket"
 DELIVERY_GRACE = timedelta(hours=24)
@@ -41,9 +48,21 @@ CLOSED = N_(
 )
 
 
+RECORDED_AFTER_END = N_(
+    "Cet enregistrement a été fait après la fin du studio : il reste sur la tablette. Demandez "
+    "le nouveau code à l’enseignant et tapez-le, il partira ensuite."
+)
+
+
 class StudioClosed(NotFound):
     """A tablet's genuine ticket no longer opens its studio (closed, or past its delivery
     grace): the page keeps its takes and asks for the new code."""
+
+
+class RecordedAfterEnd(StudioClosed):
+    """A take the page began recording after its studio's end, delivered with the old ticket."""
+
+    http_status = 403
 
 
 def _serializer() -> URLSafeSerializer:
@@ -101,8 +120,22 @@ def _live_class() -> SchoolClass | None:
         except NotFound:
             ticket = request.headers.get(TICKET_HEADER) or request.form.get("ticket", "")
             request.environ[LIVE_CLASS] = class_for_ticket(ticket, code) if ticket else None
+            if request.environ[LIVE_CLASS] is not None:
+                request.environ[BY_TICKET] = read_ticket(ticket)
     found: SchoolClass | None = request.environ[LIVE_CLASS]
     return found
+
+
+def check_recorded_in_time(recorded_at: str | None) -> None:
+    """Refuse (RecordedAfterEnd) a take delivered with a ticket whose studio has ended when the
+    page stamped it after that end (milliseconds on the server's clock). A live code takes
+    everything, and a take without a stamp (a page from before this check) is delivered."""
+    held: Ticket | None = request.environ.get(BY_TICKET)
+    stamp = (recorded_at or "").strip()
+    if held is None or not stamp.isdigit() or len(stamp) > 16:
+        return
+    if int(stamp) > aware(held.ends).timestamp() * 1000:
+        raise RecordedAfterEnd(RECORDED_AFTER_END)
 
 
 def _studio_class(code: str) -> SchoolClass:
@@ -178,6 +211,7 @@ def room(code: str) -> ResponseReturnValue:
         school_class=school_class,
         code=code,
         ticket=issue_ticket(school_class, code),
+        server_now_ms=int(now_utc().timestamp() * 1000),
         studio_ends_ms=int(aware(school_class.studio_expires_at or now_utc()).timestamp() * 1000),
         takes=recent,
         reports=reports_of(recent),
@@ -193,6 +227,7 @@ def room(code: str) -> ResponseReturnValue:
 def upload(code: str) -> ResponseReturnValue:
     """Receive one take from the studio (streamed to disk) into the code's class."""
     school_class: SchoolClass = _studio_class(code)
+    check_recorded_in_time(request.form.get("recorded_at"))
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise WebradioError(NO_FILE)

@@ -34,7 +34,15 @@ from webradio.errors import N_, Forbidden, NotFound, WebradioError
 from webradio.extensions import csrf, db, limiter
 from webradio.models import School, SchoolClass, TakeOrigin
 from webradio.web import translate, wants_json
-from webradio.web.studio import StudioClosed, _class_key, _studio_class, _wrong_code, guesses
+from webradio.web.studio import (
+    RecordedAfterEnd,
+    StudioClosed,
+    _class_key,
+    _studio_class,
+    _wrong_code,
+    check_recorded_in_time,
+    guesses,
+)
 
 bp = Blueprint("tus", __name__)
 csrf.exempt(bp)  # staff requests check the token themselves (below); the studio needs none
@@ -74,6 +82,7 @@ def _error(error: WebradioError) -> Response:
     body: dict[str, object] = {"error": translate(error.message, **error.params)}
     if isinstance(error, StudioClosed):
         body["studio_closed"] = True  # the page keeps the take and asks for the new code
+        body["recorded_after_end"] = isinstance(error, RecordedAfterEnd)
     response = jsonify(body)
     response.status_code = error.http_status
     return _tus(response)
@@ -217,6 +226,9 @@ def studio_create(code: str) -> ResponseReturnValue:
         return _options()
     _check_version()
     school_class = _studio_class(code)
+    check_recorded_in_time(
+        parse_metadata(request.headers.get("Upload-Metadata", "")).get("recorded_at")
+    )
     owner: dict[str, str | None] = {
         "door": "studio",
         "school": school_class.school_id,
