@@ -426,6 +426,9 @@ def test_head_uploads_square_artwork(client: FlaskClient, school: School) -> Non
         "/ecole/image", data={"file": (io.BytesIO(small.getvalue()), "petit.png")}
     )
     assert refused.status_code == 422 and "entre 1400 et 3000" in refused.text
+    heavy = io.BytesIO(small.getvalue() + bytes(11 * 1024 * 1024))  # read no further than 10 MB
+    too_big = client.post("/ecole/image", data={"file": (heavy, "lourd.png")})
+    assert too_big.status_code == 422 and "dépasse 10 Mo" in too_big.text
     saved = client.post("/ecole/image", data={"file": (io.BytesIO(buffer.getvalue()), "radio.jpg")})
     assert saved.status_code == 302
     feed = fetch(client, "/feeds/ecole-web.xml")

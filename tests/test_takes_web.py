@@ -51,6 +51,10 @@ def test_a_take_gets_its_report_and_its_peaks(
     labels = [f["label"] for f in report["figures"]]
     assert "Volume moyen" in labels and "Bruit de fond" in labels and "Crête" in labels
     assert any(f["value"].endswith("LUFS") for f in report["figures"])
+    assert all("." not in f["value"] for f in report["figures"])  # French decimals: 42,5 s
+    english = client.get(f"/prises/{take_id}/etat?lang=en").get_json()["report"]["figures"]
+    assert all("," not in f["value"] for f in english), english  # English ones: 42.5 s
+    client.get(f"/prises/{take_id}/etat?lang=fr")  # the choice is kept: back to French
 
     peaks = client.get(f"/son/prises/{take_id}/onde.json")
     document = json.loads(peaks.get_data())

@@ -277,3 +277,15 @@ def test_the_language_links_keep_the_page_and_never_lead_to_a_405(
     )
     assert 'href="/?lang=en"' in elsewhere.text  # never another site: the dashboard
     assert fetch(client, "/ecole/eleves?archives=1&lang=en").status_code == 200
+
+
+def test_opening_a_form_only_address_answers_a_french_page(
+    client: FlaskClient, school: School
+) -> None:
+    sign_in(client, "head@ecole.fr")
+    opened = client.get("/ecole/eleves/classes")  # a form's address typed or bookmarked
+    assert opened.status_code == 405 and "POST" in opened.headers["Allow"]
+    assert "Cette adresse sert à envoyer un formulaire" in opened.text
+    assert "Method Not Allowed" not in opened.text
+    english = client.get("/ecole/eleves/classes?lang=en")
+    assert english.status_code == 405 and "Method Not Allowed" not in english.text

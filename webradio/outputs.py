@@ -80,8 +80,12 @@ def _school_of(session: Session, row: object, new: bool) -> str | None:
     if isinstance(row, Episode | Pupil | FamilyToken):
         return row.school_id
     if isinstance(row, Take):
+        if new:  # the same bytes as a take already kept: one sound, the gate hears them again
+            again = select(Take.id).where(Take.storage_key == row.storage_key).limit(1)
+            with session.no_autoflush:
+                return row.school_id if session.scalars(again).first() is not None else None
         changed = any(inspect(row).attrs[c].history.has_changes() for c in TAKE_COLUMNS)
-        return row.school_id if changed and not new else None
+        return row.school_id if changed else None
     # A row whose parent is new carries no key yet: the parent itself is noted.
     if isinstance(row, EpisodePart | EpisodeParticipant):
         episode = session.get(Episode, row.episode_id) if row.episode_id else None

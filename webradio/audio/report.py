@@ -7,6 +7,17 @@ from typing import Any
 
 from webradio.errors import N_
 
+
+def _decimal(value: float) -> str:
+    """One decimal, with the reader's separator (42,5 in French, 42.5 in English)."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return f"{value:.1f}".replace(".", ",")
+    from flask_babel import format_decimal
+
+    return str(format_decimal(round(value, 1), "0.0"))
+
 GOOD = N_("Le son est bon : rien à corriger pour la prochaine prise.")
 # What the speech detector found, said to the teacher next to the time it heard voices.
 KINDS = {
@@ -36,16 +47,16 @@ class TakeReport:
 
 
 def _seconds(value: float) -> str:
-    """A duration as people read it: 42,5 s or 3 min 05 s."""
+    """A duration as people read it: 42,5 s (42.5 s in English) or 3 min 05 s."""
     if value < 60:
-        return f"{value:.1f} s".replace(".", ",")
+        return f"{_decimal(value)} s"
     minutes, seconds = divmod(round(value), 60)
     return f"{minutes} min {seconds:02d} s"
 
 
 def _db(value: float | None, unit: str) -> str:
-    """A level with its unit, French decimal comma."""
-    return "—" if value is None else f"{value:.1f} {unit}".replace(".", ",")
+    """A level with its unit, in the reader's decimals."""
+    return "—" if value is None else f"{_decimal(value)} {unit}"
 
 
 def take_report(analysis: dict[str, Any]) -> TakeReport:

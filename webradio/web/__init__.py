@@ -76,6 +76,7 @@ def register_web(app: Flask) -> None:
     app.errorhandler(WebradioError)(_webradio_error)
     app.errorhandler(RequestEntityTooLarge)(_too_large)
     app.errorhandler(404)(_status_page)
+    app.errorhandler(405)(_status_page)
     app.errorhandler(410)(_status_page)
     app.errorhandler(403)(_status_page)
     app.errorhandler(429)(_too_many)
@@ -175,10 +176,12 @@ def _webradio_error(error: WebradioError) -> ResponseReturnValue:
 
 
 def _status_page(error: HTTPException) -> ResponseReturnValue:
-    """404, 403, 410 and 429 as short pages in the reader's language (410: withdrawn or expired)."""
+    """404, 403, 405, 410 and 429 as short pages in the reader's language."""
     status = error.code or 500
     neutral = status == 410 and error.description == UNPUBLISHED
-    return render_template("status.html", status=status, unpublished=neutral), status
+    headers = error.get_headers()  # 405 keeps its Allow header
+    allow = [(k, v) for k, v in headers if k == "Allow"]
+    return render_template("status.html", status=status, unpublished=neutral), status, allow
 
 
 def _unavailable(_error: HTTPException) -> ResponseReturnValue:

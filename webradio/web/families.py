@@ -18,6 +18,7 @@ from webradio.errors import N_, WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, FamilyToken, School
 from webradio.publishing.apps import AppLink, app_links
+from webradio.publishing.artwork import MAX_UPLOAD_BYTES
 from webradio.publishing.companions import chapter_marks, qr_svg, transcript_of
 from webradio.web import actor, back_to, current_school, delivery, role_required, staff, translate
 from webradio.web.public import available, chapters_response, serve_master, transcript_response
@@ -145,7 +146,8 @@ def artwork() -> ResponseReturnValue:
     school = current_school()
     if request.method == "POST":
         upload = request.files.get("file")
-        sharing.set_artwork(school, upload.read() if upload else b"")
+        # the check refuses past 10 MB: never read more than that into memory
+        sharing.set_artwork(school, upload.read(MAX_UPLOAD_BYTES + 1) if upload else b"")
         flash(translate(ARTWORK_SAVED), "info")
         return back_to("families.artwork")
     current = urls.artwork(school.slug, feeds.ensure_artwork(school))
