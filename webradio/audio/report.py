@@ -18,6 +18,7 @@ def _decimal(value: float) -> str:
 
     return str(format_decimal(round(value, 1), "0.0"))
 
+
 GOOD = N_("Le son est bon : rien à corriger pour la prochaine prise.")
 # What the speech detector found, said to the teacher next to the time it heard voices.
 KINDS = {
