@@ -26,6 +26,8 @@ def test_the_head_exports_then_erases_a_pupil(client: FlaskClient, world: World)
     assert "UTC" not in page and "class,families" not in page  # local times, words
     exported = fetch(client, page_url + "/export.zip")
     assert exported.status_code == 200 and "no-store" in exported.headers["Cache-Control"]
+    named = exported.headers["Content-Disposition"]
+    assert "donnees-In%C3%A8s-20" in named and world.ines.id not in named  # a name, not an id
     with zipfile.ZipFile(io.BytesIO(exported.data)) as archive:
         data = json.loads(archive.read("eleve.json"))
     assert data["pupil"]["first_name"] == "Inès"

@@ -168,7 +168,10 @@ def export(pupil_id: str) -> ResponseReturnValue:
         io.BytesIO(data),
         mimetype="application/zip",
         as_attachment=True,
-        download_name=f"eleve-{found.id}.zip",
+        # the head's download says whose data it is and when, never an id: « donnees-Inès-… »
+        download_name=f"donnees-{found.first_name}-{today_paris().isoformat()}.zip".replace(
+            " ", "-"
+        ),
         max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-store"
