@@ -9,7 +9,7 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +18,15 @@ import pytest
 from app_support import app_settings
 from browser_support import CHROMIUM_ARGS, chromium_path
 from flask import Flask
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    FilePayload,
+    Page,
+    Route,
+    expect,
+    sync_playwright,
+)
 from test_family_letters import axe, live
 from web_support import PASSWORD
 
@@ -27,7 +35,7 @@ from webradio.audio.ffmpeg import find_ffmpeg
 from webradio.clock import now_utc
 from webradio.extensions import db
 from webradio.models import SchoolClass, Take
-from webradio.web import studio
+from webradio.web import studio, tus
 
 CHUNK = 5 * 1024 * 1024
 SLOW = 45_000  # ms
@@ -217,6 +225,20 @@ def _fresh_code(site: Site) -> str:
         return schools.open_studio(school_class)
 
 
+def _tablet(
+    browser: Browser, site: Site, prepare: Callable[[BrowserContext], object] | None = None
+) -> tuple[BrowserContext, Page, str]:
+    """A tablet on a studio just opened (`prepare` sets its context up first): its context,
+    page and code."""
+    code = _fresh_code(site)
+    context = browser.new_context()
+    if prepare is not None:
+        prepare(context)
+    tablet = context.new_page()
+    tablet.goto(f"{site.base_url}/studio/{code}")
+    return context, tablet, code
+
+
 def _record(tablet: Page, label: str, seconds: int) -> None:
     """A pupil records `seconds` with the fake microphone and stops: the take is on review."""
     tablet.fill("input[name=label]", label)
@@ -270,10 +292,7 @@ def test_a_studio_page_left_open_13_hours_still_uploads(
 def test_a_studio_closed_by_the_teacher_keeps_the_take_until_the_new_code(
     browser: Browser, server: Site
 ) -> None:
-    code = _fresh_code(server)
-    context = browser.new_context()
-    tablet = context.new_page()
-    tablet.goto(f"{server.base_url}/studio/{code}")
+    context, tablet, code = _tablet(browser, server)
     _record(tablet, "Le silence", 1)
     with server.app.app_context():
         schools.close_studio(SchoolClass.query.filter_by(label="CM2 A").one())
@@ -300,10 +319,7 @@ def test_a_chosen_file_is_kept_on_the_tablet_through_a_reload(
     browser: Browser, server: Site, tmp_path: Path
 ) -> None:
     chosen = _tone(tmp_path / "interview.wav", 3, 16000)
-    code = _fresh_code(server)
-    context = browser.new_context()
-    tablet = context.new_page()
-    tablet.goto(f"{server.base_url}/studio/{code}")
+    context, tablet, code = _tablet(browser, server)
     tablet.fill("input[name=label]", "L’interview")
     tablet.set_input_files("input[type=file]", str(chosen))
     context.set_offline(True)
@@ -344,11 +360,7 @@ COUNT_RECORDERS = """
 def test_a_private_window_still_sends_and_says_nothing_is_kept(
     browser: Browser, server: Site
 ) -> None:
-    code = _fresh_code(server)
-    context = browser.new_context()
-    context.add_init_script(NO_STORAGE)
-    tablet = context.new_page()
-    tablet.goto(f"{server.base_url}/studio/{code}")
+    context, tablet, code = _tablet(browser, server, lambda c: c.add_init_script(NO_STORAGE))
     _record(tablet, "Sans mémoire", 1)
     status = tablet.locator(".upload-status")
     note = tablet.locator(".upload-note")
@@ -359,7 +371,10 @@ def test_a_private_window_still_sends_and_says_nothing_is_kept(
     expect(status).to_contain_text("en attente du réseau")
     expect(status).not_to_contain_text("tablette")
     expect(note).to_contain_text("ne rechargez pas")
-    expect(tablet.locator("section.pending li")).to_have_count(1)  # listed, from the page's memory
+    pending = tablet.locator("section.pending")
+    expect(pending.locator("li")).to_have_count(1)  # listed, from the page's memory
+    expect(pending).to_contain_text("Cette page seule les garde")
+    expect(pending).not_to_contain_text("même si la page est rechargée")
     context.set_offline(False)  # no reload: the page itself sends it again
     expect(status).to_contain_text("Reçue par le serveur", timeout=SLOW)
     expect(tablet.locator("section.pending")).to_be_hidden()
@@ -369,11 +384,7 @@ def test_a_private_window_still_sends_and_says_nothing_is_kept(
 
 @pytest.mark.browser
 def test_double_taps_start_one_recording_and_stop_it_once(browser: Browser, server: Site) -> None:
-    code = _fresh_code(server)
-    context = browser.new_context()
-    context.add_init_script(COUNT_RECORDERS)
-    tablet = context.new_page()
-    tablet.goto(f"{server.base_url}/studio/{code}")
+    context, tablet, code = _tablet(browser, server, lambda c: c.add_init_script(COUNT_RECORDERS))
     tablet.fill("input[name=label]", "Double tape")
     record = tablet.locator("button.record")
     record.dblclick()
@@ -403,10 +414,6 @@ def test_double_taps_start_one_recording_and_stop_it_once(browser: Browser, serv
 def test_a_take_is_stamped_on_the_servers_clock_not_the_tablets(
     browser: Browser, server: Site
 ) -> None:
-    code = _fresh_code(server)
-    context = browser.new_context()
-    tablet = context.new_page()
-    tablet.clock.install(time=now_utc() - timedelta(days=3))  # a tablet whose clock is wrong
     stamps: list[int] = []
 
     def note_stamp(route: Route) -> None:
@@ -417,8 +424,11 @@ def test_a_take_is_stamped_on_the_servers_clock_not_the_tablets(
                     stamps.append(int(base64.b64decode(value)))
         route.continue_()
 
-    tablet.route("**/envois/", note_stamp)
-    tablet.goto(f"{server.base_url}/studio/{code}")
+    def wrong_clock(context: BrowserContext) -> None:
+        context.clock.install(time=now_utc() - timedelta(days=3))  # a tablet whose clock is wrong
+        context.route("**/envois/", note_stamp)
+
+    context, tablet, _ = _tablet(browser, server, wrong_clock)
     started = now_utc().timestamp() * 1000
     _record(tablet, "À l’heure", 1)
     tablet.get_by_role("button", name="Envoyer l’enregistrement").click()
@@ -432,11 +442,7 @@ def test_a_take_is_stamped_on_the_servers_clock_not_the_tablets(
 def test_a_private_window_keeps_a_take_in_memory_through_a_closed_studio(
     browser: Browser, server: Site
 ) -> None:
-    code = _fresh_code(server)
-    context = browser.new_context()
-    context.add_init_script(NO_STORAGE)
-    tablet = context.new_page()
-    tablet.goto(f"{server.base_url}/studio/{code}")
+    context, tablet, code = _tablet(browser, server, lambda c: c.add_init_script(NO_STORAGE))
     _record(tablet, "Mémoire fermée", 1)
     with server.app.app_context():
         schools.close_studio(SchoolClass.query.filter_by(label="CM2 A").one())
@@ -466,9 +472,6 @@ def test_a_file_too_big_to_keep_says_so_all_the_way(
     huge = tmp_path / "concert.wav"
     with huge.open("wb") as sparse:  # 201 MB on the page's side, nothing on the disk
         sparse.truncate(201 * 1024 * 1024)
-    code = _fresh_code(server)
-    context = browser.new_context()
-    tablet = context.new_page()
     sent: list[int] = []
 
     def first_chunk_only(route: Route) -> None:
@@ -479,8 +482,9 @@ def test_a_file_too_big_to_keep_says_so_all_the_way(
                 return
         route.continue_()
 
-    tablet.route("**/envois/**", first_chunk_only)
-    tablet.goto(f"{server.base_url}/studio/{code}")
+    context, tablet, _ = _tablet(
+        browser, server, lambda c: c.route("**/envois/**", first_chunk_only)
+    )
     tablet.set_input_files("input[type=file]", str(huge))
     tablet.get_by_role("button", name="Envoyer", exact=True).click()
     note = tablet.locator(".upload-note")
@@ -495,24 +499,19 @@ def test_a_file_too_big_to_keep_says_so_all_the_way(
 
 @pytest.mark.browser
 def test_an_empty_file_is_named_empty_not_received(browser: Browser, server: Site) -> None:
-    code = _fresh_code(server)
-    tablet = browser.new_page()
-    tablet.goto(f"{server.base_url}/studio/{code}")
-    empty = {"name": "vide.m4a", "mimeType": "audio/mp4", "buffer": b""}
-    tablet.set_input_files("input[type=file]", files=[empty])  # type: ignore[list-item]
+    context, tablet, _ = _tablet(browser, server)
+    empty: FilePayload = {"name": "vide.m4a", "mimeType": "audio/mp4", "buffer": b""}
+    tablet.set_input_files("input[type=file]", files=[empty])
     tablet.get_by_role("button", name="Envoyer", exact=True).click()
     expect(tablet.locator(".upload-status")).to_contain_text("est vide")
     expect(tablet.locator(".upload-status")).not_to_contain_text("Reçue")
-    tablet.close()
+    context.close()
 
 
 @pytest.mark.browser
 def test_a_busy_server_delays_the_upload_and_the_polls_but_loses_nothing(
     browser: Browser, server: Site
 ) -> None:
-    code = _fresh_code(server)
-    context = browser.new_context()
-    tablet = context.new_page()
     patches: list[str] = []
     polls: list[str] = []
 
@@ -533,9 +532,11 @@ def test_a_busy_server_delays_the_upload_and_the_polls_but_loses_nothing(
             return
         route.continue_()
 
-    tablet.route("**/envois/**", restarting)
-    tablet.route("**/etat", busy)
-    tablet.goto(f"{server.base_url}/studio/{code}")
+    def unsteady(context: BrowserContext) -> None:
+        context.route("**/envois/**", restarting)
+        context.route("**/etat", busy)
+
+    context, tablet, _ = _tablet(browser, server, unsteady)
     _record(tablet, "Serveur occupé", 1)
     tablet.get_by_role("button", name="Envoyer l’enregistrement").click()
     status = tablet.locator(".upload-status")
@@ -580,4 +581,32 @@ def test_two_tabs_of_one_tablet_send_a_take_once(browser: Browser, server: Site)
         expect(tab.locator("section.pending")).to_be_hidden(timeout=SLOW)
     assert len(_labelled(server, "Deux onglets")) == 1
     assert len(created) == 1  # one upload, not one per tab
+    context.close()
+
+
+# A tablet asleep: its monotonic clock (performance.now) stands still while the world goes on.
+ASLEEP = """
+(() => {
+  const real = performance.now.bind(performance);
+  window.sleptMs = 0;
+  performance.now = () => real() - window.sleptMs;
+})();
+"""
+
+
+@pytest.mark.browser
+def test_a_tablet_waking_after_its_studio_ended_knows_it(
+    browser: Browser, server: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context, tablet, _ = _tablet(browser, server, lambda c: c.add_init_script(ASLEEP))
+    expect(tablet.get_by_role("button", name="Enregistrer au micro")).to_be_visible()
+    # The tablet sleeps 13 hours: the server's clock moves on, the page's monotonic clock does not.
+    later = now_utc() + timedelta(hours=13)
+    monkeypatch.setattr(schools, "now_utc", lambda: later)
+    monkeypatch.setattr(studio, "now_utc", lambda: later)
+    monkeypatch.setattr(tus, "now_utc", lambda: later)
+    tablet.evaluate("window.sleptMs = 13 * 3600 * 1000 + 60 * 1000")
+    tablet.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # it wakes up
+    expect(tablet.locator(".studio-ended")).to_be_visible()
+    expect(tablet.get_by_role("button", name="Enregistrer au micro")).to_be_hidden()
     context.close()

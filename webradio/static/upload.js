@@ -172,12 +172,19 @@ document.querySelectorAll("form.upload").forEach(function (form) {
   function showEnded(closed) {
     if (!endedBox) { return; }
     var why = endedBox.querySelector(".ended-why");
-    if (closed && why.dataset.closed) { why.textContent = why.dataset.closed; }
+    if (closed && why.dataset.closed) {
+      why.textContent = Object.keys(heldHere).length ? text.closedHere : why.dataset.closed;
+    }
     if (endedBox.hidden) { endedBox.hidden = false; }
-    var title = form.querySelector("input[name=label]");
-    [recordButton, fileChoice, button, title && title.closest("label")].forEach(function (element) {
-      if (element && !(element === recordButton && recorder)) { element.hidden = true; }
+    studioControls().forEach(function (element) {
+      if (!(element === recordButton && recorder)) { element.hidden = true; }
     });
+  }
+
+  // What a pupil uses to make a new take (hidden while the studio is over).
+  function studioControls() {
+    var title = form.querySelector("input[name=label]");
+    return [recordButton, fileChoice, button, title && title.closest("label")].filter(Boolean);
   }
 
   // The studio opened again, in this page (the new code typed in its form): what only this page's
@@ -198,10 +205,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     scope = form.dataset.scope || form.action;
     history.replaceState(null, "", url);
     endedBox.hidden = true;
-    var title = form.querySelector("input[name=label]");
-    [recordButton, fileChoice, button, title && title.closest("label")].forEach(function (element) {
-      if (element) { element.hidden = false; }
-    });
+    studioControls().forEach(function (element) { element.hidden = false; });
     failures = 0;
     sendAll();
     return true;
@@ -227,6 +231,19 @@ document.querySelectorAll("form.upload").forEach(function (form) {
 
   function checkEnd() {
     if (studioEnds && serverClock() >= studioEnds) { showEnded(false); }
+  }
+
+  // A page waking up asks the server's clock (a sleeping tablet's monotonic clock may have stood
+  // still): it only ever moves the page's clock forward, to no later than the server's now.
+  function wakeUp() {
+    if (!servedAt || !endpoint || !window.performance) { checkEnd(); return; }
+    fetch(endpoint, {method: "OPTIONS", headers: statusHeaders(), cache: "no-store"})
+      .then(function (r) {
+        var now = parseInt(r.headers.get("Webradio-Now") || "0", 10);
+        if (now > serverClock()) { servedAt = now; servedTick = performance.now(); }
+      })
+      .catch(function () {})
+      .then(checkEnd);
   }
 
   // The server's refusal of a studio that no longer opens: "closed" (by the teacher), "late"
@@ -433,7 +450,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
 
   window.addEventListener("online", function () { failures = 0; sendAll(); });
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") { checkEnd(); sendAll(); }
+    if (document.visibilityState === "visible") { wakeUp(); sendAll(); }
   });
   setInterval(checkEnd, 30 * 1000);
 
@@ -447,6 +464,14 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       records = records.filter(function (r) { return r.id !== current; });
       pendingList.textContent = "";
       pendingBox.hidden = records.length === 0;
+      // Held by this page only (a private window): the box must not promise a reload keeps them.
+      var here = records.some(function (r) { return r.notKept; });
+      var title = pendingBox.querySelector("h2");
+      var hint = pendingBox.querySelector(".hint");
+      title.dataset.kept = title.dataset.kept || title.textContent;
+      hint.dataset.kept = hint.dataset.kept || hint.textContent;
+      title.textContent = here ? text.pendingTitleHere : title.dataset.kept;
+      hint.textContent = here ? text.pendingHintHere : hint.dataset.kept;
       records.forEach(function (record) {
         var row = document.createElement("li");
         row.dataset.id = record.id;

@@ -30,6 +30,7 @@ from werkzeug.exceptions import ClientDisconnected
 from wtforms.validators import ValidationError
 
 from webradio import takes, uploads
+from webradio.clock import now_utc
 from webradio.errors import N_, Forbidden, NotFound, WebradioError
 from webradio.extensions import csrf, db, limiter
 from webradio.models import School, SchoolClass, TakeOrigin
@@ -223,7 +224,11 @@ def _studio_upload(code: str, upload_id: str) -> tuple[uploads.Upload, SchoolCla
 def studio_create(code: str) -> ResponseReturnValue:
     """tus: the studio's capabilities (OPTIONS), or a new upload into the code's class."""
     if request.method == "OPTIONS":
-        return _options()
+        # The server's clock, for a page waking up (its own monotonic clock stood still while the
+        # tablet slept): it then knows whether its studio has ended.
+        answer = _options()
+        answer.headers["Webradio-Now"] = str(int(now_utc().timestamp() * 1000))
+        return answer
     _check_version()
     school_class = _studio_class(code)
     check_recorded_in_time(
