@@ -39,9 +39,15 @@ def test_analysis_command_decodes_first_audio_stream_once() -> None:
     assert argv[0] == "/bin/ffmpeg"
     assert argv.count("-i") == 1
     graph = argv[argv.index("-filter_complex") + 1]
-    # The first audio stream, split: ebur128 logs loudness and true peak every 0.1 s (the
-    # envelope); the other branch feeds the speech detector.
-    assert graph.startswith("[0:a:0]asplit=2[m][v];[m]ebur128=peak=true:framelog=info,anullsink;")
+    # The first audio stream, split: ebur128 logs the loudness every 0.1 s and astats the same
+    # frames' sample peaks (the envelope; no 4x-oversampled true peak over the whole take); the
+    # other branch feeds the speech detector.
+    assert graph.startswith("[0:a:0]asplit=3[m][p][v];[m]ebur128=framelog=info,anullsink;")
+    assert "peak=true" not in graph
+    assert "[p]asetnsamples=n=4800:p=0,astats=metadata=1:reset=1:" in graph
+    # ebur128's frame is rate / 10 samples, rounded down: the peaks' frames are the same.
+    odd = build_analysis_command("/bin/ffmpeg", Path("in.bin"), sample_rate_hz=11025)
+    assert "[p]asetnsamples=n=1102:p=0," in odd[odd.index("-filter_complex") + 1]
     # aresample first, so that the mono 16 kHz of this branch is not negotiated up into the
     # measured one.
     assert "[v]aresample=16000,aformat=sample_fmts=flt:channel_layouts=mono" in graph

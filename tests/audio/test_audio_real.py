@@ -53,6 +53,17 @@ def ebur128(path: Path, ffmpeg_path: str, start: float = 0.0, length: float | No
     return float(re.findall(r"^\s+I:\s+(\S+) LUFS", done.stderr, re.M)[-1])
 
 
+def ebur128_log(path: Path, ffmpeg_path: str, peak: str = "true") -> str:
+    """ffmpeg's log of ebur128 over a whole file (its summary's I and Peak lines)."""
+    return subprocess.run(
+        [ffmpeg_path, "-hide_banner", "-nostats", "-i", str(path)]
+        + ["-af", f"ebur128=peak={peak}", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+
+
 def run(argv_tail: list[str], ffmpeg_bin: FfmpegBinary) -> None:
     """Run ffmpeg with the common options."""
     run_ffmpeg([ffmpeg_bin.path, *BASE, *argv_tail])
@@ -462,13 +473,39 @@ def test_the_analysis_measures_a_stereo_take_as_ebur128_alone_does(
     # mono up through asplit): a stereo take read 3 dB hot in true peak.
     path = take("wav16_stereo_48k")
     analysis = analyse(path, ffmpeg_bin)
-    done = subprocess.run(
-        [ffmpeg_bin.path, "-hide_banner", "-nostats", "-i", str(path)]
-        + ["-af", "ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert analysis.integrated_lufs == float(re.findall(r"I:\s+(\S+) LUFS", done.stderr)[-1])
-    assert analysis.true_peak_dbtp == float(re.findall(r"Peak:\s+(\S+) dBFS", done.stderr)[-1])
+    log = ebur128_log(path, ffmpeg_bin.path)
+    assert analysis.integrated_lufs == float(re.findall(r"I:\s+(\S+) LUFS", log)[-1])
+    # The analysis reads the true peak only around the loudest frames: within 0.3 dB of
+    # ebur128's over the whole take, and never under its loudest sample.
+    whole = float(re.findall(r"Peak:\s+(\S+) dBFS", log)[-1])
+    assert abs(analysis.true_peak_dbtp - whole) <= 0.3
+    assert analysis.envelope is not None
+    assert analysis.true_peak_dbtp >= round(max(analysis.envelope.peak_db), 1)
     assert analysis.channels == 2
+
+
+def test_an_inter_sample_peak_at_an_odd_rate_is_read_as_a_true_peak(
+    ffmpeg_bin: FfmpegBinary, tmp_path: Path
+) -> None:
+    # A quarter-rate tone a quarter turn off its samples: every sample is at 0.707 of its crest,
+    # so its true peak is 3 dB over its sample peak. After a sentence, at 11025 Hz (whose
+    # ebur128 frame, 1102 samples, is not 0.1 s).
+    take = tmp_path / "over.wav"
+    speech = REAL / "fr_male_sentence_16k.wav"
+    run(
+        ["-i", str(speech), "-f", "lavfi"]
+        + ["-i", "aevalsrc=0.9*sin(2*PI*(11025/4)*t+PI/4):s=11025:d=0.3"]
+        + [
+            "-filter_complex",
+            "[0:a]aresample=11025,volume=0.5,apad=pad_dur=3[s];"
+            "[1:a]adelay=7500:all=1[b];[s][b]amix=inputs=2:normalize=0:duration=first[o]",
+        ]
+        + ["-map", "[o]", "-c:a", "pcm_f32le", "-f", "wav", str(take)],
+        ffmpeg_bin,
+    )
+    analysis = analyse(take, ffmpeg_bin)
+    log = ebur128_log(take, ffmpeg_bin.path, "sample+true")
+    sample, whole = (float(v) for v in re.findall(r"Peak:\s+(\S+) dBFS", log)[-2:])
+    assert whole >= sample + 2.5  # the tone's crest is between its samples
+    assert analysis.sample_rate_hz == 11025
+    assert abs(analysis.true_peak_dbtp - whole) <= 0.3

@@ -6,18 +6,24 @@ the corpus's hard-clipped counting 2.4). astats over a whole take costs half as 
 the loudness measure, so it reads only a few short windows around the frames that reach the
 top; a decoded lossy take whose true peak is well over full scale was clipped before its encode
 and needs no look.
+
+The take's true peak is read the same way: the analysis logs each frame's sample peak (cheap),
+and ebur128's 4x-oversampled meter reads only a few windows around the loudest frames, each
+window apart (an inter-sample peak passes its samples by a fraction of a dB, and only where
+they are loud).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from webradio.audio.ffmpeg import FfmpegBinary, FfmpegError, run_ffmpeg, timeout_for
 
-# A frame whose true peak reaches this is at the top.
+# A frame whose sample peak reaches this is at the top.
 TOP_DBTP = -0.1
 # astats' flat factor from which the top is clipping.
 CLIP_FLAT_FACTOR = 1.0
@@ -27,6 +33,11 @@ OVER_DBTP = 0.5
 WINDOWS = 6
 WINDOW_S = 0.2
 _FLAT_RE = re.compile(r"\[Parsed_astats_\d+ @ \S+\] Flat factor: (\S+)")
+# The true peak is read on at most PEAK_WINDOWS windows of PEAK_WINDOW_S, around the loudest
+# frames (the window's edges give the oversampling filter its context).
+PEAK_WINDOWS = 8
+PEAK_WINDOW_S = 0.5
+_PEAK_RE = re.compile(r"^\s+Peak:\s+(\S+) dBFS")
 
 
 def build_flat_command(ffmpeg_path: str, in_path: Path | str, starts: Sequence[float]) -> list[str]:
@@ -63,18 +74,66 @@ def clipped(
     starts = at_the_top(peaks_db, step_s)
     if not starts or path is None or ffmpeg is None:
         return False
-    flat: list[float] = []
+    flat = _read(build_flat_command(ffmpeg.path, path, starts), _FLAT_RE)
+    return bool(flat) and flat[-1] >= CLIP_FLAT_FACTOR
+
+
+def _read(argv: list[str], pattern: re.Pattern[str]) -> list[float]:
+    """Every figure `pattern` finds in the log of a short read (none if ffmpeg fails)."""
+    found: list[float] = []
 
     def feed(line: str) -> None:
-        match = _FLAT_RE.search(line)
+        match = pattern.search(line)
         if match is not None:
             with contextlib.suppress(ValueError):
-                flat.append(float(match.group(1)))
+                found.append(float(match.group(1)))
 
     try:
-        run_ffmpeg(
-            build_flat_command(ffmpeg.path, path, starts), on_line=feed, timeout=timeout_for(10)
-        )
+        run_ffmpeg(argv, on_line=feed, timeout=timeout_for(10))
     except FfmpegError:
-        return False
-    return bool(flat) and flat[-1] >= CLIP_FLAT_FACTOR
+        return []
+    return found
+
+
+def loudest(peaks_db: Sequence[float], step_s: float) -> list[float]:
+    """Start times of up to PEAK_WINDOWS windows around the loudest frames, none overlapping."""
+    apart = math.ceil(PEAK_WINDOW_S / step_s)
+    chosen: list[int] = []
+    for index in sorted(range(len(peaks_db)), key=lambda i: peaks_db[i], reverse=True):
+        if not math.isfinite(peaks_db[index]) or len(chosen) == PEAK_WINDOWS:
+            break
+        if all(abs(index - other) >= apart for other in chosen):
+            chosen.append(index)
+    return [round(i * step_s - (PEAK_WINDOW_S - step_s) / 2, 3) for i in sorted(chosen)]
+
+
+def build_true_peak_command(
+    ffmpeg_path: str, in_path: Path | str, starts: Sequence[float]
+) -> list[str]:
+    """argv measuring the true peak of PEAK_WINDOW_S at each of `starts`, each on its own (a
+    join between two windows would be a step, and a step overshoots when oversampled)."""
+    argv = [ffmpeg_path, "-hide_banner", "-nostats", "-nostdin"]
+    for start in starts:
+        argv += ["-ss", f"{max(0.0, start):.3f}", "-t", f"{PEAK_WINDOW_S}", "-i", str(in_path)]
+    measured = "".join(
+        f"[{i}:a:0]ebur128=peak=true:framelog=verbose[t{i}];" for i in range(len(starts))
+    )
+    joined = "".join(f"[t{i}]" for i in range(len(starts)))
+    graph = f"{measured}{joined}concat=n={len(starts)}:v=0:a=1"
+    return argv + ["-filter_complex", graph, "-f", "null", "-"]
+
+
+def true_peak(
+    peaks_db: Sequence[float],
+    step_s: float,
+    path: Path | str | None,
+    ffmpeg: FfmpegBinary | None,
+) -> float:
+    """The take's true peak (dBTP, to 0.1 dB as ebur128 prints it), read around its loudest
+    frames; never under its loudest sample, which stands for it if the file cannot be read."""
+    loudest_sample = max(peaks_db, default=-math.inf)
+    starts = loudest(peaks_db, step_s)
+    if not starts or path is None or ffmpeg is None:
+        return round(loudest_sample, 1)
+    found = _read(build_true_peak_command(ffmpeg.path, path, starts), _PEAK_RE)
+    return round(max([loudest_sample, *found]), 1)
