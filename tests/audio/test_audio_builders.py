@@ -209,3 +209,20 @@ def test_clipping_reads_only_a_few_windows_at_the_top() -> None:
     # Well over full scale is clipping without a look; nothing at the top, no look either.
     assert clipped(peaks, 0.1, 0.8, None, None)
     assert not clipped([-3.0] * 10, 0.1, -2.5, "t.wav", None)
+
+
+def test_the_true_peak_is_read_around_the_loudest_frames_each_window_apart() -> None:
+    from webradio.audio.clipping import PEAK_WINDOWS, build_true_peak_command, loudest
+
+    peaks = [-30.0] * 3000
+    peaks[100], peaks[101], peaks[2000] = -1.0, -1.5, -2.0  # 101 is inside 100's window
+    for index in range(500, 500 + 10 * 20, 10):
+        peaks[index] = -6.0
+    starts = loudest(peaks, 0.1)
+    assert len(starts) == PEAK_WINDOWS
+    assert starts[0] == 9.8 and 200.0 - 0.2 in starts and 10.1 - 0.2 not in starts
+    argv = build_true_peak_command("/bin/ffmpeg", Path("in.wav"), starts)
+    assert argv.count("-i") == PEAK_WINDOWS and argv[argv.index("-t") + 1] == "0.5"
+    # Each window is measured alone: no join between two windows reaches the meter.
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert graph.count("ebur128=peak=true") == PEAK_WINDOWS and graph.endswith("concat=n=8:v=0:a=1")

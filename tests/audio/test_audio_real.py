@@ -488,8 +488,9 @@ def test_an_inter_sample_peak_at_an_odd_rate_is_read_as_a_true_peak(
     ffmpeg_bin: FfmpegBinary, tmp_path: Path
 ) -> None:
     # A quarter-rate tone a quarter turn off its samples: every sample is at 0.707 of its crest,
-    # so its true peak is 3 dB over its sample peak. After a sentence, at 11025 Hz (whose
-    # ebur128 frame, 1102 samples, is not 0.1 s).
+    # so its true peak is 3 dB over its sample peak. A minute after a sentence (a take over
+    # clipping.WHOLE_PEAK_READ_S, read in windows), at 11025 Hz (whose ebur128 frame, 1102
+    # samples, is not 0.1 s).
     take = tmp_path / "over.wav"
     speech = REAL / "fr_male_sentence_16k.wav"
     run(
@@ -497,8 +498,8 @@ def test_an_inter_sample_peak_at_an_odd_rate_is_read_as_a_true_peak(
         + ["-i", "aevalsrc=0.9*sin(2*PI*(11025/4)*t+PI/4):s=11025:d=0.3"]
         + [
             "-filter_complex",
-            "[0:a]aresample=11025,volume=0.5,apad=pad_dur=3[s];"
-            "[1:a]adelay=7500:all=1[b];[s][b]amix=inputs=2:normalize=0:duration=first[o]",
+            "[0:a]aresample=11025,volume=0.5,apad=pad_dur=64[s];"
+            "[1:a]adelay=68500:all=1[b];[s][b]amix=inputs=2:normalize=0:duration=first[o]",
         ]
         + ["-map", "[o]", "-c:a", "pcm_f32le", "-f", "wav", str(take)],
         ffmpeg_bin,

@@ -37,6 +37,9 @@ _FLAT_RE = re.compile(r"\[Parsed_astats_\d+ @ \S+\] Flat factor: (\S+)")
 # frames (the window's edges give the oversampling filter its context).
 PEAK_WINDOWS = 8
 PEAK_WINDOW_S = 0.5
+# Each window is an input of its own (about 40 ms of CPU to open): a take up to this long is
+# read whole instead, which costs no more and misses nothing.
+WHOLE_PEAK_READ_S = 60.0
 _PEAK_RE = re.compile(r"^\s+Peak:\s+(\S+) dBFS")
 
 
@@ -108,13 +111,16 @@ def loudest(peaks_db: Sequence[float], step_s: float) -> list[float]:
 
 
 def build_true_peak_command(
-    ffmpeg_path: str, in_path: Path | str, starts: Sequence[float]
+    ffmpeg_path: str,
+    in_path: Path | str,
+    starts: Sequence[float],
+    length_s: float = PEAK_WINDOW_S,
 ) -> list[str]:
-    """argv measuring the true peak of PEAK_WINDOW_S at each of `starts`, each on its own (a
+    """argv measuring the true peak of `length_s` at each of `starts`, each on its own (a
     join between two windows would be a step, and a step overshoots when oversampled)."""
     argv = [ffmpeg_path, "-hide_banner", "-nostats", "-nostdin"]
     for start in starts:
-        argv += ["-ss", f"{max(0.0, start):.3f}", "-t", f"{PEAK_WINDOW_S}", "-i", str(in_path)]
+        argv += ["-ss", f"{max(0.0, start):.3f}", "-t", f"{length_s:g}", "-i", str(in_path)]
     measured = "".join(
         f"[{i}:a:0]ebur128=peak=true:framelog=verbose[t{i}];" for i in range(len(starts))
     )
@@ -130,10 +136,16 @@ def true_peak(
     ffmpeg: FfmpegBinary | None,
 ) -> float:
     """The take's true peak (dBTP, to 0.1 dB as ebur128 prints it), read around its loudest
-    frames; never under its loudest sample, which stands for it if the file cannot be read."""
+    frames (the whole of a short take); never under its loudest sample, which stands for it if
+    the file cannot be read."""
     loudest_sample = max(peaks_db, default=-math.inf)
     starts = loudest(peaks_db, step_s)
     if not starts or path is None or ffmpeg is None:
         return round(loudest_sample, 1)
-    found = _read(build_true_peak_command(ffmpeg.path, path, starts), _PEAK_RE)
+    length = len(peaks_db) * step_s
+    if length <= WHOLE_PEAK_READ_S:
+        argv = build_true_peak_command(ffmpeg.path, path, [0.0], length + 1.0)
+    else:
+        argv = build_true_peak_command(ffmpeg.path, path, starts)
+    found = _read(argv, _PEAK_RE)
     return round(max([loudest_sample, *found]), 1)
