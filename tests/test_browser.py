@@ -81,8 +81,9 @@ def test_teacher_take_to_public_player(browser_path: str, demo: Demo, tmp_path: 
             page.wait_for_url("**/connexion")
             sign_in(page, demo, demo.head)
             page.goto(f"{demo.base_url}/episodes/{episode_id}")
-            page.get_by_role("button", name="Publier", exact=True).click()
+            page.get_by_role("button", name="Valider et publier").click()  # the head's review
             expect(page.locator(".flash")).to_contain_text("Épisode publié pour")
+            page.goto(f"{demo.base_url}/episodes/{episode_id}")  # the review ends on the dashboard
             expect(page.locator("h1 + p .state")).to_have_class(re.compile("state-published"))
             page.screenshot(path="/tmp/webradio-episode.png", full_page=True)
 

@@ -426,8 +426,12 @@ def test_head_uploads_square_artwork(client: FlaskClient, school: School) -> Non
         "/ecole/image", data={"file": (io.BytesIO(small.getvalue()), "petit.png")}
     )
     assert refused.status_code == 422 and "entre 1400 et 3000" in refused.text
-    heavy = io.BytesIO(small.getvalue() + bytes(11 * 1024 * 1024))  # read no further than 10 MB
-    too_big = client.post("/ecole/image", data={"file": (heavy, "lourd.png")})
+    # 11 MB, read no further than 10 MB (the multipart body built here: werkzeug's test client
+    # leaves the temporary file it would spool such a body to unclosed)
+    heavy = small.getvalue() + bytes(11 * 1024 * 1024)
+    part = b'Content-Disposition: form-data; name="file"; filename="lourd.png"\r\n'
+    body = b"--B\r\n" + part + b"Content-Type: image/png\r\n\r\n" + heavy + b"\r\n--B--\r\n"
+    too_big = client.post("/ecole/image", data=body, content_type="multipart/form-data; boundary=B")
     assert too_big.status_code == 422 and "dépasse 10 Mo" in too_big.text
     saved = client.post("/ecole/image", data={"file": (io.BytesIO(buffer.getvalue()), "radio.jpg")})
     assert saved.status_code == 302
