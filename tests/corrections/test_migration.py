@@ -64,10 +64,21 @@ def test_0007_goes_down_and_up_on_postgresql(tmp_path: Path) -> None:
     on_fresh_postgres(tmp_path, down_and_up)
 
 
-def test_0009_keeps_former_names_and_goes_down_and_up_on_sqlite(app: Flask) -> None:
+def former_names_down_and_up() -> None:
+    """0009 adds pupil.former_names, empty for the pupils already there, and goes back down."""
     assert "former_names" in columns("pupil")
     db.session.remove()
     downgrade(revision="0008")
     assert "former_names" not in columns("pupil")
     upgrade()
     assert "former_names" in columns("pupil")
+
+
+def test_0009_keeps_former_names_and_goes_down_and_up_on_sqlite(app: Flask) -> None:
+    former_names_down_and_up()
+
+
+@pytest.mark.scale
+@needs_postgres
+def test_0009_goes_down_and_up_on_postgresql(tmp_path: Path) -> None:
+    on_fresh_postgres(tmp_path, former_names_down_and_up)
