@@ -290,3 +290,20 @@ def test_revoking_asks_first_and_can_be_undone(
         db.session.expire_all()
         assert sharing.live_token(first.token) is None
         assert sharing.live_token(second.token) is not None
+
+
+def test_letters_go_to_families_in_french_whatever_the_heads_language(
+    client: FlaskClient, school: School
+) -> None:
+    sign_in(client, "head@ecole.fr")
+    client.post("/ecole/familles/classe", data={"class_id": class_id(school, "CE1"), "count": ""})
+    token = sharing.list_tokens(school)[0]
+    page = fetch(client, f"/ecole/familles/lettres?t={token.id}&lang=en").text
+    tree = html.fromstring(page)
+    assert tree.xpath("string(//h1)").startswith("Letters to families")  # the head's tools
+    (letter,) = tree.xpath("//article[contains(@class, 'letter')]")
+    assert letter.get("lang") == "fr"  # read aloud in French by a screen reader too
+    text = letter.text_content()
+    assert "Madame, Monsieur," in text and "Comment s’abonner" in text
+    assert "Dear" not in text and "subscribe" not in text.lower()
+    assert letter.xpath("string(.//svg/title)") == "QR code du flux des familles"

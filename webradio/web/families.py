@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Flask, abort, flash, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from webradio import clearance, episodes, feeds, outputs, people, runtime, sharing, urls
@@ -24,6 +26,7 @@ from webradio.web import actor, back_to, current_school, delivery, role_required
 from webradio.web.public import available, chapters_response, serve_master, transcript_response
 
 HTML = "text/html; charset=utf-8"
+LETTER_LANGUAGE = "fr"  # the letter goes to a family: French, not the head's language
 
 bp = Blueprint("families", __name__)
 
@@ -112,20 +115,32 @@ def letters() -> ResponseReturnValue:
 
 
 def _letters_page(chosen: list[FamilyToken], title: str) -> Response:
-    """Render the letters of these live tokens, private and never cached."""
-    alt = translate(N_("QR code du flux des familles"))
-    letters = [
-        FamilyLetter(
-            label=token.label,
-            feed_url=urls.family_feed(token.token),
-            home_url=urls.family_home(token.token),
-            qr=qr_svg(urls.family_feed(token.token), alt),
-        )
-        for token in chosen
-    ]
-    html = render_template(
-        "family_letters_class.html", school=current_school(), letters=letters, title=title
-    )
+    """Render the letters of these live tokens, private and never cached.
+
+    The tools around them follow the head's language; each letter goes to a family and is
+    always written in French, whatever language the head reads the app in.
+    """
+    school = current_school()
+    with force_locale(LETTER_LANGUAGE):
+        alt = translate(N_("QR code du flux des familles"))
+        letters = [
+            Markup(
+                render_template(
+                    "family_letter.html",
+                    school=school,
+                    number=number,
+                    lang=LETTER_LANGUAGE,
+                    letter=FamilyLetter(
+                        label=token.label,
+                        feed_url=urls.family_feed(token.token),
+                        home_url=urls.family_home(token.token),
+                        qr=qr_svg(urls.family_feed(token.token), alt),
+                    ),
+                )
+            )
+            for number, token in enumerate(chosen, start=1)
+        ]
+    html = render_template("family_letters_class.html", school=school, letters=letters, title=title)
     return delivery.mark_private(Response(html, content_type=HTML), "private, no-cache")
 
 
