@@ -289,3 +289,15 @@ def test_opening_a_form_only_address_answers_a_french_page(
     assert "Method Not Allowed" not in opened.text
     english = client.get("/ecole/eleves/classes?lang=en")
     assert english.status_code == 405 and "Method Not Allowed" not in english.text
+
+
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf]")
+
+
+def test_pages_draw_no_emoji_that_a_school_computer_shows_as_a_box(
+    client: FlaskClient, school: School
+) -> None:
+    assert not EMOJI.findall(fetch(client, "/connexion").text)
+    sign_in(client, "head@ecole.fr")
+    for path in ("/", "/ecole/eleves", "/ecole/familles", "/ecole/reglages"):
+        assert not EMOJI.findall(fetch(client, path).text), path
