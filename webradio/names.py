@@ -4,11 +4,15 @@ A reader sees "Inès", "INES", "Ine\u0300s", "ines_interview", "Inès2" and "I\u
 same name, and "Lou-Anne", "Lou Anne" and "Louanne" as the same child. Matching therefore
 compares words folded to their letters (case, accents, Unicode form and invisible characters
 dropped), with everything that is not a letter as a word boundary, and joins up to three
-consecutive words so that compound names match however they are written.
+consecutive words so that compound names match however they are written. A capital after a
+small letter also starts a word ("#MerciInès"), and each text is read a second time as a
+screen shows it: a podcast app renders a description as HTML and a WebVTT cue's markup, so
+"In&egrave;s" and "I<b>n</b>ès" read "Inès".
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -26,6 +30,8 @@ _FIRST_NAME = re.compile(rf"{_WORD}(?:{_JOIN}{_WORD}){{0,{MAX_WORDS - 1}}}")
 ERASED = "—"
 # A run of letters, with the accents and invisible joiners a decomposed name carries inside it.
 _LETTER_RUN = re.compile(r"[^\W\d_]+(?:[\u0300-\u036f\u200b-\u200d\u2060\ufeff]+[^\W\d_]*)*")
+# Markup a reader never sees (HTML tags, WebVTT cue spans and time stamps).
+_TAG = re.compile(r"<[^<>]*>")
 
 
 def check_first_name(raw: str) -> str:
@@ -57,16 +63,28 @@ def _invisible(text: str) -> bool:
     return any(unicodedata.category(c)[0] in "CZ" and c != " " for c in text)
 
 
-def words(text: str) -> list[str]:
-    """The text's words folded as a reader compares them: letters only, no case, no accents."""
+def words(text: str, camel: bool = False) -> list[str]:
+    """The text's words folded as a reader compares them: letters only, no case, no accents.
+
+    With `camel`, a capital after a small letter starts a word too ("MerciInès")."""
     decomposed = unicodedata.normalize("NFKD", text)
     kept = []
+    lower = False  # the last letter kept was a small one
     for char in decomposed:
         category = unicodedata.category(char)
         if category == "Mn" or category == "Cf":  # accents, zero-width characters
             continue
+        if camel and lower and char.isupper():
+            kept.append(" ")
+        lower = char.islower()
         kept.append(char.casefold() if char.isalpha() else " ")
     return "".join(kept).split()
+
+
+def shown(text: str) -> str:
+    """The text as a screen shows it when it renders HTML or WebVTT: tags dropped, entities
+    decoded ("I<b>n</b>&egrave;s" shows "Inès")."""
+    return html.unescape(_TAG.sub("", text)) if "<" in text or "&" in text else text
 
 
 def key(first_name: str) -> str:
@@ -75,14 +93,16 @@ def key(first_name: str) -> str:
 
 
 def _joined_runs(text: str) -> set[str]:
-    """Every run of one to MAX_WORDS consecutive words of the text, joined."""
-    found = words(text)
+    """Every run of one to MAX_WORDS consecutive words of the text, joined, read as typed and
+    as shown, with and without a word starting at each capital after a small letter."""
     runs = set()
-    for start in range(len(found)):
-        joined = ""
-        for word in found[start : start + MAX_WORDS]:
-            joined += word
-            runs.add(joined)
+    for read in {text, shown(text)}:
+        for found in (words(read), words(read, camel=True)):
+            for start in range(len(found)):
+                joined = ""
+                for word in found[start : start + MAX_WORDS]:
+                    joined += word
+                    runs.add(joined)
     return runs
 
 
@@ -126,16 +146,45 @@ def known_by(pupils: Iterable[Named]) -> list[tuple[str, str]]:
 
 
 def redact(text: str, first_names: Iterable[str]) -> str:
-    """The text with every way of writing these first names replaced by "—"."""
+    """The text with every way of writing these first names replaced by "—".
+
+    A name that only markup or entities hide is blanked in the text as shown (its markup
+    dropped): erasure errs to keeping less."""
     keys = {key(n) for n in first_names if key(n)}
     if not keys or not text:
         return text
-    # Walk the text's letter runs; replace the shortest span of 1..3 words whose key matches.
-    spans = [(m.start(), m.end()) for m in _LETTER_RUN.finditer(text)]
+    blanked = _redact_typed(text, keys)
+    if keys & _joined_runs(blanked):
+        blanked = _redact_typed(shown(blanked), keys)
+    return blanked
+
+
+def _word_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text's words are: its letter runs, cut where a capital follows a small letter."""
+    spans = []
+    for match in _LETTER_RUN.finditer(text):
+        start, lower = match.start(), False
+        for index in range(match.start(), match.end()):
+            char = text[index]
+            if unicodedata.category(char) in {"Mn", "Cf"}:
+                continue
+            if lower and char.isupper():
+                spans.append((start, index))
+                start = index
+            lower = char.islower()
+        spans.append((start, match.end()))
+    return spans
+
+
+def _redact_typed(text: str, keys: set[str]) -> str:
+    """The text with each span of words whose key is one of `keys` replaced by "—"."""
+    # Walk the words; replace the shortest span of words whose key matches (a compound name
+    # may come as up to three words, each maybe cut in two at a capital).
+    spans = _word_spans(text)
     out, cursor, index = [], 0, 0
     while index < len(spans):
         hit = None
-        for width in range(1, MAX_WORDS + 1):
+        for width in range(1, 2 * MAX_WORDS + 1):
             chunk = spans[index : index + width]
             if len(chunk) < width:
                 break

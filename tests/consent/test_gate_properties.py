@@ -51,6 +51,9 @@ VARIANTS = (
     lambda n: n.replace("-", " ") + "_interview",
     lambda n: n.replace("-", "") + "2",
     lambda n: n[:1] + "\u200b" + n[1:],
+    lambda n: n[:1] + "<b>" + n[1:2] + "</b>" + n[2:],  # markup a podcast app renders
+    lambda n: n[:-1] + f"&#{ord(n[-1])};",  # an HTML entity
+    lambda n: "#Merci" + n.replace("-", ""),  # a hashtag
 )
 FREE, UNDECLARED = "free", "undeclared"
 Voices = frozenset[int] | str  # pupils declared in a source, or FREE, or UNDECLARED
@@ -108,7 +111,8 @@ scenarios = st.integers(1, 4).flatmap(
                 jingle=st.none() | voices(n),
                 participants=st.frozensets(st.integers(0, n - 1), max_size=1),
                 requested=st.sampled_from(AUDIENCES),
-                named=st.none() | st.tuples(st.integers(0, n - 1), st.integers(0, 6)),
+                named=st.none()
+                | st.tuples(st.integers(0, n - 1), st.integers(0, len(VARIANTS) - 1)),
                 shared_with_city=st.booleans(),
             ),
             min_size=1,
