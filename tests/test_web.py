@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from io import BytesIO
 from pathlib import Path
 
 import feedparser
@@ -10,6 +11,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from web_support import PASSWORD, fetch, post_file, sign_in
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from webradio import authorisations, schools
 from webradio.clock import today_paris
@@ -301,3 +304,30 @@ def test_pages_draw_no_emoji_that_a_school_computer_shows_as_a_box(
     sign_in(client, "head@ecole.fr")
     for path in ("/", "/ecole/eleves", "/ecole/familles", "/ecole/reglages"):
         assert not EMOJI.findall(fetch(client, path).text), path
+
+
+def test_sign_in_forms_refuse_a_body_past_a_few_kilobytes_in_french(
+    client: FlaskClient, school: School
+) -> None:
+    boundary, body = encode_multipart(
+        {"email": "head@ecole.fr", "password": PASSWORD, "x": FileStorage(BytesIO(b"\0" * 65536))}
+    )
+    for path in ("/connexion", "/connexion/oubli", "/compte/mot-de-passe/inconnu"):
+        refused = client.post(
+            path, data=body, content_type=f"multipart/form-data; boundary={boundary}"
+        )
+        assert refused.status_code == 413, path
+        assert "Ce formulaire est trop long" in refused.text and "fichier" not in refused.text
+    unsized = client.post(  # chunked: no length announced, the reading stops at the cap
+        "/connexion",
+        input_stream=BytesIO(body),
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert unsized.status_code == 413 and "Ce formulaire est trop long" in unsized.text
+    english = client.post(
+        "/connexion?lang=en", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert english.status_code == 413 and "<html" in english.text
+    sign_in(client, "head@ecole.fr")  # an ordinary sign-in form goes through

@@ -19,9 +19,10 @@ from webradio import accounts, mail, outputs, schools
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db, limiter, remote_address
 from webradio.models import School, User
-from webradio.web import back_to, current_school, role_required, translate
+from webradio.web import auth, back_to, current_school, role_required, translate
 
 bp = Blueprint("accounts", __name__)
+auth.cap_forms(bp)  # password and account forms: a few hundred bytes each
 
 ROLE_LABELS = {
     "head": N_("Direction"),

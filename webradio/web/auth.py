@@ -11,9 +11,10 @@ from flask import Blueprint, Response, current_app, flash, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webradio.errors import N_
+from webradio.errors import N_, WebradioError
 from webradio.extensions import db, limiter, remote_address
 from webradio.models import User
 from webradio.web import back_to, translate
@@ -26,6 +27,40 @@ DISABLED = N_(
     "au service informatique de la ville)."
 )
 SESSION_MARK = "_mark"
+# A sign-in or password form weighs a few hundred bytes; nothing bigger is read.
+FORM_BYTES = 8 * 1024
+FORM_TOO_LONG = N_("Ce formulaire est trop long. Rechargez la page et réessayez.")
+
+
+class FormTooLong(WebradioError):
+    """A body far past what a sign-in or password form sends."""
+
+    http_status = 413
+
+
+def small_forms_only(endpoint: str | None, values: dict[str, object] | None) -> None:
+    """Refuse a body past FORM_BYTES before anything reads it.
+
+    Registered as a URL value preprocessor because those run before every `before_request`
+    hook, the rate limiter's included, and the limiter reads the form (the e-mail tried).
+    """
+    if request.content_length is not None and request.content_length > FORM_BYTES:
+        raise FormTooLong(FORM_TOO_LONG)
+    request.max_content_length = FORM_BYTES  # a body without a length stops being read there
+
+
+def form_too_long(_error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """A chunked body that went past FORM_BYTES: the form's message, not the upload's."""
+    return render_template("error.html", message=translate(FORM_TOO_LONG)), 413
+
+
+def cap_forms(blueprint: Blueprint) -> None:
+    """Read no more than FORM_BYTES of any request to `blueprint`'s views."""
+    blueprint.url_value_preprocessor(small_forms_only)
+    blueprint.register_error_handler(RequestEntityTooLarge, form_too_long)
+
+
+cap_forms(bp)
 
 
 def _tried_account() -> str:
