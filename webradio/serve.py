@@ -67,10 +67,12 @@ NOSNIFF = ("X-Content-Type-Options", "nosniff")
 LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
 
 
-def _prepare(app: Flask) -> None:
-    """Requeue work a stopped process left half-done, and make sure every feed file exists."""
+def _prepare(app: Flask, *, recover: bool = True) -> None:
+    """Requeue work a stopped process left half-done (unless a worker child will), and make
+    sure every feed file exists."""
     with app.app_context():
-        jobs.recover_interrupted()
+        if recover:
+            jobs.recover_interrupted()
         outputs.refresh({outputs.EVERY_SCHOOL})
 
 
@@ -394,7 +396,9 @@ def web_processes(config: Mapping[str, Any]) -> int:
 def supervise(app: Flask, host: str, port: int, server: str = DEFAULT_SERVER) -> int:
     """`webradio run`: prepare once, then the web server and the worker as children."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    _prepare(app)
+    # The worker child requeues what was left half-done each time it starts (a killed worker
+    # is started again by the supervisor, and its take must not stay « analyse en cours »).
+    _prepare(app, recover=app.extensions["webradio.huey"].immediate)
     with app.app_context():
         from webradio.extensions import db
 
@@ -499,6 +503,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
         app = create_app()
+        with app.app_context():
+            jobs.recover_interrupted()
         run_worker(app, int(app.config["QUEUE_WORKERS"]))
         return
     if args.fd is None:
