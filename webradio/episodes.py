@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from webradio import (
     audit,
@@ -45,6 +46,11 @@ from webradio.models import (
 )
 from webradio.publishing.companions import chapter_marks
 from webradio.storage import sha256_of
+
+SOURCE_ERASED = N_(
+    "Un élève entendu dans ce son a été effacé pendant le rendu : le son obtenu est supprimé. "
+    "Refaites le rendu (sans sa voix)."
+)
 
 
 @dataclass(frozen=True)
@@ -162,10 +168,32 @@ def render_episode(episode_id: str) -> Episode:
         episode.failure_reason = str(error)
         db.session.commit()
         raise
-    episode.state = EpisodeState.READY
-    episode.failure_reason = None
-    db.session.commit()
+    rendered = episode.media_key or ""
+    try:
+        if _source_erased(episode):  # the new master holds a voice erased while ffmpeg ran
+            runtime.storage().delete(rendered)
+            episode.media_key = episode.media_size = episode.duration_s = None
+            episode.state, episode.failure_reason = EpisodeState.FAILED, SOURCE_ERASED
+        else:
+            episode.state, episode.failure_reason = EpisodeState.READY, None
+        db.session.commit()
+    except SQLAlchemyError:  # the episode itself was erased meanwhile: its master goes too
+        db.session.rollback()
+        runtime.storage().delete(rendered)
+        raise
+    if episode.state == EpisodeState.FAILED:
+        raise WebradioError(SOURCE_ERASED)  # the job says so too
     return episode
+
+
+def _source_erased(episode: Episode) -> bool:
+    """Whether a take or jingle of the master lost its sound while it rendered (an erasure
+    deletes the audio of every take holding the voice), read from the database as it is now."""
+    used = [part.take_id for part in episode.parts]
+    used += [i for i in (episode.intro_jingle_id, episode.outro_jingle_id) if i is not None]
+    with db.session.no_autoflush:
+        gone = select(Take.id).where(Take.id.in_(used), Take.deleted_at.is_not(None))
+        return db.session.scalars(gone.limit(1)).first() is not None
 
 
 def _render(episode: Episode) -> None:

@@ -1,5 +1,5 @@
 """The auditor a third time (issue 10): ways staff write a classmate's first name that a reader
-still reads as that name, and the paths that were tried and held.
+still reads as that name, and an erasure while ffmpeg renders the voice.
 
 Every test goes through a public interface (the HTTP client, the files a proxy serves, the
 feeds parsed by feedparser) and is judged by what a family or the public would see.
@@ -7,13 +7,23 @@ feeds parsed by feedparser) and is judged by what a family or the public would s
 
 from __future__ import annotations
 
+import contextlib
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
 import feedparser
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.exc import SQLAlchemyError
 
-from webradio import names, publication, runtime, schools, urls
+from webradio import episodes, names, publication, pupils, runtime, schools, takes, urls
+from webradio.errors import WebradioError
 from webradio.extensions import db
+from webradio.models import Episode, EpisodeState, Pupil, TakeSpeaker
 
-from .conftest import World, grant, refreshed
+from .conftest import DISTINCT, World, grant, refreshed
 
 # How a classmate's first name (Zoé, class only, never credited) can reach a reader although no
 # letter run of the typed text spells it: a podcast app renders an item's description as HTML
@@ -56,3 +66,51 @@ def test_erasure_blanks_a_name_hidden_by_markup_entities_or_a_hashtag() -> None:
         blanked = names.redact(typed, ["Zoé"])
         assert names.ERASED in blanked, blanked
         assert not names.find({"text": blanked}, [("zoe", "Zoé")]), blanked
+
+
+def draft(world: World, take_wav: Path, speaker: Pupil, title: str) -> Episode:
+    """An episode not rendered yet, its one take spoken by `speaker`."""
+    data = take_wav.read_bytes() + bytes(next(DISTINCT))
+    take = takes.ingest(world.school, BytesIO(data), label="Reportage")
+    db.session.add(TakeSpeaker(take_id=take.id, pupil_id=speaker.id))
+    db.session.commit()
+    request = episodes.EpisodeDraft(title=title, take_ids=[take.id], audience="public")
+    return episodes.create(world.school, request)
+
+
+def test_an_erasure_while_the_episode_renders_leaves_no_master_with_the_voice(
+    app: Flask, world: World, take_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head erases a pupil while ffmpeg renders an episode holding their voice, in a part
+    (the erasure deletes the episode) or in the school's jingle (the episode is not theirs):
+    the render must not leave, or make ready, a master holding the erased voice."""
+    zoe = schools.add_pupil(world.school, "CE2", "Zoé")
+    grant(zoe, "class,families,public")
+    with take_wav.open("rb") as sound:
+        episodes.store_jingle(world.school, "intro", sound, [zoe.id])
+    db.session.commit()
+    in_part = draft(world, take_wav, world.ines, "Inès au micro")
+    in_jingle = draft(world, take_wav, world.lea, "Le journal de Léa")
+    erased_while_rendering: list[str] = []
+    real_render = episodes.render
+
+    def render_then_erase(*args: Any, **kwargs: Any) -> Any:
+        result = real_render(*args, **kwargs)  # ffmpeg has read the voice
+        with app.app_context():  # the head, in another request
+            pupils.erase(db.session.get_one(Pupil, erased_while_rendering.pop()))
+        return result
+
+    monkeypatch.setattr(episodes, "render", render_then_erase)
+    masters = runtime.storage().local_path("masters")
+    rendered = [(in_part.id, world.ines.id), (in_jingle.id, zoe.id)]
+    for episode_id, pupil_id in rendered:
+        erased_while_rendering.append(pupil_id)
+        with contextlib.suppress(WebradioError, SQLAlchemyError):
+            episodes.render_episode(episode_id)
+        db.session.rollback()
+        assert not erased_while_rendering
+        assert not list((masters / episode_id).glob("*")), "a master holds an erased voice"
+    db.session.expire_all()
+    assert db.session.get(Episode, rendered[0][0]) is None  # the erasure deleted it
+    in_jingle = refreshed(in_jingle)  # the teacher sees why, and renders again
+    assert (in_jingle.state, in_jingle.media_key) == (EpisodeState.FAILED, None)
