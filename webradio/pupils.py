@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from webradio import (
     audit,
@@ -47,6 +48,20 @@ def takes_of(pupil: Pupil) -> list[Take]:
             .order_by(Take.created_at)
         )
     )
+
+
+def namesakes(pupil: Pupil) -> list[Pupil]:
+    """The school's other pupils (not erased) known by one of the pupil's first names however
+    written: erasing the pupil blanks that name in their texts too (it errs to keeping less)."""
+    keys = {names.key(name) for name in pupil.known_names}
+    others = db.session.scalars(
+        select(Pupil)
+        .where(Pupil.school_id == pupil.school_id, Pupil.id != pupil.id)
+        .where(Pupil.erased_at.is_(None))
+        .options(selectinload(Pupil.school_class))
+    )
+    found = [p for p in others if keys & {names.key(name) for name in p.known_names}]
+    return sorted(found, key=lambda p: (p.first_name, p.school_class.label))
 
 
 def export_takes(pupil: Pupil) -> list[Take]:

@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.exc import SQLAlchemyError
+from web_support import sign_in
 
 from webradio import episodes, names, publication, pupils, runtime, schools, takes, urls
 from webradio.errors import WebradioError
@@ -114,3 +115,15 @@ def test_an_erasure_while_the_episode_renders_leaves_no_master_with_the_voice(
     assert db.session.get(Episode, rendered[0][0]) is None  # the erasure deleted it
     in_jingle = refreshed(in_jingle)  # the teacher sees why, and renders again
     assert (in_jingle.state, in_jingle.media_key) == (EpisodeState.FAILED, None)
+
+
+def test_the_erasure_form_names_the_pupils_whose_same_first_name_it_blanks_too(
+    client: FlaskClient, world: World
+) -> None:
+    """Erasing Léa replaces « Léa » in every text of the school, the other Léa's too (it errs
+    to publishing less): the head reads so, with her class, before confirming."""
+    schools.add_pupil(world.school, "CE2 B", "Lea")
+    sign_in(client, "head@consent.fr")
+    page = client.get(f"/autorisations/eleves/{world.lea.id}").text
+    assert "Lea (CE2 B)" in page
+    assert "Lea (CE2 B)" not in client.get(f"/autorisations/eleves/{world.ines.id}").text

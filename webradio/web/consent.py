@@ -150,6 +150,7 @@ def pupil(pupil_id: str) -> ResponseReturnValue:
         labels=AUDIENCE_LABELS,
         actors=_actors({e.actor_id for g in grants for e in g.events if e.actor_id}),
         voice_takes=len(pupils.takes_of(found)),
+        namesakes=[f"{p.first_name} ({p.school_class.label})" for p in pupils.namesakes(found)],
     )
 
 
