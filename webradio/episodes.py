@@ -521,17 +521,25 @@ def approve_correction(episode: Episode, actor: publication.Actor, comment: str 
 
 
 def delete_take(take: Take, actor: publication.Actor) -> None:
-    """Delete a take (its audio and waveform) that no episode uses."""
-    in_parts = select(EpisodePart.id).filter_by(take_id=take.id)
-    as_jingle = select(Episode.id).where(
-        (Episode.intro_jingle_id == take.id) | (Episode.outro_jingle_id == take.id)
-    )
+    """Delete a take (its audio and waveform) that no episode uses. A copy of a sound an
+    episode holds (the same file sent again) is kept too: the voices declared on it are voices
+    of that episode, and deleting it would make the gate forget them."""
     school = db.session.get(School, take.school_id)
     jingle_now = school is not None and take.id in {school.intro_jingle_id, school.outro_jingle_id}
-    used = db.session.scalars(in_parts).first() or db.session.scalars(as_jingle).first()
-    if used is not None or jingle_now:
+    hearing = voices.episodes_hearing(take)
+    itself = [e for e in hearing if take.id in {e.intro_jingle_id, e.outro_jingle_id}]
+    itself += [e for e in hearing if take.id in {p.take_id for p in e.parts}]
+    if jingle_now or itself:
         raise WebradioError(
             N_("Cette prise est dans un épisode : supprimez d'abord l'épisode ou retirez-la.")
+        )
+    if hearing:
+        raise WebradioError(
+            N_(
+                "Le même son (ce fichier, envoyé une autre fois) est dans un épisode : les voix "
+                "déclarées sur cette prise restent celles de l'épisode. Supprimez d'abord "
+                "l'épisode."
+            )
         )
     store = runtime.storage()
     shared = db.session.scalars(

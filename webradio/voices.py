@@ -10,7 +10,7 @@ from sqlalchemy import select
 from webradio import publication
 from webradio.errors import N_, Forbidden, NotFound, WebradioError
 from webradio.extensions import db
-from webradio.models import Episode, Pupil, Take, TakeOrigin
+from webradio.models import Episode, EpisodePart, Pupil, Take, TakeOrigin
 
 STUDIO_HAS_VOICES = N_(
     "Une prise enregistrée dans un studio de classe contient des voix d'élèves : "
@@ -62,16 +62,23 @@ def stage_speakers(take: Take, pupils: list[Pupil]) -> None:
 def declare(
     episode: Episode, by_part: Mapping[str, Iterable[str]], actor: publication.Actor
 ) -> None:
-    """Record who speaks in each part of the episode, then reconsider it (one unit of work).
+    """Record who speaks in each part of the episode, then reconsider every episode that hears
+    those takes (one unit of work).
 
-    Adding a voice only narrows what the gate clears; removing one from an episode published
-    beyond the class is a change only the head may make."""
+    A take is one sound wherever it is heard: declaring its voices in one episode declares them
+    in every episode using it (or a copy of its bytes). Adding a voice only narrows what the
+    gate clears; removing one from a sound heard in an episode published beyond the class is a
+    change only the head may make, whichever episode it is declared from."""
+    heard_in = {episode.id: episode}
     for part in episode.parts:
         chosen = school_pupils(episode.school_id, by_part.get(part.id, ()))
         removed = {p.id for p in part.take.speakers} - {p.id for p in chosen}
+        hearing = episodes_hearing(part.take)
+        heard_in.update((e.id, e) for e in hearing)
         if removed:
             try:
-                publication.check_may_change(episode, actor)
+                for other in [episode, *hearing]:
+                    publication.check_may_change(other, actor)
             except Forbidden:
                 raise Forbidden(
                     N_(
@@ -81,4 +88,20 @@ def declare(
                 ) from None
         stage_speakers(part.take, chosen)
     db.session.flush()
-    publication.reconsider([episode], actor.id)
+    publication.reconsider(heard_in.values(), actor.id)
+
+
+def episodes_hearing(take: Take) -> list[Episode]:
+    """Every episode whose master holds the take's sound: as a part or a jingle, this take or
+    any take with the same bytes."""
+    same = select(Take.id).where(Take.storage_key == take.storage_key)
+    in_parts = select(EpisodePart.episode_id).where(EpisodePart.take_id.in_(same))
+    return list(
+        db.session.scalars(
+            select(Episode).where(
+                Episode.id.in_(in_parts)
+                | Episode.intro_jingle_id.in_(same)
+                | Episode.outro_jingle_id.in_(same)
+            )
+        )
+    )

@@ -19,7 +19,19 @@ from flask.testing import FlaskClient
 from sqlalchemy.exc import SQLAlchemyError
 from web_support import sign_in
 
-from webradio import episodes, names, publication, pupils, runtime, schools, takes, urls
+from webradio import (
+    authorisations,
+    episodes,
+    names,
+    publication,
+    pupils,
+    runtime,
+    schools,
+    takes,
+    urls,
+    voices,
+)
+from webradio.consent import parse_audiences
 from webradio.errors import WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, EpisodeState, Pupil, TakeSpeaker
@@ -127,3 +139,53 @@ def test_the_erasure_form_names_the_pupils_whose_same_first_name_it_blanks_too(
     page = client.get(f"/autorisations/eleves/{world.lea.id}").text
     assert "Lea (CE2 B)" in page
     assert "Lea (CE2 B)" not in client.get(f"/autorisations/eleves/{world.ines.id}").text
+
+
+def test_a_teacher_cannot_remove_a_withdrawn_voice_through_another_episode_of_the_same_take(
+    client: FlaskClient, world: World, take_wav: Path
+) -> None:
+    """Inès speaks in a public episode; her family withdraws the public. A teacher builds a
+    class draft from the same take and declares Léa instead of Inès there: the take is one
+    sound, so that removes a declared voice from the public episode too, which only the head
+    may do. Inès's voice must not come back to the public."""
+    public = draft(world, take_wav, world.ines, "Le reportage")
+    public = episodes.render_episode(public.id)
+    publication.publish(public, approved_by=None)
+    authorisations.withdraw(world.ines, parse_audiences("public"))
+    assert public.guid not in public_guids(world)
+    take_id = public.parts[0].take_id
+    request = episodes.EpisodeDraft(title="Brouillon", take_ids=[take_id], audience="class")
+    other = episodes.create(world.school, request)
+    sign_in(client, "prof@consent.fr")
+    form = {f"part-{other.parts[0].id}": world.lea.id}
+    answer = client.post(f"/episodes/{other.id}/voix", data=form)
+    assert answer.status_code == 403, answer.status_code
+    assert public.guid not in public_guids(world)
+    assert [p.id for p in refreshed(public).parts[0].take.speakers] == [world.ines.id]
+
+
+def test_deleting_an_unused_copy_of_a_sound_keeps_the_voices_declared_on_it(
+    client: FlaskClient, world: World, take_wav: Path
+) -> None:
+    """The class tablet sent a recording in which Léa and Inès speak; a teacher uploaded the
+    same file from the staff page, declared Léa only and published it. The gate hears Inès
+    (one sound, every copy's voices); her family withdraws the public. Tidying up, the teacher
+    deletes the tablet's copy, used by no episode: Inès's voice must stay asked."""
+    data = take_wav.read_bytes() + b"chorale"
+    studio = takes.ingest(
+        world.school, BytesIO(data), school_class=world.lea.school_class, origin="studio"
+    )
+    staff = takes.ingest(world.school, BytesIO(data), label="La chorale")
+    assert staff.id != studio.id and staff.storage_key == studio.storage_key
+    voices.stage_speakers(studio, [world.lea, world.ines])
+    voices.stage_speakers(staff, [world.lea])
+    db.session.commit()
+    request = episodes.EpisodeDraft(title="La chorale", take_ids=[staff.id], audience="public")
+    episode = episodes.render_episode(episodes.create(world.school, request).id)
+    publication.publish(episode, approved_by=None)
+    authorisations.withdraw(world.ines, parse_audiences("public"))
+    assert episode.guid not in public_guids(world)
+    sign_in(client, "prof@consent.fr")
+    answer = client.post(f"/prises/{studio.id}/supprimer", data={"confirm": "1"})
+    assert answer.status_code == 400, answer.status_code
+    assert episode.guid not in public_guids(world)
