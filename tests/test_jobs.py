@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import errno
+import os
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from webradio import jobs, runtime, schools, takes
+from webradio import jobs, runtime, schools, storage, takes
+from webradio.audio import peaks
+from webradio.audio.ffmpeg import find_ffmpeg, run_ffmpeg
 from webradio.clock import now_utc
+from webradio.errors import FfmpegError
 from webradio.extensions import db
 from webradio.models import Episode, EpisodePart, Job, Take
 
@@ -97,3 +102,64 @@ def test_a_refusal_outside_the_audio_fails_the_take_too(
     job = Job.query.filter_by(subject_id=take.id).one()
     assert (job.state, take.state) == ("failed", "failed")
     assert take.failure_reason == job.failure_reason == "La prise a disparu du stockage."
+
+
+def test_a_full_disk_delays_the_analysis_ever_longer_then_fails_in_french(
+    app: Flask, take_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = peaks.write
+    full = [True]
+
+    def write(path: Path, *args: object) -> Path:  # the envelope's writer meets a full disk
+        if full[0]:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(peaks, "write", write)
+    huey = app.extensions["webradio.huey"]
+
+    def pause(take: Take) -> float:
+        """The take says it waits for space; the seconds until its one planned retry."""
+        db.session.expire_all()
+        assert take.state == "uploaded", take.failure_reason  # « reçue », not « échec »
+        assert "place sur le disque" in (take.failure_reason or "")
+        assert Job.query.filter_by(subject_id=take.id).one().state == "queued"
+        (retry,) = huey.scheduled()
+        return float((retry.eta - datetime.now(UTC).replace(tzinfo=None)).total_seconds())
+
+    def retry_now() -> None:
+        (retry,) = huey.read_schedule(datetime(2100, 1, 1))
+        huey.execute(retry, timestamp=retry.eta)
+
+    take = ingest(take_wav)
+    pauses = [pause(take)]
+    retry_now()  # still full: it waits longer
+    pauses.append(pause(take))
+    assert 30 < pauses[0] < pauses[1]
+    full[0] = False  # space is back: the next try analyses it
+    retry_now()
+    db.session.expire_all()
+    assert take.state == "ready" and take.failure_reason is None and not huey.scheduled()
+
+    # A disk that stays full: a bounded number of tries, then a failure that says why.
+    full[0] = True
+    monkeypatch.setattr(jobs, "DISK_RETRY_S", (60.0, 120.0))
+    school = schools.get_school("ecole-jobs")
+    other = takes.ingest(school, BytesIO(take_wav.read_bytes()[:-2] + b"\0\0"))
+    for _ in jobs.DISK_RETRY_S:
+        pause(other)
+        retry_now()
+    db.session.expire_all()
+    assert other.state == "failed" and "disque du serveur est plein" in (other.failure_reason or "")
+    assert not huey.scheduled()
+    assert Job.query.filter_by(subject_id=other.id).one().attempts == 3
+    assert runtime.storage().exists(other.storage_key)  # the original is kept
+
+
+def test_ffmpeg_writing_to_a_full_disk_is_known_as_a_full_disk(take_wav: Path) -> None:
+    # A render meets a full disk inside ffmpeg: its words for ENOSPC are what the worker hears.
+    ffmpeg = find_ffmpeg()
+    with pytest.raises(FfmpegError) as caught:
+        run_ffmpeg([ffmpeg.path, "-nostdin", "-y", "-i", str(take_wav), "-f", "wav", "/dev/full"])
+    assert storage.disk_full(caught.value)
+    assert not storage.disk_full(FfmpegError(["ffmpeg"], "Invalid data found when processing"))

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from sqlalchemy.exc import SQLAlchemyError
 
 from webradio import clock, episodes, outputs, retention, runtime, storage, takes
 from webradio.clock import aware, now_utc
@@ -19,6 +20,17 @@ from webradio.models import Episode, EpisodeState, Job, JobState, TakeState
 
 log = logging.getLogger(__name__)
 
+# A full disk is waited out: the job is tried again after each of these pauses (seconds, about
+# four hours in all), the take or episode saying meanwhile that it waits for space.
+DISK_RETRY_S: tuple[float, ...] = (60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0)
+DISK_WAIT = N_(
+    "En attente de place sur le disque du serveur : le traitement reprendra de lui-même ; "
+    "le fichier original est conservé."
+)
+DISK_FULL = N_(
+    "Le disque du serveur est plein : le traitement n’a pas pu se faire malgré plusieurs "
+    "essais. Le fichier original est conservé ; prévenez le service informatique."
+)
 GENERIC_FAILURE = N_(
     "Une erreur inattendue a interrompu le traitement ; le fichier original est conservé. "
     "Réessayez ou prévenez le service informatique."
@@ -67,15 +79,20 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
                 db.session.commit()
                 try:
                     verb(job.subject_id)
-                except WebradioError as error:
+                except Exception as error:
+                    full = storage.disk_full(error)
+                    if full and job.attempts <= len(DISK_RETRY_S):
+                        _wait_for_disk(job, kind, DISK_RETRY_S[job.attempts - 1])
+                        task.schedule(args=(job_id,), delay=DISK_RETRY_S[job.attempts - 1])
+                        return
+                    known = full or isinstance(error, WebradioError)
+                    reason = DISK_FULL if full else str(error) if known else GENERIC_FAILURE
                     # The job and its subject never disagree: both say failed, with the reason.
-                    _finish(job, JobState.FAILED, str(error))
-                    _mark_subject_failed(kind, job.subject_id, str(error))
+                    _finish(job, JobState.FAILED, reason)
+                    _mark_subject_failed(kind, job.subject_id, reason)
+                    if not known:
+                        raise
                     return
-                except Exception:
-                    _finish(job, JobState.FAILED, GENERIC_FAILURE)
-                    _mark_subject_failed(kind, job.subject_id, GENERIC_FAILURE)
-                    raise
                 _finish(job, JobState.READY, None)
 
         def enqueue(subject_id: str) -> None:
@@ -164,6 +181,22 @@ def _finish(job: Job, state: str, reason: str | None) -> None:
     db.session.commit()
 
 
+def _wait_for_disk(job: Job, kind: str, delay_s: float) -> None:
+    """A full disk: the job goes back to the queue and its subject says it waits for space (a
+    take « reçue », an episode still rendering), until the retry `delay_s` seconds from now."""
+    log.warning("Disque plein : %s %s réessayé dans %.0f s", kind, job.subject_id, delay_s)
+    db.session.rollback()
+    job.state, job.failure_reason, job.updated_at = JobState.QUEUED, DISK_WAIT, now_utc()
+    if kind == "analyse_take" and (take := db.session.get(takes.Take, job.subject_id)):
+        take.state, take.failure_reason = TakeState.UPLOADED, DISK_WAIT
+    elif kind == "render_episode" and (episode := db.session.get(Episode, job.subject_id)):
+        episode.state, episode.failure_reason = EpisodeState.RENDERING, DISK_WAIT
+    try:
+        db.session.commit()
+    except SQLAlchemyError:  # the database's disk is full too: the retry is planned anyway
+        db.session.rollback()
+
+
 def _mark_subject_failed(kind: str, subject_id: str, reason: str) -> None:
     """After a failure, leave the take or episode in a visible failed state, never half-done
     (a subject already `failed`, `ready` or `published` keeps what it says)."""
@@ -185,8 +218,14 @@ def _mark_subject_failed(kind: str, subject_id: str, reason: str) -> None:
 
 def recover_interrupted() -> int:
     """Requeue takes and episodes left mid-job by a stopped worker; return how many."""
+    # (a take waiting for disk space too: its planned retry may not have been written)
+    waiting = db.and_(
+        takes.Take.state == TakeState.UPLOADED, takes.Take.failure_reason == DISK_WAIT
+    )
     stuck_takes = list(
-        db.session.scalars(db.select(takes.Take).filter_by(state=TakeState.ANALYSING))
+        db.session.scalars(
+            db.select(takes.Take).where(db.or_(takes.Take.state == TakeState.ANALYSING, waiting))
+        )
     )
     stuck_episodes = list(
         db.session.scalars(db.select(Episode).filter_by(state=EpisodeState.RENDERING))

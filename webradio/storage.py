@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -20,6 +23,50 @@ class UploadTooLarge(WebradioError):
     """An upload went past the configured size limit."""
 
     http_status = 413
+
+
+class DiskFull(WebradioError):
+    """The server's disk (or its quota) is full: nothing is lost, and the same action will
+    work once space returns (HTTP 507, retryable)."""
+
+    http_status = 507
+
+
+DISK_FULL = N_(
+    "Le disque du serveur est plein pour l’instant : rien n’est perdu, réessayez un peu plus "
+    "tard (le service informatique doit libérer de la place)."
+)
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+# How ffmpeg (strerror in its stderr) and SQLite say it.
+FULL_WORDS = ("No space left on device", "Disk quota exceeded", "database or disk is full")
+
+
+def disk_full(error: BaseException | None) -> bool:
+    """Whether `error`, or what caused it, says the disk is full (an OSError, ffmpeg's or
+    SQLite's words for it)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, DiskFull):
+            return True
+        if isinstance(error, OSError) and error.errno in FULL_ERRNOS:
+            return True
+        said = f"{error} {getattr(error, 'stderr_tail', '')}"
+        if any(words in said for words in FULL_WORDS):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+@contextmanager
+def disk_space() -> Iterator[None]:
+    """Turn a full disk's OSError into DiskFull (French, retryable); other errors pass."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in FULL_ERRNOS:
+            raise DiskFull(DISK_FULL) from error
+        raise
 
 
 @dataclass(frozen=True)
@@ -115,10 +162,11 @@ class LocalStorage:
         """Copy `stream` to a temp file while hashing, then rename it to prefix/<sha256>."""
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.scratch_dir())
+        with disk_space():
+            fd, tmp_name = tempfile.mkstemp(dir=self.scratch_dir())
         tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as out:
+            with disk_space(), os.fdopen(fd, "wb") as out:
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if size > max_bytes:
@@ -145,7 +193,8 @@ class LocalStorage:
         try:
             os.replace(source, target)
         except OSError:
-            shutil.copyfile(source, target.with_suffix(".part"))
+            with disk_space():
+                shutil.copyfile(source, target.with_suffix(".part"))
             os.replace(target.with_suffix(".part"), target)
             source.unlink()
         return Stored(key, size, digest)

@@ -25,6 +25,7 @@ from flask import current_app
 
 from webradio import runtime
 from webradio.errors import N_, NotFound, WebradioError
+from webradio.storage import disk_space
 
 CHUNK = 256 * 1024
 DEFAULT_EXPIRY_HOURS = 24
@@ -129,8 +130,9 @@ def create(length: int, metadata: dict[str, str], owner: dict[str, str | None]) 
         metadata=metadata,
         expires=time.time() + expiry_s(),
     )
-    data_path(upload.id).touch()
-    _save(upload)
+    with disk_space():
+        data_path(upload.id).touch()
+        _save(upload)
     return upload
 
 
@@ -183,7 +185,7 @@ def append(
     """Add the bytes of `stream` at offset `at` (which must be where the upload stands); keep
     what arrived even if the connection breaks. When the last byte is in, `complete(upload)`
     makes the take (still holding the upload, so it runs once) and returns (take id, duplicate).
-    The new offset."""
+    The new offset. On a full disk, DiskFull: what was written stays, and HEAD says where."""
     with writing(upload):
         fresh = load(upload.id)  # another request may have finished it meanwhile
         upload.take_id, upload.duplicate = fresh.take_id, fresh.duplicate
@@ -193,7 +195,7 @@ def append(
                 N_("Décalage inattendu : le serveur a reçu %(offset)d octets."), offset=current
             )
         room = upload.length - current
-        with data_path(upload.id).open("ab") as out:
+        with disk_space(), data_path(upload.id).open("ab") as out:
             try:
                 while chunk := stream.read(CHUNK):
                     if len(chunk) > room:
@@ -204,11 +206,29 @@ def append(
             finally:
                 out.flush()
         upload.expires = time.time() + expiry_s()
-        _save(upload)
-        if complete is not None and offset(upload) == upload.length:
-            take_id, duplicate = complete(upload)
-            finished(upload, take_id, duplicate)
+        with disk_space():
+            _save(upload)
+        _complete(upload, complete)
         return offset(upload)
+
+
+def finish(upload: Upload, complete: Callable[[Upload], tuple[str, bool]]) -> None:
+    """Make the take of an upload whose bytes all arrived but whose take could not be made then
+    (a full disk): asked again by HEAD, so that a page never sees a whole upload without its
+    take (tus-js-client would call it a success and forget the recording)."""
+    if upload.take_id is not None or offset(upload) != upload.length:
+        return
+    with writing(upload):
+        fresh = load(upload.id)
+        upload.take_id, upload.duplicate = fresh.take_id, fresh.duplicate
+        _complete(upload, complete)
+
+
+def _complete(upload: Upload, complete: Callable[[Upload], tuple[str, bool]] | None) -> None:
+    """Make the take once the last byte is in (the caller holds the upload)."""
+    if complete is not None and upload.take_id is None and offset(upload) == upload.length:
+        take_id, duplicate = complete(upload)
+        finished(upload, take_id, duplicate)
 
 
 def finished(upload: Upload, take_id: str, duplicate: bool) -> None:

@@ -5,7 +5,9 @@ from there; an expired page token is renewed without losing the upload."""
 from __future__ import annotations
 
 import base64
+import errno
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -547,6 +549,39 @@ def test_a_busy_server_delays_the_upload_and_the_polls_but_loses_nothing(
     analysed = re.compile("Prise prête|pas pu être traitée")
     expect(status).to_contain_text(analysed, timeout=SLOW)
     assert len(_labelled(server, "Serveur occupé")) == 1
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_full_disk_keeps_the_take_on_the_tablet_and_says_so_until_space_returns(
+    browser: Browser, server: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every new file under the server's media folder fails with ENOSPC (the server runs in this
+    # process), as in tests/serving/test_full_disk.py: the upload arrives, the take cannot be kept.
+    root = str(server.app.config["MEDIA_ROOT"])
+    real = os.fdopen
+
+    def full(fd: int, *args: object, **kwargs: object) -> object:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(root):
+            os.close(fd)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, *args, **kwargs)  # type: ignore[call-overload]
+
+    refused: list[int] = []
+    context, tablet, _ = _tablet(browser, server)
+    tablet.on("response", lambda r: refused.append(r.status) if r.status == 507 else None)
+    monkeypatch.setattr(os, "fdopen", full)
+    _record(tablet, "Disque plein", 1)
+    tablet.get_by_role("button", name="Envoyer l’enregistrement").click()
+    row = tablet.locator("section.pending li")
+    expect(row.locator(".state")).to_contain_text("manque de place", timeout=SLOW)
+    assert refused == [507]  # not asked again at once: the page waits for Retry-After
+    assert _labelled(server, "Disque plein") == []
+    monkeypatch.undo()  # space is back; the network event makes the page try now
+    tablet.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(tablet.locator(".upload-status")).to_contain_text("Reçue par le serveur", timeout=SLOW)
+    expect(row).to_have_count(0)  # confirmed by the server: only now off the tablet
+    assert len(_labelled(server, "Disque plein")) == 1
     context.close()
 
 

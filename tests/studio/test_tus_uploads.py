@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import contextvars
+import errno
 import io
+import os
 import subprocess
 import time
 from datetime import timedelta
@@ -18,7 +20,7 @@ from flask.testing import FlaskClient
 from web_support import PASSWORD, post_file, sign_in
 from werkzeug.test import TestResponse
 
-from webradio import schools, uploads
+from webradio import runtime, schools, uploads
 from webradio.audio.ffmpeg import find_ffmpeg
 from webradio.clock import aware
 from webradio.extensions import db
@@ -487,3 +489,56 @@ def test_an_empty_upload_is_refused_in_french_before_it_looks_received(
     empty = _open(client, "POST", f"/studio/{code}/envois/", headers={**TUS, "Upload-Length": "0"})
     assert empty.status_code == 400
     assert "vide" in empty.get_json()["error"]
+
+
+def _fill_media_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every new file under the media folder fails with ENOSPC from now on (as in
+    tests/serving/test_full_disk.py); monkeypatch.undo() gives the space back."""
+    root = str(runtime.storage().scratch_dir().parent)
+    real = os.fdopen
+
+    def full(fd: int, *args: object, **kwargs: object) -> object:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(root):
+            os.close(fd)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "fdopen", full)
+
+
+def test_a_full_disk_answers_a_french_retryable_status_and_the_upload_lands_once_space_returns(
+    client: FlaskClient, school: School, take_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = schools.open_studio(school.classes[0])
+    data = take_wav.read_bytes()
+    created = _open(
+        client, "POST", f"/studio/{code}/envois/", headers={**TUS, "Upload-Length": str(len(data))}
+    )
+    location = created.headers["Location"]
+    patch = {**TUS, "Content-Type": OCTETS}
+    # The chunk's bytes meet a full disk (the kernel's own: /dev/full says ENOSPC to every write).
+    part = uploads.data_path(location.rsplit("/", 1)[1])
+    part.unlink()
+    part.symlink_to("/dev/full")
+    full = _open(client, "PATCH", location, data=data, headers={**patch, "Upload-Offset": "0"})
+    assert full.status_code == 507, full.text  # retryable: the page keeps the take
+    assert full.headers["Retry-After"] == "60" and full.headers["Tus-Resumable"] == "1.0.0"
+    assert "manque de place" in full.get_json()["error"]
+    part.unlink()
+    part.touch()  # space is back
+    assert _open(client, "HEAD", location, headers=TUS).headers["Upload-Offset"] == "0"
+
+    # Every byte arrives, then the take cannot be stored: HEAD must not look like a success.
+    _fill_media_disk(monkeypatch)
+    last = _open(client, "PATCH", location, data=data, headers={**patch, "Upload-Offset": "0"})
+    assert last.status_code == 507 and "Webradio-Take" not in last.headers
+    head = _open(client, "HEAD", location, headers=TUS)
+    assert head.status_code == 507 and "Webradio-Take" not in head.headers
+    assert db.session.query(Take).count() == 0
+    monkeypatch.undo()
+    head = _open(client, "HEAD", location, headers=TUS)
+    assert head.status_code == 200 and head.headers["Upload-Offset"] == str(len(data))
+    take = db.session.get(Take, head.headers["Webradio-Take"])
+    assert take is not None and take.size_bytes == len(data)
+    assert _open(client, "HEAD", location, headers=TUS).headers["Webradio-Take"] == take.id
+    assert db.session.query(Take).count() == 1

@@ -116,9 +116,10 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       return;
     }
     if (take.state === "failed") { say(text.failed + " " + take.failure_reason); return; }
-    say(prefix + text.analysing);
+    // Received, and waiting (a full disk on the server): the take says why; asked less often.
+    say(prefix + (take.failure_reason || text.analysing));
     if (!template) { return; }
-    poll(take, template, 1500, prefix);
+    poll(take, template, take.failure_reason ? 30000 : 1500, prefix);
   }
 
   // Seconds to wait from a Retry-After header: a number of seconds or an HTTP date (1 to 60 s;
@@ -297,7 +298,7 @@ document.querySelectorAll("form.upload").forEach(function (form) {
       onShouldRetry: function (err) {
         var code = statusOf(err);
         if (code === 403 && form.dataset.tokenUrl && !tokenStale) { tokenStale = true; return true; }
-        return navigator.onLine && (code === 0 || code === 409 || code === 423 || code === 429 || code >= 500);
+        return navigator.onLine && (code === 0 || code === 409 || code === 423 || code === 429 || (code >= 500 && code !== 507));
       },
       onUploadUrlAvailable: function () { if (hooks.url) { hooks.url(upload.url); } },
       onProgress: function (sent, total) {
@@ -409,8 +410,9 @@ document.querySelectorAll("form.upload").forEach(function (form) {
         delete active[record.id];
         release();
         if (transient) {
-          tell(waitingText(record));
-          retryLater();
+          // A full disk on the server (507) says so; the take stays and goes again after it.
+          tell(statusOf(err) === 507 && serverMessage(err) || waitingText(record));
+          retryLater(statusOf(err) === 507 ? retryAfter(err.originalResponse.getHeader("Retry-After")) : 0);
         } else if (closedByServer(err)) {
           tell(record.notKept ? text.heldClosed : text.keptClosed);
         } else {
@@ -441,9 +443,9 @@ document.querySelectorAll("form.upload").forEach(function (form) {
     }).catch(function () {});
   }
 
-  function retryLater() {
+  function retryLater(atLeast) {
     if (retryTimer) { return; }
-    var wait = BACKOFF_S[Math.min(failures, BACKOFF_S.length - 1)];
+    var wait = Math.max(atLeast || 0, BACKOFF_S[Math.min(failures, BACKOFF_S.length - 1)]);
     failures += 1;
     retryTimer = setTimeout(function () { retryTimer = null; sendAll(); }, wait * 1000);
   }

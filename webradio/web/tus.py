@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.utils import formatdate
 from typing import Any
 
@@ -34,6 +36,7 @@ from webradio.clock import now_utc
 from webradio.errors import N_, Forbidden, NotFound, WebradioError
 from webradio.extensions import csrf, db, limiter
 from webradio.models import School, SchoolClass, TakeOrigin
+from webradio.storage import DiskFull, disk_full
 from webradio.web import translate, wants_json
 from webradio.web.studio import (
     RecordedAfterEnd,
@@ -62,6 +65,11 @@ BAD_TYPE = N_("Type de contenu attendu : application/offset+octet-stream.")
 BAD_VERSION = N_("Version du protocole tus non prise en charge (1.0.0 attendue).")
 CUT = N_("L’envoi a été coupé ; il reprendra où il en était.")
 WRONG_CLASS = N_("Classe introuvable.")
+DISK_FULL = N_(
+    "Le serveur manque de place sur son disque pour l’instant : l’enregistrement reste sur "
+    "l’appareil et repartira de lui-même."
+)
+DISK_RETRY_S = 60  # Retry-After on a full disk: the page tries again, no sooner
 STALE_FORM = N_(
     "La page était ouverte depuis trop longtemps et son jeton de sécurité a expiré. "
     "Rechargez la page puis recommencez."
@@ -86,6 +94,8 @@ def _error(error: WebradioError) -> Response:
         body["recorded_after_end"] = isinstance(error, RecordedAfterEnd)
     response = jsonify(body)
     response.status_code = error.http_status
+    if isinstance(error, DiskFull):
+        response.headers["Retry-After"] = str(DISK_RETRY_S)
     return _tus(response)
 
 
@@ -159,10 +169,10 @@ def _state(upload: uploads.Upload, status: int) -> Response:
     return response
 
 
-def _patch(upload: uploads.Upload, school_class: SchoolClass | None, origin: str) -> Response:
-    if request.mimetype != OCTETS:
-        raise _UnsupportedType(BAD_TYPE)
-    at = _int_header("Upload-Offset", BAD_OFFSET)
+def _take_maker(
+    school_class: SchoolClass | None, origin: str
+) -> Callable[[uploads.Upload], tuple[str, bool]]:
+    """What turns a complete upload into a take (once; the same file twice is one take)."""
 
     def make_take(done: uploads.Upload) -> tuple[str, bool]:
         school = db.session.get(School, done.owner.get("school"))
@@ -179,8 +189,36 @@ def _patch(upload: uploads.Upload, school_class: SchoolClass | None, origin: str
             )
         return take.id, duplicate
 
+    return make_take
+
+
+@contextmanager
+def _room_on_disk() -> Iterator[None]:
+    """A full disk (files or database) answers 507 in French with Retry-After: the page keeps
+    the take and tries again; what arrived is kept."""
     try:
-        uploads.append(upload, at, request.stream, complete=make_take)
+        yield
+    except Exception as error:
+        if not disk_full(error):
+            raise
+        db.session.rollback()
+        raise DiskFull(DISK_FULL) from error
+
+
+def _head(upload: uploads.Upload, school_class: SchoolClass | None, origin: str) -> Response:
+    """Where the upload stands; a whole one whose take could not be made yet is made now."""
+    with _room_on_disk():
+        uploads.finish(upload, _take_maker(school_class, origin))
+    return _state(upload, 200)
+
+
+def _patch(upload: uploads.Upload, school_class: SchoolClass | None, origin: str) -> Response:
+    if request.mimetype != OCTETS:
+        raise _UnsupportedType(BAD_TYPE)
+    at = _int_header("Upload-Offset", BAD_OFFSET)
+    try:
+        with _room_on_disk():
+            uploads.append(upload, at, request.stream, _take_maker(school_class, origin))
     except ClientDisconnected:
         raise uploads.UploadRefused(CUT) from None  # what arrived is kept
     return _state(upload, 204)
@@ -253,7 +291,7 @@ def studio_upload(code: str, upload_id: str) -> ResponseReturnValue:
     _check_version()
     upload, school_class = _studio_upload(code, upload_id)
     if request.method == "HEAD":
-        return _state(upload, 200)
+        return _head(upload, school_class, TakeOrigin.STUDIO)
     if request.method == "DELETE":
         uploads.delete(upload)
         return _tus(Response(status=204))
@@ -324,13 +362,13 @@ def staff_upload(upload_id: str) -> ResponseReturnValue:
     upload = uploads.load(upload_id)
     if upload.owner.get("door") != "staff" or upload.owner.get("school") != school_id:
         raise NotFound(uploads.GONE)
-    if request.method == "HEAD":
-        return _state(upload, 200)
     if request.method == "DELETE":
         uploads.delete(upload)
         return _tus(Response(status=204))
     class_id = upload.owner.get("class")
     school_class = db.session.get(SchoolClass, class_id) if class_id else None
+    if request.method == "HEAD":
+        return _head(upload, school_class, TakeOrigin.STAFF)
     return _patch(upload, school_class, TakeOrigin.STAFF)
 
 
