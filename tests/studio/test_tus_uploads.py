@@ -542,3 +542,37 @@ def test_a_full_disk_answers_a_french_retryable_status_and_the_upload_lands_once
     assert take is not None and take.size_bytes == len(data)
     assert _open(client, "HEAD", location, headers=TUS).headers["Webradio-Take"] == take.id
     assert db.session.query(Take).count() == 1
+
+
+def test_a_take_in_flight_when_the_teacher_closes_the_studio_still_lands(
+    client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    school_class = school.classes[0]
+    code, ticket = _tablet_in(client, school_class)
+    tablet = {**TUS, "Webradio-Studio-Ticket": ticket}
+    data = take_wav.read_bytes()
+    created = _open(
+        client,
+        "POST",
+        f"/studio/{code}/envois/",
+        headers={**tablet, "Upload-Length": str(len(data))},
+    )
+    location = created.headers["Location"]
+    patch = {**tablet, "Content-Type": OCTETS}
+    half = len(data) // 2
+    _open(client, "PATCH", location, data=data[:half], headers={**patch, "Upload-Offset": "0"})
+    _open(client, "POST", f"/classes/{school_class.id}/studio/fermer")  # the bell rings
+
+    # The upload the tablet began while the studio was open goes on where it stopped ...
+    head = _open(client, "HEAD", location, headers=tablet)
+    assert head.status_code == 200 and head.headers["Upload-Offset"] == str(half)
+    rest = _open(
+        client, "PATCH", location, data=data[half:], headers={**patch, "Upload-Offset": str(half)}
+    )
+    assert rest.status_code == 204, rest.text
+    take = db.session.get(Take, rest.headers["Webradio-Take"])
+    assert take is not None and take.class_id == school_class.id
+    # ... but nothing new starts, and an upload is not finished without the tablet's ticket.
+    new = _open(client, "POST", f"/studio/{code}/envois/", headers={**tablet, "Upload-Length": "9"})
+    assert new.status_code == 404 and new.get_json()["studio_closed"] is True
+    assert _open(client, "HEAD", location, headers=TUS).status_code == 404

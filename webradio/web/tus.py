@@ -39,6 +39,9 @@ from webradio.models import School, SchoolClass, TakeOrigin
 from webradio.storage import DiskFull, disk_full
 from webradio.web import translate, wants_json
 from webradio.web.studio import (
+    CLOSED,
+    DELIVERY_GRACE,
+    TICKET_HEADER,
     RecordedAfterEnd,
     StudioClosed,
     _class_key,
@@ -46,6 +49,7 @@ from webradio.web.studio import (
     _wrong_code,
     check_recorded_in_time,
     guesses,
+    read_ticket,
 )
 
 bp = Blueprint("tus", __name__)
@@ -249,11 +253,37 @@ STUDIO_LIMIT = "1200/minute"  # per class: 24 tablets, a HEAD and a few 5 MB chu
 
 
 def _studio_upload(code: str, upload_id: str) -> tuple[uploads.Upload, SchoolClass]:
-    school_class = _studio_class(code)
+    try:
+        school_class = _studio_class(code)
+    except StudioClosed:
+        # Closed (or ended) since the tablet began this upload: the take in flight still lands,
+        # for the tablet whose ticket entered this class, within its delivery grace. Nothing new
+        # starts (POST stays refused).
+        school_class = _in_flight_class(code, upload_id)
     upload = uploads.load(upload_id)
     if upload.owner.get("class") != school_class.id or upload.owner.get("door") != "studio":
         raise NotFound(uploads.GONE)
     return upload, school_class
+
+
+def _in_flight_class(code: str, upload_id: str) -> SchoolClass:
+    """The class of an upload this tablet's ticket began before its studio closed; the
+    studio's refusal (StudioClosed) again otherwise."""
+    held = read_ticket(request.headers.get(TICKET_HEADER, ""))
+    found = db.session.get(SchoolClass, held.class_id) if held else None
+    try:
+        upload = uploads.load(upload_id)
+    except NotFound:
+        upload = None
+    if (
+        held is None
+        or found is None
+        or upload is None
+        or upload.owner.get("class") != found.id
+        or now_utc() > held.ends + DELIVERY_GRACE
+    ):
+        raise StudioClosed(CLOSED)
+    return found
 
 
 @bp.route("/studio/<code>/envois/", methods=["OPTIONS", "POST"])
