@@ -586,6 +586,33 @@ def test_a_full_disk_keeps_the_take_on_the_tablet_and_says_so_until_space_return
 
 
 @pytest.mark.browser
+def test_a_page_reloaded_while_sending_delivers_the_take_once(
+    browser: Browser, server: Site
+) -> None:
+    held: list[Route] = []
+
+    def lost_answer(route: Route) -> None:
+        # The chunk reaches the server, which makes the take; the answer never reaches the page.
+        if route.request.method == "PATCH" and not held:
+            route.fetch()
+            held.append(route)
+            return
+        route.continue_()
+
+    context, tablet, _ = _tablet(browser, server, lambda c: c.route("**/envois/**", lost_answer))
+    _record(tablet, "Rechargée", 1)
+    tablet.get_by_role("button", name="Envoyer l’enregistrement").click()
+    while not held:
+        tablet.wait_for_timeout(50)
+    expect(tablet.locator(".upload-status")).to_contain_text("Envoi")
+    tablet.reload()  # « envoi » on the screen: the pupil reloads
+    expect(tablet.locator(".upload-status")).to_contain_text("Reçue par le serveur", timeout=SLOW)
+    expect(tablet.locator("section.pending")).to_be_hidden()
+    assert len(_labelled(server, "Rechargée")) == 1
+    context.close()
+
+
+@pytest.mark.browser
 def test_two_tabs_of_one_tablet_send_a_take_once(browser: Browser, server: Site) -> None:
     code = _fresh_code(server)
     context = browser.new_context()

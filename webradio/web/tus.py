@@ -259,14 +259,14 @@ def _studio_upload(code: str, upload_id: str) -> tuple[uploads.Upload, SchoolCla
         # Closed (or ended) since the tablet began this upload: the take in flight still lands,
         # for the tablet whose ticket entered this class, within its delivery grace. Nothing new
         # starts (POST stays refused).
-        school_class = _in_flight_class(code, upload_id)
+        school_class = _in_flight_class(upload_id)
     upload = uploads.load(upload_id)
     if upload.owner.get("class") != school_class.id or upload.owner.get("door") != "studio":
         raise NotFound(uploads.GONE)
     return upload, school_class
 
 
-def _in_flight_class(code: str, upload_id: str) -> SchoolClass:
+def _in_flight_class(upload_id: str) -> SchoolClass:
     """The class of an upload this tablet's ticket began before its studio closed; the
     studio's refusal (StudioClosed) again otherwise."""
     held = read_ticket(request.headers.get(TICKET_HEADER, ""))
