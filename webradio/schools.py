@@ -190,6 +190,27 @@ _CONTACT = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 DESCRIPTION_MAX = 4000  # what Apple Podcasts shows of a show's description
 
 
+def _check_names_no_pupil(school: School, description: str) -> None:
+    """Refuse a radio description naming a pupil of the school: it is public in every feed and
+    on the school's page, under no family's authorisation. A first name that is also a word of
+    the school's own name ("Jules" at École Jules-Ferry) is left to the head."""
+    pupils = list(db.session.scalars(select(Pupil).filter_by(school_id=school.id, erased_at=None)))
+    known = names.known_by(pupils)
+    named = {m.pupil_id for m in names.find({"description": description}, known)}
+    named -= {m.pupil_id for m in names.find({"name": school.name}, known)}
+    found = [p for p in pupils if p.id in named]
+    if found:
+        raise WebradioError(
+            N_(
+                "La description nomme un élève de l’école (%(name)s) : elle est publique dans "
+                "chaque flux et sur la page de la radio, sans autorisation d’aucune famille. "
+                "Retirez ce prénom, quelle que soit son écriture."
+            ),
+            name=", ".join(sorted(p.first_name for p in found)),
+            field="description",
+        )
+
+
 def update_settings(
     school: School,
     *,
@@ -219,6 +240,7 @@ def update_settings(
         )
     if preset not in PRESETS:
         raise WebradioError(N_("Choisissez un réglage du son dans la liste."))
+    _check_names_no_pupil(school, description)
     school.description = description
     school.contact_email = contact
     school.directories_opt_in = directories_opt_in

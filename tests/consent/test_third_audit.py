@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.exc import SQLAlchemyError
-from web_support import sign_in
+from web_support import PASSWORD, sign_in
 
 from webradio import (
     authorisations,
@@ -189,3 +189,23 @@ def test_deleting_an_unused_copy_of_a_sound_keeps_the_voices_declared_on_it(
     answer = client.post(f"/prises/{studio.id}/supprimer", data={"confirm": "1"})
     assert answer.status_code == 400, answer.status_code
     assert episode.guid not in public_guids(world)
+
+
+def test_the_radios_description_never_names_a_pupil(app: Flask, client: FlaskClient) -> None:
+    """The head congratulates Zoé in the radio's description: that text is public in every
+    feed and on the school's page, under no authorisation. It is refused with the reason and
+    what was typed kept; the name a school bears (École Jules-Ferry) stays usable."""
+    school = schools.create_school("ecole-jules", "École Jules-Ferry")
+    schools.create_user("head@jules.fr", "head", PASSWORD, school)
+    schools.add_pupil(school, "CM1", "Zoé")
+    schools.add_pupil(school, "CM1", "Jules")
+    sign_in(client, "head@jules.fr")
+    form = {"contact_email": "", "preset": "podcast"}
+    typed = "La radio de l'école Jules-Ferry. Bravo à ZOE pour son prix !"
+    answer = client.post("/ecole/reglages", data=form | {"description": typed})
+    assert answer.status_code == 400 and "ZOE" in answer.text and "Zoé" in answer.text
+    feed = (runtime.feeds_root() / "ecole-jules.xml").read_text()
+    assert "prix" not in feed
+    fine = "La radio de l'école Jules-Ferry."
+    assert client.post("/ecole/reglages", data=form | {"description": fine}).status_code == 302
+    assert fine in (runtime.feeds_root() / "ecole-jules.xml").read_text()
