@@ -5,9 +5,9 @@ same name, and "Lou-Anne", "Lou Anne" and "Louanne" as the same child. Matching 
 compares words folded to their letters (case, accents, Unicode form and invisible characters
 dropped), with everything that is not a letter as a word boundary, and joins up to three
 consecutive words so that compound names match however they are written. A capital after a
-small letter also starts a word ("#MerciInès"), and each text is read a second time as a
-screen shows it: a podcast app renders a description as HTML and a WebVTT cue's markup, so
-"In&egrave;s" and "I<b>n</b>ès" read "Inès".
+small letter also starts a word ("#MerciInès"), letters spaced out spell a word ("I N È S"),
+and each text is read a second time as a screen shows it: a podcast app renders a description
+as HTML and a WebVTT cue's markup, so "In&egrave;s" and "I<b>n</b>ès" read "Inès".
 """
 
 from __future__ import annotations
@@ -103,6 +103,21 @@ def _joined_runs(text: str) -> set[str]:
                 for word in found[start : start + MAX_WORDS]:
                     joined += word
                     runs.add(joined)
+            runs |= _spelled_out(found)
+    return runs
+
+
+def _spelled_out(found: list[str]) -> set[str]:
+    """Every name a run of single letters spells ("I N È S" reads "Inès")."""
+    runs, letters = set(), ""
+    for word in [*found, ""]:
+        if len(word) == 1:
+            letters += word
+            continue
+        for start in range(len(letters)):
+            for end in range(start + 2, min(len(letters), start + FIRST_NAME_MAX) + 1):
+                runs.add(letters[start:end])
+        letters = ""
     return runs
 
 

@@ -54,6 +54,7 @@ VARIANTS = (
     lambda n: n[:1] + "<b>" + n[1:2] + "</b>" + n[2:],  # markup a podcast app renders
     lambda n: n[:-1] + f"&#{ord(n[-1])};",  # an HTML entity
     lambda n: "#Merci" + n.replace("-", ""),  # a hashtag
+    lambda n: " ".join(n.upper()),  # spaced-out capitals
 )
 FREE, UNDECLARED = "free", "undeclared"
 Voices = frozenset[int] | str  # pupils declared in a source, or FREE, or UNDECLARED
