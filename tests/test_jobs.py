@@ -133,6 +133,11 @@ def test_a_full_disk_delays_the_analysis_ever_longer_then_fails_in_french(
 
     take = ingest(take_wav)
     pauses = [pause(take)]
+    school_class = schools.get_or_create_class(schools.get_school("ecole-jobs"), "CE1")
+    take.class_id = school_class.id
+    code = schools.open_studio(school_class)  # the class sees why its take waits
+    studio = app.test_client().get(f"/studio/{code}").text
+    assert "reçue" in studio and "En attente de place sur le disque du serveur" in studio
     retry_now()  # still full: it waits longer
     pauses.append(pause(take))
     assert 30 < pauses[0] < pauses[1]

@@ -29,7 +29,7 @@ DISK_WAIT = N_(
 )
 DISK_FULL = N_(
     "Le disque du serveur est plein : le traitement n’a pas pu se faire malgré plusieurs "
-    "essais. Le fichier original est conservé ; prévenez le service informatique."
+    "essais ; prévenez le service informatique."
 )
 GENERIC_FAILURE = N_(
     "Une erreur inattendue a interrompu le traitement ; le fichier original est conservé. "
