@@ -7,7 +7,9 @@ several voices with pauses, loud (+10 dB) and quiet (-10 dB) passages, pink room
 - the pipeline's wall time (analysis, render, verification, tags) on a 30-minute take, a
   plain ffmpeg encode of the same take to the same format and bitrate, and their ratio; then
   each stage's wall and CPU time (user + sys, its ffmpeg and detector children included: CPU
-  seconds hold when other work shares the machine, wall seconds do not);
+  seconds hold when other work shares the machine, wall seconds do not); "encode N" is each
+  render pass, and "true peak read N", inside it, the read of the written MP3's loudest
+  windows after the encode (verify.py);
 - ffmpeg-normalize's two-pass loudnorm time on the same take (if installed: dev extra);
 - the speech detector's own cost on that take (it runs inside the analysis decode, on the
   samples ffmpeg pipes to it, so the pipeline's time includes it), and the noise reduction's
@@ -134,7 +136,7 @@ def plain_encode(take: Path, out: Path, ffmpeg: FfmpegBinary) -> None:
 PIPELINE = """
 import dataclasses, json, resource, sys, time
 from pathlib import Path
-from webradio.audio import peaks, render
+from webradio.audio import peaks, render, verify
 from webradio.audio.analyse import analyse, check_has_sound
 from webradio.audio.ffmpeg import find_ffmpeg
 from webradio.audio.pipeline import ProcessReport
@@ -156,6 +158,12 @@ def counted(*args):
     passes.append(1)
     return timed(f"encode {len(passes)}", lambda: once(*args))
 render._render_once = counted
+checks = []
+check = verify.master_loudness
+def checked(*args):
+    checks.append(1)
+    return timed(f"true peak read {len(checks)}", lambda: check(*args))
+verify.master_loudness = checked
 ffmpeg = find_ffmpeg()
 preset = dataclasses.replace(PRESETS["podcast"], noise_reduction=len(sys.argv) > 3)
 analysis = timed("analysis", lambda: analyse(sys.argv[1], ffmpeg))

@@ -10,8 +10,8 @@ rule.
 The take's true peak is not measured over the whole decode: ebur128's 4x-oversampled meter
 cost more than the rest of the analysis (3.8 s of CPU per 10 minutes, against 1.7 s for the
 sample peaks). It is read afterwards on the few windows around the loudest samples
-(clipping.true_peak), where an inter-sample peak can pass them; the master's true peak is still
-measured on the whole MP3 (render.py).
+(clipping.true_peak), where an inter-sample peak can pass them; a master longer than a minute
+has its true peak read the same way on its MP3 (verify.py).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 One pass per master: each part is leveled (level.py's plan, applied by `asendcmd` + `volume`),
 cleaned of rumble and 50 Hz hum, given the gain its analysis calls for, and the whole is
 limited below the true-peak ceiling and encoded. The MP3 leaves ffmpeg twice through the `tee`
-muxer: to its file, and down a pipe to a second ffmpeg that measures it (ebur128, true peak)
-on the other core while the encode goes on.
+muxer: to its file, and down a pipe to a second ffmpeg that measures it (ebur128) on the other
+core while the encode goes on; past a minute, its true peak is then read on the file's loudest
+windows (verify.py).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from webradio.audio import level, vad
-from webradio.audio.analyse import FRAME_S, HIGHPASS_HZ, Analysis, AudioWarning
+from webradio.audio import level, vad, verify
+from webradio.audio.analyse import FRAME_S, HIGHPASS_HZ, Analysis, AudioWarning, FrameReader
 from webradio.audio.ffmpeg import (
     FfmpegBinary,
     FfmpegError,
@@ -29,7 +30,7 @@ from webradio.audio.ffmpeg import (
     run_ffmpeg_pair,
     timeout_for,
 )
-from webradio.audio.meter import LogReader, Loudness, build_measure_command, measure
+from webradio.audio.meter import Loudness, measure
 from webradio.audio.presets import Preset
 from webradio.errors import N_, AudioError
 
@@ -469,26 +470,30 @@ def _render_once(
     commands: Sequence[Path | None],
     ffmpeg: FfmpegBinary,
 ) -> Loudness:
-    """Encode to tmp while a second ffmpeg measures the MP3 coming down the pipe."""
+    """Encode to tmp while a second ffmpeg measures the MP3 coming down the pipe (verify.py)."""
     argv = build_render_command(
         ffmpeg.path, parts, preset, tmp, gains, limit_dbfs, commands, verify_pipe=True
     )
-    reader = LogReader()
+    reader = FrameReader()
     _, total, _ = timeline(parts)
     run_ffmpeg_pair(
         argv,
-        build_measure_command(ffmpeg.path, "pipe:0", "mp3"),
+        verify.build_pipe_measure_command(ffmpeg.path, total, preset.sample_rate_hz),
         on_line=reader.feed,
         timeout=timeout_for(total),
     )
     if reader.clock_s <= 0:
         return measure(tmp, ffmpeg)
-    return verified(reader)
+    return verified(reader, tmp, ffmpeg, total, preset)
 
 
-def verified(reader: LogReader) -> Loudness:
-    """The loudness the measuring ffmpeg read on the MP3 (hook for tests)."""
-    return reader.loudness(reader.clock_s)
+def verified(
+    reader: FrameReader, tmp: Path, ffmpeg: FfmpegBinary, total_s: float, preset: Preset
+) -> Loudness:
+    """The loudness the measuring ffmpeg read on the MP3, true peak included (hook for tests)."""
+    return verify.master_loudness(
+        reader, tmp, ffmpeg, total_s, preset.sample_rate_hz, preset.max_true_peak_dbtp
+    )
 
 
 def _off_target(loud: Loudness, preset: Preset, tolerance_lu: float) -> bool:
