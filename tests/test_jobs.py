@@ -57,6 +57,21 @@ def test_work_left_half_done_is_picked_up_again(app: Flask, take_wav: Path) -> N
     assert take.state == "ready" and take.analysis_json
 
 
+def test_a_take_whose_analysis_was_never_queued_is_picked_up_again(
+    app: Flask, take_wav: Path
+) -> None:
+    # The process stopped between the take's row and its job (nothing in the queue): on restart
+    # it is analysed, never left « reçue » for ever.
+    take = ingest(take_wav)
+    Job.query.filter_by(subject_id=take.id).delete()
+    take.state, take.analysis_json = "uploaded", None
+    db.session.commit()
+    assert jobs.recover_interrupted() == 1
+    db.session.expire_all()
+    assert take.state == "ready" and take.analysis_json
+    assert jobs.recover_interrupted() == 0  # a take with its job is left to it
+
+
 def test_the_consent_sweeps_are_scheduled(app: Flask) -> None:
     huey = app.extensions["webradio.huey"]
     names = lambda moment: sorted(t.name for t in huey.read_periodic(moment))  # noqa: E731

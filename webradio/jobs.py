@@ -218,15 +218,17 @@ def _mark_subject_failed(kind: str, subject_id: str, reason: str) -> None:
 
 def recover_interrupted() -> int:
     """Requeue takes and episodes left mid-job by a stopped worker; return how many."""
-    # (a take waiting for disk space too: its planned retry may not have been written)
+    # Also a take received but never queued (stopped between its row and its job), and one
+    # waiting for disk space (its planned retry may not have been written).
+    row = takes.Take
+    never_queued = ~db.exists().where(Job.kind == "analyse_take", Job.subject_id == row.id)
     waiting = db.and_(
-        takes.Take.state == TakeState.UPLOADED, takes.Take.failure_reason == DISK_WAIT
+        row.state == TakeState.UPLOADED,
+        row.deleted_at.is_(None),
+        db.or_(row.failure_reason == DISK_WAIT, never_queued),
     )
-    stuck_takes = list(
-        db.session.scalars(
-            db.select(takes.Take).where(db.or_(takes.Take.state == TakeState.ANALYSING, waiting))
-        )
-    )
+    stuck = db.select(row).where(db.or_(row.state == TakeState.ANALYSING, waiting))
+    stuck_takes = list(db.session.scalars(stuck))
     stuck_episodes = list(
         db.session.scalars(db.select(Episode).filter_by(state=EpisodeState.RENDERING))
     )

@@ -530,6 +530,8 @@ def test_a_full_disk_answers_a_french_retryable_status_and_the_upload_lands_once
 
     # Every byte arrives, then the take cannot be stored: HEAD must not look like a success.
     _fill_media_disk(monkeypatch)
+    plain = post_file(client, f"/studio/{code}/prises", take_wav)  # a page without tus: same
+    assert plain.status_code == 507 and "disque du serveur est plein" in plain.get_json()["error"]
     last = _open(client, "PATCH", location, data=data, headers={**patch, "Upload-Offset": "0"})
     assert last.status_code == 507 and "Webradio-Take" not in last.headers
     head = _open(client, "HEAD", location, headers=TUS)
