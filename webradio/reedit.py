@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
 from webradio import audit, clearance, names, publication, runtime
 from webradio.audio import cut as audio_cut
 from webradio.audio.presets import get_preset
@@ -22,6 +24,11 @@ from webradio.errors import N_, ConsentRefused, WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, EpisodePart, EpisodeState, Pupil, Take
 from webradio.storage import sha256_of
+
+CHANGED_MEANWHILE = N_(
+    "L’épisode a changé pendant le remontage (un effacement ou un autre remontage) : le son "
+    "obtenu est supprimé. Rouvrez l’épisode et recommencez."
+)
 
 
 @dataclass(frozen=True)
@@ -116,13 +123,19 @@ def cut(episode: Episode, pupils: list[Pupil], actor_id: str | None) -> None:
     store = runtime.storage()
     scratch = store.scratch_dir() / f"{episode.id}-reedit.mp3"
     try:
-        kept, spans = cut_master(store.local_path(old_key), segments, scratch, episode)
         tags = read_tags(store.local_path(old_key))
+        kept, spans = cut_master(store.local_path(old_key), segments, scratch, episode)
         write_tags(scratch, dataclasses.replace(tags, chapters=tuple(c for c, _ in kept)))
         digest = sha256_of(scratch)[:12]
         stored = store.put_file(f"masters/{episode.id}/{digest}.mp3", scratch)
     finally:
         scratch.unlink(missing_ok=True)
+    if _master_now(episode) != old_key:
+        # Another change (an erasure, another re-edit) replaced or deleted the master while
+        # ffmpeg cut this one: the cut holds voices that may have left since. It goes.
+        if stored.key != _master_now(episode):
+            store.delete(stored.key)
+        raise WebradioError(CHANGED_MEANWHILE)
     _apply(episode, segments, spans, pupils, stored.key, stored.size_bytes)
     episode.transcript = cut_transcript(episode.transcript, spans)
     delete_former_masters(episode)  # they hold the voice that was cut
@@ -134,6 +147,13 @@ def cut(episode: Episode, pupils: list[Pupil], actor_id: str | None) -> None:
         actor_id,
         parts_cut=sum(s.cut for s in segments),
     )
+
+
+def _master_now(episode: Episode) -> str | None:
+    """The episode's master as the database holds it now (None when the episode is gone)."""
+    with db.session.no_autoflush:
+        query = select(Episode.media_key).where(Episode.id == episode.id)
+        return db.session.execute(query).scalar_one_or_none()
 
 
 def delete_former_masters(episode: Episode) -> None:

@@ -25,6 +25,7 @@ from webradio import (
     names,
     publication,
     pupils,
+    reedit,
     runtime,
     schools,
     takes,
@@ -36,7 +37,7 @@ from webradio.errors import WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, EpisodeState, Pupil, TakeSpeaker
 
-from .conftest import DISTINCT, World, grant, refreshed
+from .conftest import DISTINCT, World, grant, make_episode, refreshed
 
 # How a first name whose family did not allow crediting (Zoé, a classmate; Inès, who speaks)
 # can reach a reader although no letter run of the typed text spells it: a podcast app renders
@@ -211,3 +212,39 @@ def test_the_radios_description_never_names_a_pupil(app: Flask, client: FlaskCli
     fine = "La radio de l'école Jules-Ferry."
     assert client.post("/ecole/reglages", data=form | {"description": fine}).status_code == 302
     assert fine in (runtime.feeds_root() / "ecole-jules.xml").read_text()
+
+
+def test_an_erasure_while_a_re_edit_cuts_the_master_leaves_no_master_with_the_voice(
+    app: Flask, take_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head cuts Inès (withdrawn) out of an episode; while ffmpeg cuts, the head erases Léa
+    in another tab (her parts are cut too, the master she speaks in deleted). The first cut,
+    made from the master as it was, still holds Léa's voice: it must not be kept, nor become
+    the episode's master, and the head is told to start again."""
+    school = schools.create_school("ecole-remontage", "École du Remontage")
+    lea = schools.add_pupil(school, "CM2", "Léa")
+    ines = schools.add_pupil(school, "CM2", "Inès")
+    grant(lea, "class,families,public", credit=True)
+    grant(ines, "class,families,public")
+    episode = make_episode(school, take_wav, [lea, ines], labels=("Léa chante", "Inès raconte"))
+    publication.publish(episode, approved_by=None)
+    authorisations.withdraw(ines, None)
+    erase_during_cut = [lea.id]
+    real_cut = reedit.cut_master
+
+    def cut_then_erase(*args: Any, **kwargs: Any) -> Any:
+        result = real_cut(*args, **kwargs)
+        if erase_during_cut:
+            with app.app_context():  # the head, in another tab
+                pupils.erase(db.session.get_one(Pupil, erase_during_cut.pop()))
+        return result
+
+    monkeypatch.setattr(reedit, "cut_master", cut_then_erase)
+    with pytest.raises(WebradioError):  # the head reads why, in French
+        reedit.reedit(episode, [ines], publication.CLI)
+    db.session.rollback()
+    assert not erase_during_cut
+    masters = runtime.storage().local_path("masters")
+    for path in (p for p in masters.rglob("*") if p.is_file()):
+        for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
+            assert "Léa".encode(encoding) not in path.read_bytes(), path
