@@ -133,15 +133,19 @@ def test_an_erasure_while_the_episode_renders_leaves_no_master_with_the_voice(
 
 
 def test_the_erasure_form_names_the_pupils_whose_same_first_name_it_blanks_too(
-    client: FlaskClient, world: World
+    app: Flask, client: FlaskClient
 ) -> None:
     """Erasing Léa replaces « Léa » in every text of the school, the other Léa's too (it errs
     to publishing less): the head reads so, with her class, before confirming."""
-    schools.add_pupil(world.school, "CE2 B", "Lea")
-    sign_in(client, "head@consent.fr")
-    page = client.get(f"/autorisations/eleves/{world.lea.id}").text
+    school = schools.create_school("ecole-homonymes", "École des Homonymes")
+    schools.create_user("head@homonymes.fr", "head", PASSWORD, school)
+    lea = schools.add_pupil(school, "CM2", "Léa")
+    ines = schools.add_pupil(school, "CM2", "Inès")
+    schools.add_pupil(school, "CE2 B", "Lea")
+    sign_in(client, "head@homonymes.fr")
+    page = client.get(f"/autorisations/eleves/{lea.id}").text
     assert "Lea (CE2 B)" in page
-    assert "Lea (CE2 B)" not in client.get(f"/autorisations/eleves/{world.ines.id}").text
+    assert "Lea (CE2 B)" not in client.get(f"/autorisations/eleves/{ines.id}").text
 
 
 def test_a_teacher_cannot_remove_a_withdrawn_voice_through_another_episode_of_the_same_take(
