@@ -55,6 +55,7 @@ VARIANTS = (
     lambda n: n[:-1] + f"&#{ord(n[-1])};",  # an HTML entity
     lambda n: "#Merci" + n.replace("-", ""),  # a hashtag
     lambda n: " ".join(n.upper()),  # spaced-out capitals
+    lambda n: n[:2] + "\U0001f389" + n[2:],  # an emoji inside
 )
 FREE, UNDECLARED = "free", "undeclared"
 Voices = frozenset[int] | str  # pupils declared in a source, or FREE, or UNDECLARED
