@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -16,9 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from waitress.server import create_server
 
 if TYPE_CHECKING:
+    from flask import Flask
     from playwright.sync_api import Page
 
 CHROMIUM_ARGS = [
@@ -151,3 +155,24 @@ def sign_in(page: Page, demo: Demo, email: str) -> None:
     page.fill("input[name=password]", demo.password)
     page.click("main form button[type=submit]")
     page.wait_for_url(f"{demo.base_url}/")
+
+
+@contextmanager
+def live(app: Flask) -> Iterator[str]:
+    """Serve the test app from a thread on 127.0.0.1 (a secure context for the clipboard), by
+    waitress as `webradio run` does: it closes a file a browser stops reading halfway (the
+    media element's ranges), where werkzeug's server can leave it open."""
+    server: Any = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+
+    def stop() -> None:  # in the server's own loop: every socket closed, so the loop ends
+        for channel in list(server._map.values()):
+            channel.close()
+
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.trigger.pull_trigger(stop)
+        server.task_dispatcher.shutdown()
+        thread.join(timeout=10)

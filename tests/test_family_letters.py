@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM_ARGS
+from browser_support import CHROMIUM_ARGS, live
 from flask import Flask
 from flask.testing import FlaskClient
 from lxml import html
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 from publishing.judges import node_judges
 from web_support import PASSWORD, fetch, sign_in
-from werkzeug.serving import make_server
 
 from webradio import people, schools, sharing, urls
 from webradio.clock import now_utc
@@ -132,19 +130,6 @@ def test_revocation_is_confirmed_first(client: FlaskClient, school: School) -> N
 
 
 # --- In a browser: every QR code decodes to its letter's address -----------------------------
-
-
-@contextmanager
-def live(app: Flask) -> Iterator[str]:
-    """Serve the test app from a thread on 127.0.0.1 (a secure context for the clipboard)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from app_support import app_settings
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.orm.attributes import set_committed_value
 from waitress.server import create_server
 from web_support import PASSWORD, fetch, post_file, sign_in
 from werkzeug.security import generate_password_hash
@@ -353,6 +354,18 @@ def test_wrong_expired_and_revoked_codes_answer_alike(
     assert {p.status_code for p in pages + posts} == {404}
     assert len({p.data for p in pages}) == 1
     assert len({p.data for p in posts}) == 1
+
+
+def test_two_clicks_at_once_open_one_studio(app: Flask, school: School) -> None:
+    """Two requests that both saw the studio closed (a double tap, two teachers) open it once:
+    the second gets the code the first gave, not a new one that turns the first away."""
+    school_class = school.classes[0]
+    first = schools.open_studio(school_class)
+    # The second request read the class before the first committed: closed, as it saw it.
+    set_committed_value(school_class, "studio_code", None)
+    set_committed_value(school_class, "studio_expires_at", None)
+    assert schools.open_studio(school_class) == first
+    assert schools.class_for_studio_code(first).id == school_class.id
 
 
 def test_guessing_studio_codes_is_limited_per_address(

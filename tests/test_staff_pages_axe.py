@@ -12,11 +12,11 @@ from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
-from browser_support import CHROMIUM_ARGS
+from browser_support import CHROMIUM_ARGS, live
 from consent.conftest import grant, make_episode
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
-from test_family_letters import axe, live
+from test_family_letters import axe
 from web_support import PASSWORD
 
 from webradio import schools

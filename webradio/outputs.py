@@ -191,6 +191,9 @@ def rewrite(session: Session, school_ids: set[str]) -> list[str]:
         city = clearance.city_listing()
         owned[site.CITY_OWNER] = feeds.city_outputs(city) + site.city_outputs(city)
         changed = [slugs[owner] for owner in publish(owned) if owner in slugs]
+        # Whatever the read flushed (a first run's lazily made rows) is this rewrite's own:
+        # it must not ask for another rewrite, which would wait on the lock held here.
+        session.info.pop(TOUCHED, None)
         session.commit()  # end the read before the lock goes (WebradioSession: plain commit)
     _clear_due(session, school_ids, read_at)
     return sorted(changed)

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from werkzeug.security import generate_password_hash
 
 from webradio import names, urls
@@ -145,10 +145,21 @@ def studio_is_open(school_class: SchoolClass) -> bool:
 def open_studio(school_class: SchoolClass) -> str:
     """Open the class's studio: the live code when there is one (tablets in use keep working),
     otherwise a fresh short code valid for the configured hours."""
-    if studio_is_open(school_class):
-        assert school_class.studio_code is not None
-        return school_class.studio_code
-    return new_studio_code(school_class)
+    if not studio_is_open(school_class):
+        # Compare and set: of two clicks at once (a double tap, two teachers), one opens the
+        # studio and the other gets its code, so no tablet is handed a code replaced at once.
+        now = now_utc()
+        hours = int(current_app.config["STUDIO_CODE_HOURS"])
+        closed = or_(SchoolClass.studio_expires_at.is_(None), SchoolClass.studio_expires_at < now)
+        db.session.execute(
+            update(SchoolClass)
+            .where(SchoolClass.id == school_class.id, closed)
+            .values(studio_code=new_id(6), studio_expires_at=now + timedelta(hours=hours))
+        )
+        db.session.commit()
+        db.session.refresh(school_class)
+    assert school_class.studio_code is not None
+    return school_class.studio_code
 
 
 def new_studio_code(school_class: SchoolClass) -> str:

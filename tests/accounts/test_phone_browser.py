@@ -14,7 +14,7 @@ from webradio import schools, takes
 from .conftest import Team
 
 pytest.importorskip("playwright")
-from playwright.sync_api import Page  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 LONG = "nouvelle.enseignante.de.cm1.bilingue@ecole-elementaire-jules-ferry.example"
 
@@ -32,7 +32,8 @@ def test_a_new_teachers_link_fits_a_phone_and_copies_in_one_tap(
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     link = phone.locator("#issued-url").input_value()
     phone.get_by_role("button", name="Copier le lien").click()
-    assert phone.locator(".issued [data-copy-status]").inner_text() == "Lien copié."
+    # The status is said once the clipboard has answered (a promise): wait for it.
+    expect(phone.locator(".issued [data-copy-status]")).to_have_text("Lien copié.")
     assert phone.evaluate("navigator.clipboard.readText()") == link
 
 

@@ -16,6 +16,7 @@ import feedparser
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from web_support import PASSWORD, sign_in
 
@@ -252,3 +253,37 @@ def test_an_erasure_while_a_re_edit_cuts_the_master_leaves_no_master_with_the_vo
     for path in (p for p in masters.rglob("*") if p.is_file()):
         for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
             assert "Léa".encode(encoding) not in path.read_bytes(), path
+
+
+def test_the_new_episode_form_keeps_what_was_typed_when_refused(
+    client: FlaskClient, world: World
+) -> None:
+    """A teacher ticks « Aucune voix d'élève » over a take where Léa speaks: the refusal comes
+    back above the form, in French, with the title, description, takes, points, speakers and
+    audience as typed (nothing to type again on a tablet)."""
+    take_id = world.episode.parts[0].take_id
+    sign_in(client, "prof@consent.fr")
+    form = {
+        "title": "Notre reportage sur la mare",
+        "description": "Les grenouilles de la cour.",
+        "take_ids": take_id,
+        f"order_{take_id}": "3",
+        f"in_s_{take_id}": "0.5",
+        f"out_s_{take_id}": "2.5",
+        "participant_ids": world.lea.id,
+        "no_pupil_voices": "1",
+        "audience": "families",
+    }
+    answer = client.post("/episodes/nouveau", data=form)
+    assert answer.status_code == 400, answer.status_code
+    page = answer.text
+    assert 'role="alert"' in page and "voix" in page
+    assert 'value="Notre reportage sur la mare"' in page
+    assert ">Les grenouilles de la cour.</textarea>" in page
+    assert f'value="{take_id}" checked' in page and f'value="{world.lea.id}" checked' in page
+    assert f'name="order_{take_id}" min="1" step="1" value="3"' in page
+    assert f'name="in_s_{take_id}" value="0.5"' in page
+    assert f'name="out_s_{take_id}" value="2.5"' in page
+    assert 'name="no_pupil_voices" value="1" checked' in page
+    assert '<option value="families" selected>' in page
+    assert db.session.scalars(select(Episode).filter_by(title=form["title"])).first() is None

@@ -4,37 +4,20 @@ before and after and approves, and the public page shows the new title."""
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM_ARGS
+from browser_support import CHROMIUM_ARGS, live
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from publishing.judges import node_judges
 from web_support import PASSWORD
-from werkzeug.serving import make_server
 
 from .conftest import Class
 
 # Set WEBRADIO_SHOTS=/some/folder to keep screenshots of each page at three widths.
 SHOTS = os.environ.get("WEBRADIO_SHOTS")
-
-
-@contextmanager
-def live(app: Flask) -> Iterator[str]:
-    """Serve the test app from a thread on 127.0.0.1."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 def signed_in(browser: Browser, origin: str, email: str) -> Page:

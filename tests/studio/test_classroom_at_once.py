@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from app_support import app_settings
+from browser_support import live
 from flask import Flask
-from test_family_letters import live
 
 from webradio import create_app, schools
 from webradio.audio.ffmpeg import find_ffmpeg

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from app_support import app_settings
-from browser_support import CHROMIUM_ARGS, chromium_path
+from browser_support import CHROMIUM_ARGS, chromium_path, live
 from flask import Flask
 from playwright.sync_api import (
     Browser,
@@ -29,7 +29,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
-from test_family_letters import axe, live
+from test_family_letters import axe
 from web_support import PASSWORD
 
 from webradio import create_app, schools

@@ -68,7 +68,7 @@ def _field_of(error: WebradioError) -> str:
     """The form field a refusal of update_settings is about (marked invalid on the page)."""
     if "email" in error.params:
         return "contact_email"
-    return "description" if "max" in error.params else "preset"
+    return "description" if {"max", "field"} & set(error.params) else "preset"
 
 
 def _page(

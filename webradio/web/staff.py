@@ -29,7 +29,7 @@ from webradio.clock import today_paris
 from webradio.consent import AUDIENCE_LABELS, AUDIENCES
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
-from webradio.models import Episode, School, SchoolClass, Take, TakeState
+from webradio.models import Episode, Pupil, School, SchoolClass, Take, TakeState
 from webradio.web import (
     actor,
     back_to,
@@ -217,8 +217,8 @@ def take_status(take_id: str) -> ResponseReturnValue:
 def new_episode() -> ResponseReturnValue:
     """Build an episode from ready takes (ordered, trimmed), name who speaks, pick an audience."""
     school = current_school()
-    ready = Take.query.filter_by(school_id=school.id, state=TakeState.READY).order_by(
-        Take.created_at
+    ready = list(
+        Take.query.filter_by(school_id=school.id, state=TakeState.READY).order_by(Take.created_at)
     )
     pupils = people.pupils_on_roll(school)  # never an archived pupil
     if request.method == "POST":
@@ -233,9 +233,21 @@ def new_episode() -> ResponseReturnValue:
             points=points,
             noise_reduction=_noise_choice(),
         )
-        episode = episodes.create(school, draft, created_by=current_user.id)
+        try:
+            episode = episodes.create(school, draft, created_by=current_user.id)
+        except WebradioError as error:  # said above the form, with what was typed kept
+            db.session.rollback()
+            refused = translate(error.message, **error.params)
+            return _new_episode_form(school, ready, pupils, refused), error.http_status
         episodes.queue_render(episode)
         return back_to("staff.episode", episode_id=episode.id)
+    return _new_episode_form(school, ready, pupils)
+
+
+def _new_episode_form(
+    school: School, ready: list[Take], pupils: list[Pupil], refused: str | None = None
+) -> str:
+    """The new-episode form; after a refusal, with its reason and what the teacher typed."""
     return render_template(
         "episode_new.html",
         takes=ready,
@@ -244,6 +256,8 @@ def new_episode() -> ResponseReturnValue:
         labels=AUDIENCE_LABELS,
         noisy={t.id for t in ready if episodes.noisy(t)},
         reduce_noise=bool(school.noise_reduction),
+        refused=refused,
+        form=request.form if refused else None,
     )
 
 
