@@ -8,15 +8,26 @@ consecutive words so that compound names match however they are written. A capit
 small letter also starts a word ("#MerciInès"), letters spaced out spell a word ("I N È S"),
 and each text is read a second time as a screen shows it: a podcast app renders a description
 as HTML and a WebVTT cue's markup, so "In&egrave;s" and "I<b>n</b>ès" read "Inès".
+
+Each character is read as the letter a reader sees: letters of another alphabet that look like
+Latin ones (Cyrillic "Zое", Greek "Ζοé", Armenian, Cherokee; Unicode's confusables, UTS #39, as
+the `confusable_homoglyphs` package ships them), Latin small capitals and letters with a stroke
+("ᴢᴏᴇ", "Zøé"), full-width and circled letters; characters a screen does not show (Unicode's
+default-ignorable code points: soft hyphen, zero-width joiners, Hangul fillers...) are dropped,
+and a right-to-left override (U+202E before "éoZ" shows "Zoé") is read in the order it is shown.
+Only characters that are not plain Latin letters are changed: French text reads as typed.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from importlib.resources import files
 from typing import Protocol
 
 from webradio.errors import N_, WebradioError
@@ -28,8 +39,32 @@ _WORD = r"[^\W\d_]+"
 _JOIN = r"[ \-'\u2019]"
 _FIRST_NAME = re.compile(rf"{_WORD}(?:{_JOIN}{_WORD}){{0,{MAX_WORDS - 1}}}")
 ERASED = "—"
-# A run of letters, with the accents and invisible joiners a decomposed name carries inside it.
-_LETTER_RUN = re.compile(r"[^\W\d_]+(?:[\u0300-\u036f\u200b-\u200d\u2060\ufeff]+[^\W\d_]*)*")
+# Characters a screen does not show (Unicode's Default_Ignorable_Code_Point, DerivedCoreProperties).
+_IGNORABLE = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+# A right-to-left override shows the letters after it reversed, until a pop or the line's end.
+_RLO, _OVERRIDE_ENDS = "\u202e", "\u202c\u2069\n\r\u2029"
+# "LATIN SMALL LETTER O WITH STROKE", "LATIN LETTER SMALL CAPITAL Z": the Latin letter shown.
+_LATIN_NAME = re.compile(
+    r"LATIN (?:SMALL |CAPITAL )?LETTER (?:SMALL CAPITAL )?([A-Z]{1,2})(?: WITH .*)?"
+)
 # Markup a reader never sees (HTML tags, WebVTT cue spans and time stamps).
 _TAG = re.compile(r"<[^<>]*>")
 
@@ -45,7 +80,7 @@ def check_first_name(raw: str) -> str:
             max=FIRST_NAME_MAX,
             name=name[:FIRST_NAME_MAX] + "…",
         )
-    if not _FIRST_NAME.fullmatch(name):
+    if not _FIRST_NAME.fullmatch(name) or any(map(_ignorable, name)):
         raise WebradioError(
             N_(
                 "« %(name)s » n'est pas un prénom : des lettres seulement, au plus trois mots "
@@ -60,31 +95,132 @@ def check_first_name(raw: str) -> str:
 
 def _invisible(text: str) -> bool:
     """True when the text holds characters a reader cannot see (tabs, no-break spaces...)."""
-    return any(unicodedata.category(c)[0] in "CZ" and c != " " for c in text)
+    return any((unicodedata.category(c)[0] in "CZ" and c != " ") or _ignorable(c) for c in text)
+
+
+def _ignorable(char: str) -> bool:
+    """True for a character a screen does not show (an accent is shown, on its letter)."""
+    code = ord(char)
+    return unicodedata.category(char) == "Cf" or any(a <= code <= b for a, b in _IGNORABLE)
+
+
+@functools.cache
+def _lookalikes() -> dict[str, str]:
+    """Letters that are not plain Latin ones, case folded -> the Latin letters a reader sees
+    (Unicode's confusables, UTS #39): the small letter's look-alike, else the capital's, so
+    that "ZОЕ" and "Zое" read alike; a capital that looks like "l" reads as "I"."""
+    source = files("confusable_homoglyphs").joinpath("confusables.json")
+    table: dict[str, str] = {}
+    entries = json.loads(source.read_text("utf-8")).items()
+    for small_first in (True, False):
+        for char, glyphs in entries:
+            if len(char) != 1 or not char.isalpha() or _plain(char):
+                continue
+            if (char == char.casefold()) != small_first or char.casefold() in table:
+                continue
+            latin = [g["c"] for g in glyphs if g["c"].isascii() and g["c"].isalpha()]
+            if latin and len(char.casefold()) == 1:
+                shown_as = latin[0].casefold()
+                table[char.casefold()] = "i" if shown_as == "l" and char.isupper() else shown_as
+    return table
+
+
+def _plain(char: str) -> bool:
+    """True for plain Latin letters, maybe accented ("é" is "e" and an accent)."""
+    return "".join(c for c in unicodedata.normalize("NFD", char) if c.isalpha()).isascii()
+
+
+def _latin(letter: str) -> str:
+    """A letter (case folded) as a reader of Latin letters reads it."""
+    if _plain(letter):
+        return letter
+    if letter in _lookalikes():
+        return _lookalikes()[letter]
+    latin = _LATIN_NAME.fullmatch(unicodedata.name(letter, ""))
+    return latin.group(1).casefold() if latin else letter
+
+
+@functools.cache
+def _read(char: str) -> str:
+    """What a reader reads in one character, folded: its letters (no case, no accent, a
+    look-alike as the Latin letter it shows), "" when a screen shows nothing of it (an accent, a
+    zero-width character), or a space (anything else: a word boundary)."""
+    if _ignorable(char) or unicodedata.category(char) == "Mn":
+        return ""
+    out = []
+    for part in unicodedata.normalize("NFKD", char):
+        if _ignorable(part) or unicodedata.category(part) == "Mn":
+            continue
+        if not part.isalpha():
+            out.append(" ")
+            continue
+        out.extend(_latin(letter) for letter in part.casefold())
+    return "".join(out)
+
+
+def _spans(text: str, camel: bool) -> list[tuple[int, int, str]]:
+    """The text's words as (start, end, folded letters). With `camel`, a capital after a small
+    letter starts a word too ("MerciInès")."""
+    found: list[tuple[int, int, str]] = []
+    start, end, word, lower = 0, 0, "", False
+    for index, char in enumerate(text):
+        read = _read(char)
+        if not read:  # nothing shown: the word goes on
+            continue
+        for letter in read:
+            if letter == " " or (camel and lower and char.isupper()):
+                if word:
+                    found.append((start, end, word))
+                word, lower = "", False
+                if letter == " ":
+                    continue
+            if not word:
+                start = index
+            word, end = word + letter, index + 1
+            lower = char.islower()
+    if word:
+        found.append((start, end, word))
+    return found
 
 
 def words(text: str, camel: bool = False) -> list[str]:
     """The text's words folded as a reader compares them: letters only, no case, no accents.
 
     With `camel`, a capital after a small letter starts a word too ("MerciInès")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = []
-    lower = False  # the last letter kept was a small one
-    for char in decomposed:
-        category = unicodedata.category(char)
-        if category == "Mn" or category == "Cf":  # accents, zero-width characters
-            continue
-        if camel and lower and char.isupper():
-            kept.append(" ")
-        lower = char.islower()
-        kept.append(char.casefold() if char.isalpha() else " ")
-    return "".join(kept).split()
+    return [word for _, _, word in _spans(text, camel)]
 
 
 def shown(text: str) -> str:
     """The text as a screen shows it when it renders HTML or WebVTT: tags dropped, entities
     decoded ("I<b>n</b>&egrave;s" shows "Inès")."""
     return html.unescape(_TAG.sub("", text)) if "<" in text or "&" in text else text
+
+
+def displayed(text: str) -> str:
+    """The text in the order a screen shows it: what a right-to-left override reverses,
+    reversed (U+202E "éoZ" U+202C shows "Zoé"); the override characters dropped."""
+    if _RLO not in text:
+        return text
+    out: list[str] = []
+    reversed_run: list[str] = []
+    overriding = False
+    for char in text + "\n":
+        if char == _RLO:
+            overriding = True
+        elif overriding and char in _OVERRIDE_ENDS:
+            out.extend(reversed(reversed_run))
+            reversed_run, overriding = [], False
+            out.append(char)
+        elif overriding:
+            reversed_run.append(char)
+        else:
+            out.append(char)
+    return "".join(out[:-1])
+
+
+def readings(text: str) -> set[str]:
+    """The text as typed, as a screen renders its markup, and in the order a screen shows it."""
+    return {read for seen in {text, shown(text)} for read in (seen, displayed(seen))}
 
 
 def key(first_name: str) -> str:
@@ -96,7 +232,7 @@ def _joined_runs(text: str) -> set[str]:
     """Every run of one to MAX_WORDS consecutive words of the text, joined, read as typed and
     as shown, with and without a word starting at each capital after a small letter."""
     runs = set()
-    for read in {text, shown(text)}:
+    for read in readings(text):
         for found in (words(read), words(read, camel=True)):
             for start in range(len(found)):
                 joined = ""
@@ -169,26 +305,15 @@ def redact(text: str, first_names: Iterable[str]) -> str:
     if not keys or not text:
         return text
     blanked = _redact_typed(text, keys)
-    if keys & _joined_runs(blanked):
-        blanked = _redact_typed(shown(blanked), keys)
+    for read in (shown, displayed):
+        if keys & _joined_runs(blanked):
+            blanked = _redact_typed(read(blanked), keys)
     return blanked
 
 
 def _word_spans(text: str) -> list[tuple[int, int]]:
     """Where the text's words are: its letter runs, cut where a capital follows a small letter."""
-    spans = []
-    for match in _LETTER_RUN.finditer(text):
-        start, lower = match.start(), False
-        for index in range(match.start(), match.end()):
-            char = text[index]
-            if unicodedata.category(char) in {"Mn", "Cf"}:
-                continue
-            if lower and char.isupper():
-                spans.append((start, index))
-                start = index
-            lower = char.islower()
-        spans.append((start, match.end()))
-    return spans
+    return [(start, end) for start, end, _ in _spans(text, camel=True)]
 
 
 def _redact_typed(text: str, keys: set[str]) -> str:
