@@ -218,9 +218,18 @@ def displayed(text: str) -> str:
     return "".join(out[:-1])
 
 
+def decoded(text: str) -> str:
+    """The text with its entities decoded and its markup kept: what a screen shows of the
+    markup itself (an image's alt text, a WebVTT voice's speaker: "<v Zo&eacute;>" reads
+    "<v Zoé>")."""
+    return html.unescape(text) if "&" in text else text
+
+
 def readings(text: str) -> set[str]:
-    """The text as typed, as a screen renders its markup, and in the order a screen shows it."""
-    return {read for seen in {text, shown(text)} for read in (seen, displayed(seen))}
+    """The text as typed, with entities decoded (markup kept or dropped as a screen renders
+    it), and each in the order a screen shows it."""
+    seen = {text, decoded(text), shown(text)}
+    return {read for typed in seen for read in (typed, displayed(typed))}
 
 
 def key(first_name: str) -> str:
@@ -305,7 +314,7 @@ def redact(text: str, first_names: Iterable[str]) -> str:
     if not keys or not text:
         return text
     blanked = _redact_typed(text, keys)
-    for read in (shown, displayed):
+    for read in (decoded, shown, displayed):
         if keys & _joined_runs(blanked):
             blanked = _redact_typed(read(blanked), keys)
     return blanked

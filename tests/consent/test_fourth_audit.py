@@ -36,6 +36,13 @@ LOOK_ALIKE_ZOE = {
     "zero-width joiners": "Bravo à Z\u200do\u200c\u00e9\u2060 !",
     "right-to-left override": "Bravo à \u202e\u00e9oZ\u202c !",
 }
+# "Zoé" where a screen shows it although neither the typed text nor the text with its markup
+# dropped spells it: an image's alt text (shown when the image does not load, read aloud by a
+# screen reader) and a WebVTT voice span, whose annotation players show as the speaker's name.
+IN_MARKUP_ZOE = {
+    "description": 'Notre sortie <img src="sortie.png" alt="Zo&eacute; au micro"> !',
+    "transcript": "WEBVTT\n\n00:00.000 --> 00:01.000\n<v Zo&#233;>Bonjour à tous !",
+}
 # Short first names a careless fold would read in ordinary French words.
 SHORT_NAMES = ["Léo", "Lou", "Eva", "Léa", "Zoé", "Noé", "Inès", "Tom", "Mia", "Ali", "Éloi"]
 
@@ -71,6 +78,25 @@ def test_a_classmate_named_in_look_alike_letters_keeps_the_episode_from_the_publ
     refreshed(world.episode).description = "Bravo à toute la classe !"
     db.session.commit()
     assert guid in public_guids(world)
+
+
+def test_a_name_in_an_alt_text_or_a_webvtt_voice_is_found_and_blanked(
+    client: FlaskClient, world: World
+) -> None:
+    zoe = schools.add_pupil(world.school, "CE2", "Zoé")
+    grant(zoe, "class")
+    publication.publish(world.episode, approved_by=None)
+    guid = world.episode.guid
+    for place, typed in IN_MARKUP_ZOE.items():
+        blanked = names.redact(typed, ["Zoé"])
+        assert names.ERASED in blanked and not names.find({place: blanked}, [("z", "Zoé")])
+        before = getattr(refreshed(world.episode), place)
+        setattr(refreshed(world.episode), place, typed)
+        db.session.commit()
+        assert guid not in public_guids(world), place
+        setattr(refreshed(world.episode), place, before)
+        db.session.commit()
+        assert guid in public_guids(world), place
 
 
 def test_a_pupil_named_in_another_alphabet_is_found_as_typed() -> None:
