@@ -125,6 +125,17 @@ def _lookalikes() -> dict[str, str]:
     return table
 
 
+def _i_or_l(text: str) -> tuple[str, ...]:
+    """The text read both ways when it holds a look-alike of "I" or "l" from another alphabet
+    (a Cyrillic palochka, a Greek capital iota: "Ӏéa" reads "Léa", "Ιnès" reads "Inès");
+    the text alone otherwise. Plain "I" and "l" are read as typed: taking one for the other
+    would read ordinary French as names ("ail" as Ali, "cella" as Célia)."""
+    either = [c for c in set(text) if not _plain(c) and _read(c) in {"i", "l"}]
+    if not either:
+        return (text,)
+    return tuple(text.translate(dict.fromkeys(map(ord, either), letter)) for letter in "il")
+
+
 def _plain(char: str) -> bool:
     """True for plain Latin letters, maybe accented ("é" is "e" and an accent)."""
     return "".join(c for c in unicodedata.normalize("NFD", char) if c.isalpha()).isascii()
@@ -229,7 +240,7 @@ def readings(text: str) -> set[str]:
     """The text as typed, with entities decoded (markup kept or dropped as a screen renders
     it), and each in the order a screen shows it."""
     seen = {text, decoded(text), shown(text)}
-    return {read for typed in seen for read in (typed, displayed(typed))}
+    return {way for typed in seen for read in (typed, displayed(typed)) for way in _i_or_l(read)}
 
 
 def key(first_name: str) -> str:
@@ -320,24 +331,21 @@ def redact(text: str, first_names: Iterable[str]) -> str:
     return blanked
 
 
-def _word_spans(text: str) -> list[tuple[int, int]]:
-    """Where the text's words are: its letter runs, cut where a capital follows a small letter."""
-    return [(start, end) for start, end, _ in _spans(text, camel=True)]
-
-
 def _redact_typed(text: str, keys: set[str]) -> str:
     """The text with each span of words whose key is one of `keys` replaced by "—"."""
-    # Walk the words; replace the shortest span of words whose key matches (a compound name
-    # may come as up to three words, each maybe cut in two at a capital).
-    spans = _word_spans(text)
+    # Walk the words (cut where a capital follows a small letter); replace the shortest span
+    # of words whose key matches: a compound name may come as up to three words, each maybe
+    # cut in two at a capital, or spelled out in single letters ("L O U - A N N E").
+    spans = _spans(text, camel=True)
     out, cursor, index = [], 0, 0
     while index < len(spans):
         hit = None
-        for width in range(1, 2 * MAX_WORDS + 1):
+        for width in range(1, FIRST_NAME_MAX + 1):
             chunk = spans[index : index + width]
-            if len(chunk) < width:
+            if len(chunk) < width or (width > 2 * MAX_WORDS and len(chunk[-1][2]) > 1):
                 break
-            if key(text[chunk[0][0] : chunk[-1][1]]) in keys:
+            typed = text[chunk[0][0] : chunk[-1][1]]
+            if any(key(way) in keys for way in _i_or_l(typed)):
                 hit = width
                 break
         if hit is None:

@@ -42,6 +42,8 @@ from webradio.models import Episode, EpisodePart, Take
 from .conftest import grant, make_episode
 
 NAMES = ("Léa", "Inès", "Noé", "Lou-Anne")
+# Latin letters a Cyrillic one looks exactly like.
+CYRILLIC = str.maketrans("aeoiAEOIL", "\u0430\u0435\u043e\u0456\u0410\u0415\u041e\u0406\u04c0")
 # How a hurried teacher may type a classmate's first name: each must still be found.
 VARIANTS = (
     lambda n: n,
@@ -56,6 +58,10 @@ VARIANTS = (
     lambda n: "#Merci" + n.replace("-", ""),  # a hashtag
     lambda n: " ".join(n.upper()),  # spaced-out capitals
     lambda n: n[:2] + "\U0001f389" + n[2:],  # an emoji inside
+    lambda n: unicodedata.normalize("NFD", n).translate(CYRILLIC),  # look-alike letters
+    lambda n: n[:2] + "\u00ad" + n[2:],  # a soft hyphen
+    lambda n: "\u202e" + n[::-1] + "\u202c",  # reversed behind a right-to-left override
+    lambda n: f'<img src="photo.png" alt="{n[:-1]}&#{ord(n[-1])};">',  # an image's alt text
 )
 FREE, UNDECLARED = "free", "undeclared"
 Voices = frozenset[int] | str  # pupils declared in a source, or FREE, or UNDECLARED
