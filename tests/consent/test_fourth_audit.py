@@ -8,15 +8,27 @@ feeds parsed by feedparser) and is judged by what a family or the public would s
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import urllib.error
+import urllib.request
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import browser_support
 import feedparser
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
-from webradio import names, publication, runtime, schools, urls
+from webradio import authorisations, clock, names, publication, runtime, schools, urls
+from webradio.clock import PARIS, today_paris
+from webradio.consent import parse_audiences
 from webradio.errors import WebradioError
 from webradio.extensions import db
+from webradio.models import Episode
 
-from .conftest import World, grant, refreshed
+from .conftest import World, grant, make_episode, refreshed
 
 # "Zoé" as a reader sees it on screen, with no letter run of the typed text spelling it: letters
 # of another alphabet that look like Latin ones (Cyrillic, Greek, Armenian, Cherokee, Latin
@@ -136,3 +148,69 @@ def test_a_first_name_holding_a_letter_a_screen_does_not_show_is_refused() -> No
         with pytest.raises(WebradioError) as refused:
             names.check_first_name(typed)
         assert "\\u" in str(refused.value), typed
+
+
+def get(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """A GET over real HTTP: status, headers (lower-case names), body."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as answer:
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, {k.lower(): v for k, v in refused.headers.items()}, b""
+
+
+def max_age(headers: dict[str, str]) -> int:
+    """The Cache-Control max-age of an answer."""
+    found = re.search(r"max-age=(\d+)", headers.get("cache-control", ""))
+    assert found, headers
+    return int(found.group(1))
+
+
+def test_a_download_across_midnight_or_a_withdrawal_gets_no_further_range(
+    app: Flask, take_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A family's podcast app fetches a master range by range over HTTP (waitress, as
+    `webradio run` serves). A range begun before the end of the authorisation finishes (its
+    bytes are on the wire), but no answer lets a cache keep the sound or the feed past the
+    midnight that ends it, and the next range, after midnight or after a withdrawal, is 410."""
+    day = today_paris()
+
+    def at(when: date, moment: time) -> None:
+        paris = datetime.combine(when, moment, tzinfo=PARIS)
+        frozen = paris.astimezone(UTC).replace(tzinfo=None)
+        monkeypatch.setattr(clock, "now_utc", lambda: frozen)
+
+    at(day, time(12, 0))
+    school = schools.create_school("ecole-minuit", "École de Minuit")
+    lea = schools.add_pupil(school, "CM2", "Léa")
+    ines = schools.add_pupil(school, "CM2", "Inès")
+    request = authorisations.GrantRequest(
+        parse_audiences("class,families,public"), valid_until=day, signed_on=day
+    )
+    authorisations.grant(lea, dataclasses.replace(request, guardians_signed=1))
+    grant(ines, "class,families,public")
+    tonight = make_episode(school, take_wav, [lea], title="Le potager")
+    withdrawn = make_episode(school, take_wav, [ines], title="La mare")
+    for episode in (tonight, withdrawn):
+        publication.publish(episode, approved_by=None)
+    feed = urls.feed(school.slug).removeprefix(urls.base())
+    with browser_support.live(app) as base:
+
+        def media(episode: Episode) -> str:
+            return base + urls.media(episode.id, episode.media_key or "").removeprefix(urls.base())
+
+        status, headers, first = get(media(withdrawn), {"Range": "bytes=0-999"})
+        assert (status, len(first)) == (206, 1000)
+        authorisations.withdraw(ines, parse_audiences("public"))
+        resume = {"Range": "bytes=1000-1999", "If-Range": headers["etag"]}
+        assert get(media(withdrawn), resume)[0] == 410  # the next range of the same download
+
+        at(day, time(23, 58, 30))
+        status, headers, first = get(media(tonight), {"Range": "bytes=0-999"})
+        assert (status, len(first)) == (206, 1000)
+        assert max_age(headers) <= 90, headers  # no cache keeps it past midnight
+        status, feed_headers, _ = get(base + feed, {})
+        assert status == 200 and max_age(feed_headers) <= 90, feed_headers
+        at(day + timedelta(days=1), time(0, 0, 0))
+        resume = {"Range": "bytes=1000-1999", "If-Range": headers["etag"]}
+        assert get(media(tonight), resume)[0] == 410

@@ -8,8 +8,9 @@ that answer the same files through the app."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,9 @@ from urllib.parse import parse_qs
 
 from werkzeug.wrappers import Response
 
+from webradio import clock
 from webradio.feeds import page_beside
+from webradio.site import media_pass_path
 from webradio.web.answers import (
     COMPANION_CACHE,
     EMBED_CSP,
@@ -45,12 +48,14 @@ from webradio.web.representations import (
     CACHE_ENTRIES,
     Representation,
     expired,
+    expiries,
     feed_cache,
     fresh,
     variants,
 )
 
 if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from flask import Flask
 
@@ -195,6 +200,38 @@ def _oembed_target(query: str, base_url: str) -> Target | None:
     return Target(f"site/oembed/{page['slug']}/{page['id']}.json", "oembed")
 
 
+MAX_AGE = re.compile(r"\b((?:s-)?max-age=)(\d+)")
+
+
+def until_expiry(start_response: StartResponse, until: date | None) -> StartResponse:
+    """`start_response` with the cache lifetime of an answer whose file expires (the last day
+    of an authorisation it shows) ending by that midnight, Paris time (CONTRACT s. 2): no cache
+    keeps the sound, the feed or the page past it."""
+    if until is None:
+        return start_response
+    midnight = datetime.combine(until + timedelta(days=1), time(0), tzinfo=clock.PARIS)
+    left = max(0, int((midnight - clock.aware(clock.now_utc())).total_seconds()))
+    if left >= LONGEST_PUBLIC_CACHE_S:
+        return start_response
+
+    def shorter(found: re.Match[str]) -> str:
+        return found[1] + str(min(left, int(found[2])))
+
+    def capped(
+        status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None, /
+    ) -> Callable[[bytes], object]:
+        headers = [
+            (name, MAX_AGE.sub(shorter, value) if name.lower() == "cache-control" else value)
+            for name, value in headers
+        ]
+        return start_response(status, headers, exc_info)
+
+    return capped
+
+
+LONGEST_PUBLIC_CACHE_S = 86400  # the longest max-age any public answer carries (artwork)
+
+
 class PublicFastPath:
     """A WSGI layer answering GET and HEAD of every public file from the cache: feeds, school
     and episode pages, embeds, oEmbed answers, chapters, transcripts, the city widget, and the
@@ -220,7 +257,8 @@ class PublicFastPath:
         self._secured.clear()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Answer a public file, or hand the request on."""
+        """Answer a public file, or hand the request on (no answer cached past its expiry)."""
+        start_response = until_expiry(start_response, self.expiry(environ))
         method = environ.get("REQUEST_METHOD")
         if method == "GET" or method == "HEAD":
             answer: Answer | None = None
@@ -235,6 +273,17 @@ class PublicFastPath:
                 start_response(STATUS_LINES[answer.status], answer.headers)
                 return [b""] if method == "HEAD" else [answer.body]
         return self.app(environ, start_response)
+
+    def expiry(self, environ: WSGIEnvironment) -> date | None:
+        """The last day the public file this request asks for may be served (any rendering
+        of it, through the fast path or the app), None when unlimited or unknown."""
+        path, query = environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")
+        master = MASTER.fullmatch(path)
+        if master is not None:
+            return expiries.until(self.feeds_root, media_pass_path(master["id"], master["name"]))
+        base = self.site.config["BASE_URL"] if self.site is not None else None
+        target = target_of(path, query if path == "/oembed" else "", base)
+        return expiries.until(self.feeds_root, target.path) if target is not None else None
 
     def master(self, environ: WSGIEnvironment) -> Answer | Response | None:
         """A public master's bytes (ranges, ETag) when the after-commit step left its pass: a
