@@ -183,3 +183,50 @@ def test_ffmpeg_writing_to_a_full_disk_is_known_as_a_full_disk(take_wav: Path) -
         run_ffmpeg([ffmpeg.path, "-nostdin", "-y", "-i", str(take_wav), "-f", "wav", "/dev/full"])
     assert storage.disk_full(caught.value)
     assert not storage.disk_full(FfmpegError(["ffmpeg"], "Invalid data found when processing"))
+
+
+def test_a_restart_says_what_became_of_the_jobs_a_killed_worker_left_running(
+    app: Flask, take_wav: Path
+) -> None:
+    # The worker died mid-analysis: its take says « analyse en cours » and its job « running ».
+    take = ingest(take_wav)
+    (job,) = Job.query.filter_by(subject_id=take.id).all()
+    take.state, take.analysis_json, job.state = "analysing", None, "running"
+    # Another died after its take was analysed, before its job was marked: nothing left to do.
+    done = takes.ingest(
+        schools.get_school("ecole-jobs"), BytesIO(take_wav.read_bytes()[:-2] + b"\1\1")
+    )
+    (finished,) = Job.query.filter_by(subject_id=done.id).all()
+    finished.state = "running"
+    db.session.commit()
+    assert jobs.recover_interrupted() == 1
+    db.session.expire_all()
+    assert Job.query.filter_by(state="running").count() == 0  # no job shows running for ever
+    assert take.state == "ready" and take.analysis_json
+    # The interrupted job itself was queued again and ran (not a second row beside a ghost).
+    assert [(j.state, j.attempts) for j in Job.query.filter_by(subject_id=take.id)] == [
+        ("ready", 2)
+    ]
+    assert finished.state == "failed"
+    assert finished.failure_reason == jobs.INTERRUPTED_NOTHING_LEFT
+    assert "arrêt du serveur" in finished.failure_reason
+
+
+def test_a_job_interrupted_and_queued_again_says_so_until_it_runs(
+    app: Flask, take_wav: Path
+) -> None:
+    take = ingest(take_wav)
+    (job,) = Job.query.filter_by(subject_id=take.id).all()
+    take.state, take.analysis_json, job.state = "analysing", None, "running"
+    db.session.commit()
+    huey = app.extensions["webradio.huey"]
+    huey.immediate = False  # a real queue: the job waits for the worker
+    try:
+        assert jobs.recover_interrupted() == 1
+        db.session.expire_all()
+        assert (job.state, job.failure_reason) == ("queued", jobs.INTERRUPTED_REQUEUED)
+        assert len(huey.pending()) == 1
+        assert jobs.recover_interrupted() == 1  # a second restart before it ran: still one row
+        assert Job.query.filter_by(subject_id=take.id).count() == 1
+    finally:
+        huey.immediate = True

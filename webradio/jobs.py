@@ -37,6 +37,17 @@ GENERIC_FAILURE = N_(
 )
 
 
+# A restart finds the jobs a stopped worker left « running »: each is queued again when its take
+# or episode still needs it, else closed with this reason (it never shows running for ever).
+INTERRUPTED_REQUEUED = N_(
+    "Interrompu par un arrêt du serveur : le traitement a été relancé de lui-même ; "
+    "le fichier original est conservé."
+)
+INTERRUPTED_NOTHING_LEFT = N_(
+    "Interrompu par un arrêt du serveur, non relancé : il n’y avait plus rien à faire."
+)
+
+
 def make_huey(url: str) -> Huey:
     """A huey instance for `url`: immediate, sqlite:///path or redis://..."""
     if url == "immediate":
@@ -64,7 +75,11 @@ for _name in ("huey", "huey.consumer.Scheduler"):
 
 
 def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
-    """Register webradio's tasks on `huey`; each runs a domain verb inside the app context."""
+    """Register webradio's tasks on `huey`; each runs a domain verb inside the app context.
+
+    Besides each kind's enqueue (by subject id), `again.<kind>` queues an existing Job row again
+    (by job id): a restart resumes the job a stopped worker left, not a second one beside it."""
+    again: dict[str, Callable[..., Any]] = {}
 
     def tracked(kind: str, verb: Callable[[str], object]) -> Callable[[str], None]:
         """Wrap a verb so its Job row moves queued → running → ready | failed."""
@@ -101,6 +116,7 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
             db.session.commit()
             task(job.id)
 
+        again[f"again.{kind}"] = task
         return enqueue
 
     @huey.periodic_task(crontab(minute="*/15"), name="webradio.consent_sweep")
@@ -144,6 +160,7 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
         "rebuild_feeds": tracked(
             "rebuild_feeds", lambda _: outputs.refresh({outputs.EVERY_SCHOOL})
         ),
+        **again,
     }
 
 
@@ -217,7 +234,10 @@ def _mark_subject_failed(kind: str, subject_id: str, reason: str) -> None:
 
 
 def recover_interrupted() -> int:
-    """Requeue takes and episodes left mid-job by a stopped worker; return how many."""
+    """Requeue takes and episodes left mid-job by a stopped worker; return how many.
+
+    A job row the stopped worker left « running » is queued again for its subject (the same row,
+    saying why), or closed as failed with the reason when its subject needs nothing more."""
     # Also a take received but never queued (stopped between its row and its job), and one
     # waiting for disk space (its planned retry may not have been written).
     row = takes.Take
@@ -232,8 +252,44 @@ def recover_interrupted() -> int:
     stuck_episodes = list(
         db.session.scalars(db.select(Episode).filter_by(state=EpisodeState.RENDERING))
     )
-    for take in stuck_takes:
-        runtime.enqueue("analyse_take", take.id)
-    for episode in stuck_episodes:
-        runtime.enqueue("render_episode", episode.id)
+    # The unfinished job rows (running, or queued again by a restart or a full disk), oldest first.
+    unfinished = db.select(Job).where(
+        db.or_(
+            Job.state == JobState.RUNNING,
+            db.and_(
+                Job.state == JobState.QUEUED,
+                Job.failure_reason.in_((DISK_WAIT, INTERRUPTED_REQUEUED)),
+            ),
+        )
+    )
+    left: dict[tuple[str, str], Job] = {}
+    for job in db.session.scalars(unfinished.order_by(Job.created_at)):
+        if (earlier := left.get((job.kind, job.subject_id))) is not None:
+            _close(earlier, INTERRUPTED_NOTHING_LEFT)
+        left[(job.kind, job.subject_id)] = job
+    needed = [("analyse_take", take.id) for take in stuck_takes]
+    needed += [("render_episode", episode.id) for episode in stuck_episodes]
+    needed += [key for key in left if key[0] == "rebuild_feeds"]  # always safe to run again
+    requeued: list[str] = []
+    for kind, subject_id in needed:
+        if (job := left.pop((kind, subject_id), None)) is not None:
+            job.state, job.failure_reason, job.updated_at = (
+                JobState.QUEUED,
+                job.failure_reason if job.state == JobState.QUEUED else INTERRUPTED_REQUEUED,
+                now_utc(),
+            )
+            requeued.append(f"again.{kind}:{job.id}")
+        else:
+            requeued.append(f"{kind}:{subject_id}")
+    for job in left.values():  # its take or episode ended, failed or went: nothing to run
+        _close(job, INTERRUPTED_NOTHING_LEFT)
+    db.session.commit()
+    for entry in requeued:
+        name, _, arg = entry.partition(":")
+        runtime.enqueue(name, arg)
     return len(stuck_takes) + len(stuck_episodes)
+
+
+def _close(job: Job, reason: str) -> None:
+    """A job left unfinished that nothing will run again: failed, saying why."""
+    job.state, job.failure_reason, job.updated_at = JobState.FAILED, reason, now_utc()
