@@ -323,3 +323,37 @@ def test_a_pupils_panel_leads_to_export_and_erasure_and_reads_french(
     assert "de Inès" not in page  # « Prénom corrigé (Inès) », never « de Inès »
     client.post(f"{PAGE}/classes/{class_id(school, 'CM2')}/eleves", data={"first_name": "Zoé"})
     assert "Zoé fait maintenant partie de la classe." in shown(client)  # no « ajouté(e) »
+
+
+def test_a_line_repeated_in_the_export_adds_one_pupil_and_two_namesakes_two(
+    client: FlaskClient, school: School
+) -> None:
+    """An ONDE-like export in Latin-1: a blank line, then the same child's line twice (same
+    surname, same birth date): one Chloé. Two children who share a first name stay two."""
+    sign_in(client, "head@ecole.fr")
+    lines = [
+        "Liste des élèves - École des Élèves",
+        "",
+        "Nom;Prénom;Date de naissance;Classe",
+        "MARTIN;Chloé;03/04/2016;CE2 B",
+        "",
+        "PETIT;Zoé;05/06/2016;CE2 B",
+        "MARTIN ; Chloé ;03/04/2016;CE2 B",
+        "DURAND;Zoé;07/08/2016;CE2 B",
+    ]
+    preview = upload(client, "\r\n".join(lines).encode("latin-1"))
+    assert "3 élèves seront ajoutés." in preview and "refusée" not in preview
+    assert "Ligne 7 : la même que la ligne 4 (Chloé, CE2 B), lue une fois." in preview
+    assert "MARTIN" not in preview and "2016" not in preview
+    assert hidden_lines(preview)["first_name"] == ["Chloé", "Zoé", "Zoé"]
+    client.post(f"{PAGE}/import/confirmer", data=hidden_lines(preview))
+    assert names_by_class(school)["CE2 B"] == ["Chloé", "Zoé", "Zoé"]
+
+
+def test_a_list_of_first_names_alone_keeps_two_children_of_the_same_name(
+    client: FlaskClient, school: School
+) -> None:
+    """Without a surname or a date on the line, nothing tells a repeat from a namesake."""
+    sign_in(client, "head@ecole.fr")
+    preview = upload(client, "\ufeffPRENOM;DIVISION\nZoé;CE2 B\nZoé;CE2 B\n\n".encode())
+    assert "2 élèves seront ajoutés." in preview and "en double" not in preview

@@ -51,11 +51,19 @@ class Roster:
 
     rows: list[RosterRow]
     has_class_column: bool
+    # Lines the export repeats word for word (the same child twice): (line, first line), read once.
+    repeated: list[tuple[int, int]] = field(default_factory=list)
 
     @property
     def refused(self) -> list[RosterRow]:
         """The rows that cannot be imported, with their reasons."""
         return [row for row in self.rows if not row.valid]
+
+    @property
+    def repeats(self) -> list[tuple[int, RosterRow]]:
+        """Each line repeated word for word, with the row it repeats."""
+        by_line = {row.line: row for row in self.rows}
+        return [(line, by_line[first]) for line, first in self.repeated]
 
 
 def check_class_label(raw: str) -> str:
@@ -146,10 +154,18 @@ def parse_roster(data: bytes, class_label: str | None = None) -> Roster:
     assert first_col is not None
     reader = csv.reader(io.StringIO("\n".join(lines[header_at + 1 :])), delimiter=delimiter)
     rows = []
+    repeated = []
+    seen: dict[tuple[str, ...], int] = {}  # whole lines (surnames...), never kept past here
     for cells in reader:
         number = header_at + 1 + reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
+        whole = tuple(" ".join(cell.split()).casefold() for cell in cells)
+        others = [c for i, c in enumerate(whole) if c and i not in (first_col, class_col)]
+        if others and whole in seen:  # a surname or a date tells it is the same child
+            repeated.append((number, seen[whole]))
+            continue
+        seen[whole] = number
         raw_name = cells[first_col] if first_col < len(cells) else ""
         if class_label is not None:
             raw_class = class_label
@@ -158,7 +174,7 @@ def parse_roster(data: bytes, class_label: str | None = None) -> Roster:
         else:
             raw_class = ""
         rows.append(_row(number, raw_name, raw_class.strip()))
-    return Roster(rows=rows, has_class_column=class_col is not None)
+    return Roster(rows=rows, has_class_column=class_col is not None, repeated=repeated)
 
 
 def _row(line: int, raw_name: str, raw_class: str) -> RosterRow:
