@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import errno
+import io
 import json
 import os
 import re
@@ -672,3 +673,44 @@ def test_a_tablet_waking_after_its_studio_ended_knows_it(
     expect(tablet.locator(".studio-ended")).to_be_visible()
     expect(tablet.get_by_role("button", name="Enregistrer au micro")).to_be_hidden()
     context.close()
+
+
+@pytest.mark.browser
+def test_a_takes_reason_shows_once_on_the_studio_page_at_every_width(
+    browser: Browser, server: Site, tmp_path: Path
+) -> None:
+    from webradio import jobs, takes
+
+    code = _fresh_code(server)
+    wav = _tone(tmp_path / "raison.wav", 1, 22050)
+    with server.app.app_context():
+        school_class = SchoolClass.query.filter_by(label="CM2 A").one()
+        waiting, failed, crashed = (
+            takes.ingest(
+                school_class.school,
+                io.BytesIO(wav.read_bytes() + bytes([n])),
+                school_class=school_class,
+                label=label,
+                origin="studio",
+            )
+            for n, label in ((1, "Prise en attente"), (2, "Prise en échec"), (3, "Prise cassée"))
+        )
+        waiting.state, waiting.failure_reason = "uploaded", jobs.DISK_WAIT
+        failed.state, failed.failure_reason = "failed", jobs.DISK_FULL
+        crashed.state, crashed.failure_reason = "failed", jobs.GENERIC_FAILURE
+        db.session.commit()
+    shots = Path("/tmp/shots")
+    shots.mkdir(exist_ok=True)
+    for width in (1366, 1024, 360):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        tablet = context.new_page()
+        tablet.goto(f"{server.base_url}/studio/{code}")
+        takes_list = tablet.locator("ul.takes")
+        tablet.screenshot(path=str(shots / f"studio-reasons-{width}.png"), full_page=True)
+        text = takes_list.inner_text()
+        reasons = ("En attente de place", "Le disque du serveur est plein", "erreur inattendue")
+        for reason in reasons:
+            assert text.count(reason) == 1, (width, text)
+        assert text.count("original est conservé") == 3, (width, text)  # once per take
+        assert tablet.evaluate("document.documentElement.scrollWidth") <= width
+        context.close()
