@@ -22,6 +22,7 @@ from webradio import (
     runtime,
     takes,
 )
+from webradio.audio.ffmpeg import run_ffmpeg
 from webradio.clock import now_utc, today_paris
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db
@@ -179,7 +180,7 @@ def _take_dict(take: Take) -> dict[str, object]:
         "created_at": take.created_at.isoformat(),
         "sha256": take.sha256,
         "deleted_at": take.deleted_at.isoformat() if take.deleted_at else None,
-        "file": None if take.deleted_at else f"prises/{take.id}",
+        "file": None if take.deleted_at else exported_name(take),
     }
 
 
@@ -195,23 +196,53 @@ def _episode_dict(episode: Episode, others: list[str]) -> dict[str, object]:
     }
 
 
+def exported_name(take: Take) -> str:
+    """The name of a take's sound in a family's export."""
+    return f"prises/{take.id}.flac"
+
+
 def export(pupil: Pupil, out: Path) -> Path:
-    """Write a zip: `eleve.json` and the original audio of their takes; atomic."""
+    """Write a zip: `eleve.json` and the sound of their takes; atomic.
+
+    Each take goes as its sound alone (FLAC: lossless, played everywhere), never with what its
+    file came with: a recorder app's tags may name a classmate, a cover may be a photo."""
     data = describe(pupil)
     store = runtime.storage()
+    sounds = [
+        (exported_name(take), store.local_path(take.storage_key))
+        for take in export_takes(pupil)
+        if take.deleted_at is None and store.exists(take.storage_key)
+    ]
     tmp = out.with_name(out.name + ".part")
+    sound = out.with_name(out.name + ".flac.part")
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("eleve.json", json.dumps(data, ensure_ascii=False, indent=2))
-            for take in export_takes(pupil):
-                if take.deleted_at is None and store.exists(take.storage_key):
-                    archive.write(store.local_path(take.storage_key), f"prises/{take.id}")
+            for name, source in sounds:
+                _sound_alone(source, sound)
+                archive.write(sound, name)
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
+        sound.unlink(missing_ok=True)
     audit.record("pupil.exported", "pupil", pupil.id, pupil.school_id, None)
     db.session.commit()
     return out
+
+
+def _sound_alone(source: Path, out: Path) -> None:
+    """Write the first audio stream of `source` to `out` as FLAC, without its tags, chapters,
+    cover or any other stream."""
+    run_ffmpeg(
+        [runtime.ffmpeg().path, "-nostdin", "-v", "error", "-y", "-i", str(source)]
+        + ["-map", "0:a:0", "-map_metadata", "-1", "-map_chapters", "-1"]
+        + ["-c:a", "flac", "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "flac"]
+        + [str(out)],
+        timeout=EXPORT_TIMEOUT_S,
+    )
+
+
+EXPORT_TIMEOUT_S = 600
 
 
 def erase(pupil: Pupil, actor_id: str | None = None) -> list[Episode]:

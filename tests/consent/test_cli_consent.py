@@ -58,7 +58,7 @@ def test_pupil_export_holds_json_and_their_takes(
         data = json.loads(archive.read("eleve.json"))
         names = archive.namelist()
     (lea_take,) = [p.take for p in world.episode.parts if world.lea in p.take.speakers]
-    assert names == ["eleve.json", f"prises/{lea_take.id}"]  # never Inès's take
+    assert names == ["eleve.json", f"prises/{lea_take.id}.flac"]  # never Inès's take
     assert data["pupil"]["first_name"] == "Léa"
     assert [e["id"] for e in data["episodes"]] == [world.episode.id]
     assert data["authorisations"][0]["history"][0]["kind"] == "granted"

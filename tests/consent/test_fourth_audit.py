@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import subprocess
+import unicodedata
 import urllib.error
 import urllib.request
+import zipfile
 from datetime import UTC, date, datetime, time, timedelta
+from io import BytesIO
 from pathlib import Path
 
 import browser_support
@@ -21,7 +25,20 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from webradio import authorisations, clock, names, publication, runtime, schools, urls
+from webradio import (
+    authorisations,
+    clock,
+    episodes,
+    names,
+    publication,
+    pupils,
+    runtime,
+    schools,
+    takes,
+    urls,
+    voices,
+)
+from webradio.audio.analyse import probe_duration
 from webradio.clock import PARIS, today_paris
 from webradio.consent import parse_audiences
 from webradio.errors import WebradioError
@@ -214,3 +231,52 @@ def test_a_download_across_midnight_or_a_withdrawal_gets_no_further_range(
         at(day + timedelta(days=1), time(0, 0, 0))
         resume = {"Range": "bytes=1000-1999", "If-Range": headers["etag"]}
         assert get(media(tonight), resume)[0] == 410
+
+
+def tagged_take(take_wav: Path, tmp_path: Path, name: str) -> Path:
+    """The take as a phone's recorder app saves it: its own tags name who speaks."""
+    tagged = tmp_path / f"tagged-{len(name)}.wav"
+    subprocess.run(
+        [runtime.ffmpeg().path, "-v", "error", "-y", "-i", str(take_wav), "-c", "copy"]
+        + ["-metadata", f"title=Interview de {name}", "-metadata", f"artist={name} CM2"]
+        + [str(tagged)],
+        check=True,
+    )
+    return tagged
+
+
+def holds(data: bytes, name: str) -> bool:
+    """True when the bytes spell the name in any encoding a tag uses."""
+    return any(
+        form.encode(encoding, "ignore") in data
+        for form in (name, unicodedata.normalize("NFD", name), name.upper())
+        for encoding in ("utf-8", "utf-16-le", "utf-16-be", "latin-1")
+    )
+
+
+def test_tags_a_recorder_app_wrote_in_a_take_reach_neither_a_master_nor_an_export(
+    app: Flask, world: World, take_wav: Path, tmp_path: Path
+) -> None:
+    """Inès speaks alone in a take whose file a phone tagged « Interview de Zoé » (Zoé, a
+    classmate whose family refused). Her family's export and the public master must not
+    carry that name: only the sound goes, never the tags it came with."""
+    zoe = schools.add_pupil(world.school, "CE2", "Zoé")
+    grant(zoe, "class")
+    tagged = tagged_take(take_wav, tmp_path, "Zoé")
+    assert holds(tagged.read_bytes(), "Zoé")  # the test can fail
+    take = takes.ingest(world.school, BytesIO(tagged.read_bytes()), label="Reportage")
+    voices.stage_speakers(take, [world.ines])
+    db.session.commit()
+    request = episodes.EpisodeDraft(title="Le reportage", take_ids=[take.id], audience="public")
+    episode = episodes.render_episode(episodes.create(world.school, request).id)
+    publication.publish(episode, approved_by=None)
+    master = runtime.storage().local_path(episode.media_key or "")
+    assert not holds(master.read_bytes(), "Zoé")
+    archive = pupils.export(world.ines, tmp_path / "ines.zip")
+    with zipfile.ZipFile(archive) as exported:
+        assert f"prises/{take.id}.flac" in exported.namelist()
+        for member in exported.namelist():
+            assert not holds(exported.read(member), "Zoé"), member
+        sound = tmp_path / "exported.flac"
+        sound.write_bytes(exported.read(f"prises/{take.id}.flac"))
+    assert (probe_duration(runtime.ffmpeg().path, sound) or 0) > 9  # the sound itself is all there
