@@ -228,11 +228,21 @@ def live_audiences(episode: Episode, day: date | None = None) -> tuple[Audience,
 
 def visibility(episode: Episode, audience: str, day: date | None = None) -> Visibility:
     """Whether `audience`'s channel shows the episode, lost it (410) or never had it (404)."""
-    if audience in live_audiences(episode, day):
-        return Visibility.SHOWN
+    return seen_until(episode, audience, day)[0]
+
+
+def seen_until(
+    episode: Episode, audience: str, day: date | None = None
+) -> tuple[Visibility, date | None]:
+    """The episode's visibility to `audience` and, when shown, the last day it may be (the
+    midnight after it ends every answer, cached ones included)."""
+    if episode.state == EpisodeState.PUBLISHED:
+        answer = of(episode, day)
+        if answer.allows(audience):
+            return Visibility.SHOWN, answer.authorised_until
     if audience in episode.published_set:
-        return Visibility.GONE
-    return Visibility.UNKNOWN
+        return Visibility.GONE, None
+    return Visibility.UNKNOWN, None
 
 
 def shown_to(

@@ -34,6 +34,7 @@ from webradio import (
     pupils,
     runtime,
     schools,
+    sharing,
     takes,
     urls,
     voices,
@@ -211,6 +212,8 @@ def test_a_download_across_midnight_or_a_withdrawal_gets_no_further_range(
     for episode in (tonight, withdrawn):
         publication.publish(episode, approved_by=None)
     feed = urls.feed(school.slug).removeprefix(urls.base())
+    secret = str(sharing.create_token(school, "Famille de Léa").token)
+    family_path = urls.family_media(secret, tonight.id, tonight.media_key or "")
     with browser_support.live(app) as base:
 
         def media(episode: Episode) -> str:
@@ -228,9 +231,16 @@ def test_a_download_across_midnight_or_a_withdrawal_gets_no_further_range(
         assert max_age(headers) <= 90, headers  # no cache keeps it past midnight
         status, feed_headers, _ = get(base + feed, {})
         assert status == 200 and max_age(feed_headers) <= 90, feed_headers
+        family = base + family_path.removeprefix(urls.base())
+        status, family_headers, first = get(family, {"Range": "bytes=0-999"})
+        assert (status, len(first)) == (206, 1000)
+        assert max_age(family_headers) <= 90, family_headers  # the family's own app too
+        status, family_feed, _ = get(base + f"/familles/{secret}/flux.xml", {})
+        assert status == 200 and max_age(family_feed) <= 90, family_feed
         at(day + timedelta(days=1), time(0, 0, 0))
         resume = {"Range": "bytes=1000-1999", "If-Range": headers["etag"]}
         assert get(media(tonight), resume)[0] == 410
+        assert get(family, resume | {"If-Range": family_headers["etag"]})[0] == 410
 
 
 def tagged_take(take_wav: Path, tmp_path: Path, name: str) -> Path:

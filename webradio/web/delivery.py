@@ -203,32 +203,35 @@ def _oembed_target(query: str, base_url: str) -> Target | None:
 MAX_AGE = re.compile(r"\b((?:s-)?max-age=)(\d+)")
 
 
-def until_expiry(start_response: StartResponse, until: date | None) -> StartResponse:
-    """`start_response` with the cache lifetime of an answer whose file expires (the last day
-    of an authorisation it shows) ending by that midnight, Paris time (CONTRACT s. 2): no cache
-    keeps the sound, the feed or the page past it."""
-    if until is None:
-        return start_response
-    midnight = datetime.combine(until + timedelta(days=1), time(0), tzinfo=clock.PARIS)
-    left = max(0, int((midnight - clock.aware(clock.now_utc())).total_seconds()))
-    if left >= LONGEST_PUBLIC_CACHE_S:
-        return start_response
-
-    def shorter(found: re.Match[str]) -> str:
-        return found[1] + str(min(left, int(found[2])))
+def until_expiry(
+    start_response: StartResponse, until: date | None, environ: WSGIEnvironment
+) -> StartResponse:
+    """`start_response` with the cache lifetime of an answer whose file or episode expires (the
+    last day of an authorisation it shows) ending by that midnight, Paris time (CONTRACT s. 2):
+    no cache keeps the sound, the feed or the page past it. The day is the public file's, or
+    the one the app's gate left in the request (`EXPIRES_ON`, a family's answers)."""
 
     def capped(
         status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None, /
     ) -> Callable[[bytes], object]:
-        headers = [
-            (name, MAX_AGE.sub(shorter, value) if name.lower() == "cache-control" else value)
-            for name, value in headers
-        ]
+        last_day = until or environ.get(EXPIRES_ON)
+        if last_day is None:
+            return start_response(status, headers, exc_info)
+        midnight = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=clock.PARIS)
+        left = max(0, int((midnight - clock.aware(clock.now_utc())).total_seconds()))
+        if left < LONGEST_PUBLIC_CACHE_S:
+            headers = [
+                (name, MAX_AGE.sub(lambda f: f[1] + str(min(left, int(f[2]))), value))
+                if name.lower() == "cache-control"
+                else (name, value)
+                for name, value in headers
+            ]
         return start_response(status, headers, exc_info)
 
     return capped
 
 
+EXPIRES_ON = "webradio.expires_on"  # environ: the last day the answer's episode may be shown
 LONGEST_PUBLIC_CACHE_S = 86400  # the longest max-age any public answer carries (artwork)
 
 
@@ -258,7 +261,7 @@ class PublicFastPath:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Answer a public file, or hand the request on (no answer cached past its expiry)."""
-        start_response = until_expiry(start_response, self.expiry(environ))
+        start_response = until_expiry(start_response, self.expiry(environ), environ)
         method = environ.get("REQUEST_METHOD")
         if method == "GET" or method == "HEAD":
             answer: Answer | None = None

@@ -221,11 +221,12 @@ def _family_episode(token: FamilyToken, episode_id: str) -> Episode:
     episode = episodes.get_episode(episode_id)
     if episode.school_id != token.school_id or not episode.media_key:
         abort(404)
-    seen = clearance.visibility(episode, Audience.FAMILIES)
+    seen, until = clearance.seen_until(episode, Audience.FAMILIES)
     if seen is Visibility.GONE:
         abort(410)
     if seen is Visibility.UNKNOWN:
         abort(404)
+    request.environ[delivery.EXPIRES_ON] = until  # no cache keeps it past that midnight
     return episode
 
 
