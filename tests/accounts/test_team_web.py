@@ -213,3 +213,34 @@ def test_without_email_the_forgotten_password_page_says_whom_to_ask(
     assert "service informatique de la ville" in page
     assert client.post("/connexion/oubli", data={"email": "prof@equipe.fr"}).status_code == 200
     assert db.session.scalars(db.select(PasswordLink)).first() is None, "no link made"
+
+
+def test_the_city_page_lists_first_the_schools_to_look_at_each_leading_to_its_card(
+    app: Flask, client: FlaskClient, team: Team
+) -> None:
+    """Forty schools make a long page: what needs the city's hand comes first, as links."""
+    sign_in(client, "dsi@ville.fr")
+    page = text(fetch(client, "/ville/ecoles"))
+    assert "Rien à signaler : chaque école a une direction active." in page
+    made = client.post("/ville/ecoles", data={"slug": "ecole-neuve", "name": "École Neuve"})
+    assert made.headers["Location"].endswith("/ville/ecoles#ecole-ecole-neuve"), "to its card"
+    client.post("/ville/ecoles", data={"slug": "ecole-invitee", "name": "École Invitée"})
+    client.post("/ville/ecoles/ecole-invitee/directeurs", data={"email": "dir@invitee.fr"})
+    client.post(f"/comptes/{user('head@autre.fr').id}/desactiver")
+    client.post("/ville/ecoles", data={"slug": "ecole-zola", "name": "École maternelle Zola"})
+
+    page = text(fetch(client, "/ville/ecoles"))
+    # In a French reader's order: « maternelle » before « Neuve », case and accents set aside.
+    assert page.index('id="ecole-ecole-zola"') < page.index('id="ecole-ecole-neuve"')
+    assert page.index("École maternelle Zola</a>") < page.index("École Neuve</a>")
+    watch = page[page.index("À surveiller") : page.index("Nouvelle école")]
+    assert "5 écoles" in page
+    assert '<a href="#ecole-ecole-neuve">École Neuve</a> : pas encore de direction' in watch
+    assert (
+        '<a href="#ecole-ecole-invitee">École Invitée</a> : direction invitée, mot de passe '
+        "pas encore choisi" in watch
+    )
+    assert '<a href="#ecole-autre-ecole">Autre École</a> : direction désactivée' in watch
+    assert "Équipe" not in watch, "a school with an active head is not listed"
+    for slug in ("ecole-neuve", "ecole-invitee", "autre-ecole", "ecole-equipe"):
+        assert f'id="ecole-{slug}"' in page

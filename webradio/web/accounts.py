@@ -8,14 +8,23 @@ import re
 import threading
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, current_app, flash, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime
 from flask_login import current_user
 from sqlalchemy import select
 
-from webradio import accounts, mail, outputs, schools
+from webradio import accounts, mail, outputs, people, schools
 from webradio.errors import N_, WebradioError
 from webradio.extensions import db, limiter, remote_address
 from webradio.models import School, User
@@ -42,6 +51,10 @@ LINK_MADE = N_(
 DISABLED = N_("Compte de %(email)s désactivé : il ne peut plus se connecter.")
 ENABLED = N_("Compte de %(email)s réactivé.")
 SCHOOL_CREATED = N_("École « %(name)s » créée.")
+# Why a school needs the city's hand (the city page lists them first, each linked to its card).
+NO_HEAD = N_("pas encore de direction")
+HEAD_INVITED = N_("direction invitée, mot de passe pas encore choisi")
+HEAD_DISABLED = N_("direction désactivée")
 MAIL_SENT = N_("Le lien a aussi été envoyé par e-mail à %(email)s.")
 MAIL_FAILED = N_(
     "L'e-mail n'a pas pu être envoyé : transmettez vous-même le lien ci-dessous à %(email)s."
@@ -215,13 +228,17 @@ def city() -> ResponseReturnValue:
 
 def _city_page(issued: accounts.IssuedLink | None = None, status: int = 200) -> ResponseReturnValue:
     """The city admin's page, with a link just made shown once."""
-    listed = list(db.session.scalars(select(School).order_by(School.name, School.slug)))
+    listed = sorted(  # as a French reader files them (the database sorts by code point)
+        db.session.scalars(select(School)), key=lambda s: (people.reading_order(s.name), s.slug)
+    )
+    heads = accounts.heads_of([s.id for s in listed])
     return (
         render_template(
             "city_schools.html",
             schools=listed,
             not_written=_not_written(),
-            heads=accounts.heads_of([s.id for s in listed]),
+            to_watch=_to_watch(listed, heads),
+            heads=heads,
             issued=_issued_view(issued),
             form=request.form if request.method == "POST" else {},
             **_labels(),
@@ -233,9 +250,27 @@ def _city_page(issued: accounts.IssuedLink | None = None, status: int = 200) -> 
 def _not_written() -> list[dict[str, str]]:
     """The schools whose public files wait to be rewritten (a full disk?), with since when."""
     return [
-        {"name": school.name, "since": format_datetime(since, "short")}
+        {"name": school.name, "slug": school.slug, "since": format_datetime(since, "short")}
         for school, since in outputs.waiting_schools()
     ]
+
+
+def _to_watch(
+    listed: list[School], heads: dict[str, list[accounts.AccountRow]]
+) -> list[tuple[School, str]]:
+    """The schools without an active head, each with why (no head, only invited, disabled)."""
+    found = []
+    for school in listed:
+        states = {row.state for row in heads[school.id]}
+        if accounts.AccountState.ACTIVE in states:
+            continue
+        if not states:
+            found.append((school, NO_HEAD))
+        elif accounts.AccountState.INVITED in states:
+            found.append((school, HEAD_INVITED))
+        else:
+            found.append((school, HEAD_DISABLED))
+    return found
 
 
 @bp.post("/ville/ecoles")
@@ -243,16 +278,20 @@ def _not_written() -> list[dict[str, str]]:
 def create_school() -> ResponseReturnValue:
     """Create a school under a fixed slug."""
 
-    def verb() -> None:
-        created = schools.create_school(
-            request.form.get("slug", "").strip().lower(), request.form.get("name", "").strip()
-        )
-        flash(translate(SCHOOL_CREATED, name=created.name), "info")
-
     if not request.form.get("name", "").strip():
         flash(translate(N_("Donnez le nom de l'école.")), "error")
         return _city_page(None, 400)
-    return _acting(verb)
+    try:
+        created = schools.create_school(
+            request.form.get("slug", "").strip().lower(), request.form.get("name", "").strip()
+        )
+    except WebradioError as error:
+        db.session.rollback()
+        flash(translate(error.message, **error.params), "error")
+        return _city_page(None, error.http_status)
+    flash(translate(SCHOOL_CREATED, name=created.name), "info")
+    # Straight to its card, where its head is invited (the fortieth school is far down).
+    return redirect(url_for("accounts.city", _anchor=f"ecole-{created.slug}"))
 
 
 @bp.post("/ville/ecoles/<slug>/directeurs")
