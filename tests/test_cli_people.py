@@ -159,3 +159,7 @@ def test_user_list_and_reset_password(runner: FlaskCliRunner, client: FlaskClien
         runner, "user", "reset-password", "x@y.fr", "--password-stdin", input="assez-long\n"
     )
     assert nobody.exit_code == 1 and nobody.stdout == ""
+    # A mistyped address is said before the password is asked twice for nothing.
+    typo = cli(runner, "user", "reset-password", "x@y.fr", input="assez-long\nassez-long\n")
+    assert typo.exit_code == 1 and "Aucun compte pour x@y.fr" in typo.stderr
+    assert "Nouveau mot de passe" not in typo.stderr

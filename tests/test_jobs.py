@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import errno
 import os
+import tempfile
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 
-from webradio import jobs, runtime, schools, storage, takes
+from webradio import episodes, jobs, runtime, schools, storage, takes
 from webradio.audio import peaks
 from webradio.audio.ffmpeg import find_ffmpeg, run_ffmpeg
 from webradio.clock import now_utc
@@ -174,6 +176,48 @@ def test_a_full_disk_delays_the_analysis_ever_longer_then_fails_in_french(
     assert not huey.scheduled()
     assert Job.query.filter_by(subject_id=other.id).one().attempts == 3
     assert runtime.storage().exists(other.storage_key)  # the original is kept
+
+
+def test_a_full_disk_during_a_render_waits_then_the_master_lands_once(
+    app: Flask, take_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    take = ingest(take_wav)
+    draft = episodes.EpisodeDraft(
+        title="Le journal", take_ids=[take.id], audience="class", no_pupil_voices=True
+    )
+    episode = episodes.create(schools.get_school("ecole-jobs"), draft)
+    real_mkstemp = tempfile.mkstemp
+    full = [True]
+
+    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        """The master's file lands on a disk with no room left: ffmpeg meets a real ENOSPC."""
+        fd, name = real_mkstemp(*args, **kwargs)
+        if full[0] and Path(name).name.startswith(f".{episode.id}.mp3."):
+            os.close(fd)
+            os.unlink(name)
+            os.symlink("/dev/full", name)
+            fd = os.open(name, os.O_WRONLY)
+        return fd, name
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    huey = app.extensions["webradio.huey"]
+    scratch = runtime.storage().scratch_dir()
+    runtime.enqueue("render_episode", episode.id)
+    db.session.expire_all()
+    # The episode waits (« en cours », saying why), never « échec »; no half master is left.
+    assert episode.state == "rendering", episode.failure_reason
+    assert "place sur le disque" in (episode.failure_reason or "")
+    assert Job.query.filter_by(subject_id=episode.id).one().state == "queued"
+    assert not [p for p in scratch.iterdir() if episode.id in p.name]
+    (retry,) = huey.read_schedule(datetime(2100, 1, 1))
+    full[0] = False  # space is back: the planned retry renders it
+    huey.execute(retry, timestamp=retry.eta)
+    db.session.expire_all()
+    assert episode.state == "ready" and episode.failure_reason is None, episode.failure_reason
+    assert episode.media_key and runtime.storage().exists(episode.media_key)
+    assert not huey.scheduled()
+    (job,) = Job.query.filter_by(subject_id=episode.id).all()
+    assert (job.state, job.attempts) == ("ready", 2)
 
 
 def test_ffmpeg_writing_to_a_full_disk_is_known_as_a_full_disk(take_wav: Path) -> None:

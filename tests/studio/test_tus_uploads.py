@@ -546,20 +546,24 @@ def test_a_full_disk_answers_a_french_retryable_status_and_the_upload_lands_once
     assert db.session.query(Take).count() == 1
 
 
+def _upload_begun(
+    client: FlaskClient, school_class: SchoolClass, length: int
+) -> tuple[str, dict[str, str], str]:
+    """A tablet enters the open studio and begins an upload: its code, headers and upload URL."""
+    code, ticket = _tablet_in(client, school_class)
+    tablet = {**TUS, "Webradio-Studio-Ticket": ticket}
+    created = _open(
+        client, "POST", f"/studio/{code}/envois/", headers={**tablet, "Upload-Length": str(length)}
+    )
+    return code, tablet, created.headers["Location"]
+
+
 def test_a_take_in_flight_when_the_teacher_closes_the_studio_still_lands(
     client: FlaskClient, school: School, take_wav: Path
 ) -> None:
     school_class = school.classes[0]
-    code, ticket = _tablet_in(client, school_class)
-    tablet = {**TUS, "Webradio-Studio-Ticket": ticket}
     data = take_wav.read_bytes()
-    created = _open(
-        client,
-        "POST",
-        f"/studio/{code}/envois/",
-        headers={**tablet, "Upload-Length": str(len(data))},
-    )
-    location = created.headers["Location"]
+    code, tablet, location = _upload_begun(client, school_class, len(data))
     patch = {**tablet, "Content-Type": OCTETS}
     half = len(data) // 2
     _open(client, "PATCH", location, data=data[:half], headers={**patch, "Upload-Offset": "0"})
@@ -578,3 +582,23 @@ def test_a_take_in_flight_when_the_teacher_closes_the_studio_still_lands(
     new = _open(client, "POST", f"/studio/{code}/envois/", headers={**tablet, "Upload-Length": "9"})
     assert new.status_code == 404 and new.get_json()["studio_closed"] is True
     assert _open(client, "HEAD", location, headers=TUS).status_code == 404
+
+
+def test_a_tablet_finishing_its_take_after_the_bell_is_not_taken_for_a_guesser(
+    client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    """After « Fermer le studio » a tablet's URL holds a code that no longer opens anything, but
+    its signed ticket proves it was let in: asking where its upload stands again and again (a
+    flaky network) is not guessing codes, and never meets the guessers' 20 a minute."""
+    school_class = school.classes[0]
+    data = take_wav.read_bytes()
+    code, tablet, location = _upload_begun(client, school_class, len(data))
+    _open(client, "POST", f"/classes/{school_class.id}/studio/fermer")
+
+    heads = [_open(client, "HEAD", location, headers=tablet).status_code for _ in range(30)]
+    assert set(heads) == {200}, heads
+    patch = {**tablet, "Content-Type": OCTETS, "Upload-Offset": "0"}
+    assert _open(client, "PATCH", location, data=data, headers=patch).status_code == 204
+    # A guesser without the ticket is still counted, and stopped.
+    guesses = [_open(client, "HEAD", location, headers=TUS).status_code for _ in range(25)]
+    assert guesses[0] == 404 and guesses[-1] == 429

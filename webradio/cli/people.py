@@ -74,11 +74,15 @@ def user_list(slug: str | None, as_json: bool) -> None:
 @refusals
 def user_reset_password(email: str, password_stdin: bool, as_json: bool) -> None:
     """Set a new password for an account; prints its id (never the password)."""
+    _account(email)  # a mistyped address is said before the password is asked for
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt(
-            "Nouveau mot de passe", hide_input=True, confirmation_prompt=True, err=True
+            "Nouveau mot de passe / New password",
+            hide_input=True,
+            confirmation_prompt="Le même, encore une fois / Repeat it",
+            err=True,
         )
     user = people.reset_password(email, password)
     say(N_("Mot de passe changé pour %(email)s ; l'ancien ne fonctionne plus."), email=user.email)

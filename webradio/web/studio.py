@@ -144,27 +144,36 @@ def _studio_class(code: str) -> SchoolClass:
     found = _live_class()
     if found is not None:
         return found
-    ticket = request.headers.get(TICKET_HEADER) or request.form.get("ticket", "")
-    held = read_ticket(ticket) if ticket else None
-    if held is not None and held.code == code.strip().lower():
+    if _held_ticket() is not None:
         raise StudioClosed(CLOSED)
     return schools.class_for_studio_code(code)
 
 
+def _held_ticket() -> Ticket | None:
+    """The tablet's genuine ticket for the URL's code, even when it no longer opens the studio
+    (closed, ended): the server signed it for a tablet it let in, so a guesser cannot hold one."""
+    code = str((request.view_args or {}).get("code", "")).strip().lower()
+    ticket = request.headers.get(TICKET_HEADER) or request.form.get("ticket", "")
+    held = read_ticket(ticket) if ticket else None
+    return held if held is not None and held.code == code else None
+
+
 def _right_code() -> bool:
-    """True when the URL holds a live studio code (the class is at work, not a guesser)."""
-    return _live_class() is not None
+    """True when the URL holds a live studio code, or the tablet a ticket for it (the class is
+    at work, finishing its takes after the bell, not a guesser)."""
+    return _live_class() is not None or _held_ticket() is not None
 
 
 def _wrong_code() -> bool:
-    """True when the URL holds no live studio code."""
-    return _live_class() is None
+    """True when neither the URL's code nor the tablet's ticket is the class's."""
+    return not _right_code()
 
 
 def _class_key() -> str:
     """Right codes are limited per class: 24 tablets share one school address."""
     found = _live_class()
-    return f"classe:{found.id if found else ''}"
+    held = _held_ticket() if found is None else None
+    return f"classe:{found.id if found else held.class_id if held else ''}"
 
 
 # Guessing codes: wrong codes count per address, on every studio URL together; a right code
