@@ -12,7 +12,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,7 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes
+    cache_control: str = ""  # every Cache-Control line nginx sent, joined
 
     @property
     def text(self) -> str:
@@ -57,6 +60,13 @@ class Answer:
 @pytest.fixture
 def proxy(app: Flask, tmp_path: Path) -> Iterator[Proxy]:
     """nginx on a free port, in front of the app served by a real WSGI server."""
+    with nginx_in_front(app, tmp_path) as started:
+        yield started
+
+
+@contextmanager
+def nginx_in_front(app: Flask, tmp_path: Path, tz: str | None = None) -> Iterator[Proxy]:
+    """nginx (in the time zone `tz`, as its environment says) in front of the app."""
     if not Path(NGINX).exists():
         pytest.skip("nginx is not installed")
     app_port, port = free_port(), free_port()
@@ -74,7 +84,8 @@ def proxy(app: Flask, tmp_path: Path) -> Iterator[Proxy]:
         + temp
         + f" server {{\n listen 127.0.0.1:{port};\n{site}\n }}\n}}\n"
     )
-    process = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(tmp_path)])
+    env = {**os.environ, **({"TZ": tz} if tz else {})}
+    process = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(tmp_path)], env=env)
     try:
         for _ in range(100):
             try:
@@ -96,7 +107,8 @@ def get(base: str, path: str, **headers: str) -> Answer:
     request = urllib.request.Request(base + path, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return Answer(response.status, dict(response.headers), response.read())
+            cache = ", ".join(response.headers.get_all("Cache-Control") or [])
+            return Answer(response.status, dict(response.headers), response.read(), cache)
     except urllib.error.HTTPError as error:
         return Answer(error.code, dict(error.headers), error.read())
 
@@ -149,3 +161,57 @@ def test_nginx_serves_the_files_and_the_410_records(proxy: Proxy, radio: Radio) 
     assert get(base, media).status == 410
     assert radio.episode.guid not in get(base, at["feed"]).text
     assert radio.episode.id not in get(base, at["school"]).text
+
+
+def zone_at(hours: int, minutes: int, seconds: int) -> str:
+    """A POSIX time zone in which it is now hours:minutes:seconds (nginx's clock stays real)."""
+    now = datetime.now(UTC)
+    offset = now.hour * 3600 + now.minute * 60 + now.second - hours * 3600 - minutes * 60 - seconds
+    offset %= 86400
+    return f"WRX+{offset // 3600:02d}:{offset % 3600 // 60:02d}:{offset % 60:02d}"
+
+
+def max_age(answer: Answer) -> int:
+    """The max-age nginx gave (its Cache-Control lines taken together)."""
+    parts = [part.strip() for part in answer.cache_control.split(",")]
+    (found,) = [part for part in parts if part.startswith("max-age=")]
+    assert "public" in parts, answer.cache_control
+    return int(found.removeprefix("max-age="))
+
+
+@pytest.mark.parametrize(
+    ("clock", "pages", "texts"),
+    [
+        ((12, 0, 0), range(60, 61), range(300, 301)),  # noon: the usual minute and five minutes
+        ((23, 56, 0), range(60, 61), range(200, 241)),  # texts: to midnight only
+        ((23, 59, 20), range(1, 41), range(1, 41)),  # both: to midnight only
+    ],
+)
+def test_nginx_lets_no_cache_keep_a_file_past_midnight(
+    app: Flask,
+    tmp_path: Path,
+    radio: Radio,
+    clock: tuple[int, int, int],
+    pages: range,
+    texts: range,
+) -> None:
+    """Midnight may end an authorisation: what nginx serves from the files is not kept past it,
+    as the app's own answers are not (README, Deploying at scale)."""
+    at = addresses(radio)
+    with nginx_in_front(app, tmp_path, zone_at(*clock)) as started:
+        for name in ("school", "page", "embed", "widget", "feed"):
+            answer = get(started.base, at[name])
+            assert answer.status == 200 and max_age(answer) in pages, (name, answer.headers)
+        for name in ("chapters", "transcript"):
+            answer = get(started.base, at[name])
+            assert answer.status == 200 and max_age(answer) in texts, (name, answer.headers)
+
+
+def test_the_readme_gives_the_lines_tested_here() -> None:
+    """Every line of the tested templates is in the README's deployment, as written there."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for template in (CONFIG, HTTP_CONFIG):
+        for line in template.read_text().splitlines():
+            code = line.strip() if line.strip().startswith('"~') else line.split("#")[0].strip()
+            if code and "@FEEDS@" not in code and "@UPSTREAM@" not in code:
+                assert code in readme, (template.name, code)
