@@ -163,3 +163,13 @@ def test_user_list_and_reset_password(runner: FlaskCliRunner, client: FlaskClien
     typo = cli(runner, "user", "reset-password", "x@y.fr", input="assez-long\nassez-long\n")
     assert typo.exit_code == 1 and "Aucun compte pour x@y.fr" in typo.stderr
     assert "Nouveau mot de passe" not in typo.stderr
+    # Typed twice at the terminal: two different entries are said in French and asked again;
+    # a stop at the prompt says nothing changed (never Click's English « Aborted! »).
+    typed = "un-secret-1\nun-secret-2\nun-secret-3\nun-secret-3\n"
+    twice = cli(runner, "user", "reset-password", "prof@b.fr", input=typed)
+    assert twice.exit_code == 0 and "Les deux saisies diffèrent" in twice.stderr
+    signed = client.post("/connexion", data={"email": "prof@b.fr", "password": "un-secret-3"})
+    assert signed.status_code == 302
+    stopped = cli(runner, "user", "reset-password", "prof@b.fr", input="")
+    assert stopped.exit_code == 1 and "Interrompu : rien n’a changé." in stopped.stderr
+    assert "Aborted" not in stopped.output

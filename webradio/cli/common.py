@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from webradio.errors import WebradioError
+from webradio.errors import N_, WebradioError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,3 +54,26 @@ def refusals(command: F) -> F:
             sys.exit(1)
 
     return wrapped  # type: ignore[return-value]
+
+
+NEW_PASSWORD = N_("Nouveau mot de passe")
+PASSWORD_AGAIN = N_("Le même, encore une fois")
+PASSWORDS_DIFFER = N_("Les deux saisies diffèrent : recommencez.")
+STOPPED = N_("Interrompu : rien n’a changé.")
+
+
+def password(from_stdin: bool, prompt: str = NEW_PASSWORD) -> str:
+    """The password on stdin's first line, or typed twice at the terminal (hidden); a stop at
+    the prompt (Ctrl+C, end of input) says in words that nothing changed, and exits 1."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    try:
+        while True:
+            typed = click.prompt(translate(prompt), hide_input=True, err=True)
+            if click.prompt(translate(PASSWORD_AGAIN), hide_input=True, err=True) == typed:
+                return str(typed)
+            say(PASSWORDS_DIFFER)
+    except click.Abort:
+        click.echo(err=True)
+        say(STOPPED)
+        sys.exit(1)

@@ -7,17 +7,18 @@ Lists print one tab-separated line per row, its id first, or one JSON object wit
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 
 import click
 from flask.cli import AppGroup, with_appcontext
 
 from webradio import accounts, people, schools
-from webradio.cli.common import refusals, say
+from webradio.cli.common import password, refusals, say
 from webradio.cli.consent import pupil
 from webradio.errors import N_, NotFound
 from webradio.models import User
+
+PASSWORD = N_("Mot de passe")
 
 
 def _print(
@@ -75,16 +76,7 @@ def user_list(slug: str | None, as_json: bool) -> None:
 def user_reset_password(email: str, password_stdin: bool, as_json: bool) -> None:
     """Set a new password for an account; prints its id (never the password)."""
     _account(email)  # a mistyped address is said before the password is asked for
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt(
-            "Nouveau mot de passe / New password",
-            hide_input=True,
-            confirmation_prompt="Le même, encore une fois / Repeat it",
-            err=True,
-        )
-    user = people.reset_password(email, password)
+    user = people.reset_password(email, password(password_stdin))
     say(N_("Mot de passe changé pour %(email)s ; l'ancien ne fonctionne plus."), email=user.email)
     if as_json:
         click.echo(json.dumps({"id": user.id, "email": user.email}, ensure_ascii=False))
@@ -160,9 +152,6 @@ for _command in (user_list, user_reset_password, user_link, user_disable, user_e
 @refusals
 def user_create(email: str, role: str, slug: str | None, password_stdin: bool) -> None:
     """Create a staff account; prints its id."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
     found = schools.get_school(slug) if slug else None
-    click.echo(schools.create_user(email, role, password, found).id)
+    chosen = password(password_stdin, PASSWORD)
+    click.echo(schools.create_user(email, role, chosen, found).id)
