@@ -16,16 +16,23 @@ the `confusable_homoglyphs` package ships them), Latin small capitals and letter
 default-ignorable code points: soft hyphen, zero-width joiners, Hangul fillers...) are dropped,
 and a right-to-left override (U+202E before "éoZ" shows "Zoé") is read in the order it is shown.
 Only characters that are not plain Latin letters are changed: French text reads as typed.
+
+A word one letter away from a first name (added, dropped, changed, or two swapped: "Inés",
+"Louane", "Jlues"; for a name of three letters, added only: "Zoée") is taken for that name,
+unless it is an ordinary French word (pyspellchecker's list of 140,000 words, folded the same
+way: "mairie" is not Marie, "zone" is not Zoé) or another pupil's name ("Léon" is Léon, not
+Léo). When unsure, a misspelling blocks.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
 import html
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Protocol
@@ -34,6 +41,9 @@ from webradio.errors import N_, WebradioError
 
 FIRST_NAME_MAX = 40
 MAX_WORDS = 3
+# Names shorter than this are looked for misspelt only with a letter added ("Zoée", "Tomm"):
+# one letter changed in a three-letter name is often another name ("Léa" for Léo, "Tim").
+NEAR_MIN = 4
 # Letters (any script), joined by one space, hyphen or apostrophe; one to three words.
 _WORD = r"[^\W\d_]+"
 _JOIN = r"[ \-'\u2019]"
@@ -243,6 +253,7 @@ def readings(text: str) -> set[str]:
     return {way for typed in seen for read in (typed, displayed(typed)) for way in _i_or_l(read)}
 
 
+@functools.lru_cache(maxsize=8192)
 def key(first_name: str) -> str:
     """A name's comparison key: its words joined ("Lou-Anne" and "Louanne" give "louanne")."""
     return "".join(words(first_name))
@@ -252,14 +263,13 @@ def _joined_runs(text: str) -> set[str]:
     """Every run of one to MAX_WORDS consecutive words of the text, joined, read as typed and
     as shown, with and without a word starting at each capital after a small letter."""
     runs = set()
-    for read in readings(text):
-        for found in (words(read), words(read, camel=True)):
-            for start in range(len(found)):
-                joined = ""
-                for word in found[start : start + MAX_WORDS]:
-                    joined += word
-                    runs.add(joined)
-            runs |= _spelled_out(found)
+    for found in _word_lists(text):
+        for start in range(len(found)):
+            joined = ""
+            for word in found[start : start + MAX_WORDS]:
+                joined += word
+                runs.add(joined)
+        runs |= _spelled_out(found)
     return runs
 
 
@@ -285,15 +295,97 @@ class Mention:
     places: tuple[str, ...]
 
 
+@functools.cache
+def _french_words() -> frozenset[str]:
+    """Ordinary French words, folded as words() folds them (no case, no accent)."""
+    source = files("spellchecker").joinpath("resources/fr.json.gz")
+    with source.open("rb") as packed, gzip.open(packed) as raw:
+        listed: dict[str, int] = json.load(raw)
+    return frozenset(_fold(word) for word in listed)
+
+
+def _fold(word: str) -> str:
+    """A dictionary word's letters, without case or accents ("Mairie" and "mairié": "mairie")."""
+    return "".join(c for c in unicodedata.normalize("NFD", word) if c.isalpha()).casefold()
+
+
+def _near(word: str, wanted: str) -> bool:
+    """Whether `word` is `wanted` with one letter added, dropped or changed, or two neighbours
+    swapped (never `wanted` itself); a short name only with a letter added."""
+    if word == wanted or abs(len(word) - len(wanted)) > 1:
+        return False
+    if len(wanted) < NEAR_MIN and len(word) != len(wanted) + 1:
+        return False
+    same = 0
+    while same < min(len(word), len(wanted)) and word[same] == wanted[same]:
+        same += 1
+    typed, meant = word[same:], wanted[same:]
+    swapped = len(typed) > 1 and typed[:2] == meant[1::-1] and typed[2:] == meant[2:]
+    return typed[1:] == meant or typed == meant[1:] or typed[1:] == meant[1:] or swapped
+
+
+def _dropped(word: str) -> set[str]:
+    """The word with each one of its letters dropped (how near words are looked up)."""
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@functools.lru_cache(maxsize=256)
+def _near_index(keys: frozenset[str]) -> dict[str, frozenset[str]]:
+    """Each key, and each key with one letter dropped -> the keys it comes from."""
+    index: dict[str, set[str]] = {}
+    for wanted in keys:
+        if len(wanted) > 1:
+            for variant in {wanted} | _dropped(wanted):
+                index.setdefault(variant, set()).add(wanted)
+    return {variant: frozenset(found) for variant, found in index.items()}
+
+
+def misspelt(found: Collection[str], keys: Collection[str]) -> dict[str, set[str]]:
+    """For each key (a pupil's name), the words of `found` one letter away from it that are
+    neither an ordinary French word nor any of `keys`: a misspelling of that name."""
+    index = _near_index(frozenset(keys))
+    lengths = {len(k) + step for k in keys for step in (-1, 0, 1)}
+    near: dict[str, set[str]] = {}
+    for word in found:
+        if len(word) < 3 or len(word) not in lengths or word in keys:
+            continue
+        candidates = {k for v in {word} | _dropped(word) for k in index.get(v, ())}
+        for wanted in candidates:
+            if _near(word, wanted) and word not in _french_words():
+                near.setdefault(wanted, set()).add(word)
+    return near
+
+
+@functools.lru_cache(maxsize=64)
+def _word_lists(text: str) -> tuple[list[str], ...]:
+    """The text's words in every reading, with and without a cut at each capital after a small
+    letter (the last few texts are kept: the gate reads the same texts for each pupil)."""
+    return tuple(words(read, camel) for read in readings(text) for camel in (False, True))
+
+
+def _single_words(text: str) -> set[str]:
+    """The text's words, each alone, in every reading (where misspellings are looked for)."""
+    return {word for found in _word_lists(text) for word in found}
+
+
 def find(texts: Mapping[str, str], pupils: Iterable[tuple[str, str]]) -> list[Mention]:
-    """Which pupils the texts (place -> text) name, and where. A pupil may come once per
-    first name they are known by (id, name): one mention holds every place any of them is."""
+    """Which pupils the texts (place -> text) name, and where, exactly or misspelt. A pupil
+    may come once per first name they are known by (id, name): one mention holds every place
+    any of them is."""
+    pupils = list(pupils)
+    keys = {key(first_name) for _, first_name in pupils} - {""}
+    compound = {key(name) for _, name in pupils if len(words(name)) > 1}
     runs = {place: _joined_runs(text) for place, text in texts.items() if text}
+    near = {
+        place: set(misspelt(_single_words(texts[place]), keys)) | set(misspelt(found, compound))
+        for place, found in runs.items()
+    }
     found_in: dict[str, set[str]] = {}
     for pupil_id, first_name in pupils:
         wanted = key(first_name)
         if wanted:
             places = {place for place, found in runs.items() if wanted in found}
+            places |= {place for place, misspelt_keys in near.items() if wanted in misspelt_keys}
             found_in.setdefault(pupil_id, set()).update(places)
     return [
         Mention(pupil_id, tuple(p for p in runs if p in places))
@@ -317,37 +409,48 @@ def known_by(pupils: Iterable[Named]) -> list[tuple[str, str]]:
 
 
 def redact(text: str, first_names: Iterable[str]) -> str:
-    """The text with every way of writing these first names replaced by "—".
+    """The text with every way of writing these first names, misspellings included, replaced
+    by "—".
 
     A name that only markup or entities hide is blanked in the text as shown (its markup
-    dropped): erasure errs to keeping less."""
+    dropped): erasure errs to keeping less (another child's name one letter away that is not
+    an ordinary word goes too)."""
     keys = {key(n) for n in first_names if key(n)}
     if not keys or not text:
         return text
-    blanked = _redact_typed(text, keys)
+    compound = {key(n) for n in first_names if len(words(n)) > 1}
+    blanked = _redact_typed(text, keys, compound)
     for read in (decoded, shown, displayed):
-        if keys & _joined_runs(blanked):
-            blanked = _redact_typed(read(blanked), keys)
+        runs = _joined_runs(blanked)
+        if keys & runs or misspelt(_single_words(blanked), keys) or misspelt(runs, compound):
+            blanked = _redact_typed(read(blanked), keys, compound)
     return blanked
 
 
-def _redact_typed(text: str, keys: set[str]) -> str:
-    """The text with each span of words whose key is one of `keys` replaced by "—"."""
+def _redact_typed(text: str, keys: set[str], compound: set[str]) -> str:
+    """The text with each span of words whose key is one of `keys`, or a misspelling of one
+    (of a compound one in `compound` for a span of several words), replaced by "—"."""
     # Walk the words (cut where a capital follows a small letter); replace the shortest span
     # of words whose key matches: a compound name may come as up to three words, each maybe
     # cut in two at a capital, or spelled out in single letters ("L O U - A N N E").
+    # A name as typed wins over a misspelling of it ("L O U A N N" is not taken for Lou-Anne
+    # when the "E" follows).
     spans = _spans(text, camel=True)
     out, cursor, index = [], 0, 0
     while index < len(spans):
-        hit = None
+        exact, near = None, None
         for width in range(1, FIRST_NAME_MAX + 1):
             chunk = spans[index : index + width]
             if len(chunk) < width or (width > 2 * MAX_WORDS and len(chunk[-1][2]) > 1):
                 break
             typed = text[chunk[0][0] : chunk[-1][1]]
-            if any(key(way) in keys for way in _i_or_l(typed)):
-                hit = width
+            ways = {key(way) for way in _i_or_l(typed)}
+            if ways & keys:
+                exact = width
                 break
+            if misspelt(ways, keys if width == 1 else compound):
+                near = width
+        hit = exact or near
         if hit is None:
             index += 1
             continue
