@@ -377,7 +377,8 @@ def find(texts: Mapping[str, str], pupils: Iterable[tuple[str, str]]) -> list[Me
     compound = {key(name) for _, name in pupils if len(words(name)) > 1}
     runs = {place: _joined_runs(text) for place, text in texts.items() if text}
     near = {
-        place: set(misspelt(_single_words(texts[place]), keys)) | set(misspelt(found, compound))
+        place: set(misspelt(_single_words(texts[place]), keys))
+        | set(misspelt(found - keys, compound))  # "Lou Ane", unless Louane is a pupil too
         for place, found in runs.items()
     }
     found_in: dict[str, set[str]] = {}

@@ -51,6 +51,9 @@ def test_ordinary_french_and_other_pupils_names_read_as_they_are() -> None:
     # Léon is a pupil too: his name is his, not a misspelt Léo.
     both = [("leo", "Léo"), ("leon", "Léon")]
     assert [m.pupil_id for m in names.find({"title": "Léon au micro"}, both)] == ["leon"]
+    compound = [("lou-anne", "Lou-Anne"), ("louane", "Louane")]
+    for typed in ("Louane chante", "Lou Ane chante"):
+        assert [m.pupil_id for m in names.find({"title": typed}, compound)] == ["louane"]
     assert names.redact("La mairie de Marie", ["Marie"]) == f"La mairie de {names.ERASED}"
     assert {m.pupil_id for m in names.find({"t": "Line et Lina"}, pupils)} == {"Lina"}
 
