@@ -44,6 +44,7 @@ class Demo:
     teacher: str
     head: str
     password: str
+    city: str
     root: Path
 
 
@@ -130,7 +131,9 @@ def demo_server(root: Path) -> Iterator[Demo]:
     seeded = run_webradio(env, root, "demo")
     found = PASSWORD_LINE.search(seeded.stderr)
     assert found, f"no password in the demo's output:\n{seeded.stderr}"
-    emails = dict(re.findall(r"^\s+(direction|enseignant)\s+: (\S+@\S+)$", seeded.stderr, re.M))
+    emails = dict(
+        re.findall(r"^\s+(direction|enseignant|ville)\s+: (\S+@\S+)$", seeded.stderr, re.M)
+    )
     base_url = f"http://127.0.0.1:{port}"
     log = root / "server.log"
     with log.open("wb") as sink:
@@ -143,7 +146,8 @@ def demo_server(root: Path) -> Iterator[Demo]:
         )
         try:
             wait_until_up(f"{base_url}/connexion", process, log, seconds=60)
-            yield Demo(base_url, emails["enseignant"], emails["direction"], found.group(1), root)
+            teacher, head, city = emails["enseignant"], emails["direction"], emails["ville"]
+            yield Demo(base_url, teacher, head, found.group(1), city, root)
         finally:
             stop(process)
 

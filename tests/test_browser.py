@@ -97,6 +97,24 @@ def test_teacher_take_to_public_player(browser_path: str, demo: Demo, tmp_path: 
             shutil.copyfile(tmp_path / "school.png", "/tmp/webradio-school.png")
             parent.set_viewport_size(PHONE)
             parent.screenshot(path="/tmp/webradio-school-phone.png", full_page=True)
+
+            # The city's IT team signs in to the demo too: its school, with an active head,
+            # is listed and needs no watching.
+            city = browser.new_page(viewport=DESKTOP)
+            city.goto(f"{demo.base_url}/connexion")
+            city.fill("input[name=email]", demo.city)
+            city.fill("input[name=password]", demo.password)
+            city.click("main form button[type=submit]")
+            city.wait_for_url(f"{demo.base_url}/ville")  # the city's landing page
+            expect(city.locator("main")).to_contain_text("Rien à signaler")
+            expect(city.locator("main")).to_contain_text("École Jules-Ferry")
+            for address in ("/ville", "/ville/ecoles"):
+                city.goto(demo.base_url + address)
+                for width in (1366, 1024, 360):
+                    city.set_viewport_size({"width": width, "height": 900})
+                    name = address.strip("/").replace("/", "-")
+                    city.screenshot(path=f"/tmp/shots/{name}-{width}.png", full_page=True)
+                    assert city.evaluate("document.documentElement.scrollWidth") <= width
         finally:
             browser.close()
 

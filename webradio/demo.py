@@ -29,6 +29,7 @@ from webradio.models import School
 SLUG = "ecole-jules-ferry"
 HEAD = "direction@demo.webradio.local"
 TEACHER = "enseignant@demo.webradio.local"
+CITY = "ville@demo.webradio.local"  # the city's IT team: every school, its heads
 # first name -> audiences granted by the family (Sacha's family has not answered yet)
 PUPILS = {
     "Léa": "class,families,public",
@@ -42,7 +43,8 @@ def seed() -> None:
     """Create the demo once; print the sign-in, with the password only the first time."""
     if db.session.scalars(select(School).filter_by(slug=SLUG)).first():
         click.echo(
-            f"Démo déjà en place : {HEAD} / {TEACHER} (mot de passe affiché au premier lancement).",
+            f"Démo déjà en place : {HEAD} / {TEACHER} / {CITY} (mot de passe affiché au premier "
+            "lancement).",
             err=True,
         )
         return
@@ -51,6 +53,7 @@ def seed() -> None:
     password = secrets.token_urlsafe(9)
     schools.create_user(HEAD, "head", password, school)
     schools.create_user(TEACHER, "teacher", password, school)
+    schools.create_user(CITY, "city-admin", password, None)
     pupils = {}
     for name, audiences in PUPILS.items():
         pupil = schools.add_pupil(school, "CM2 A", name)
@@ -86,6 +89,7 @@ def seed() -> None:
         f"Connexion     : {base}/connexion",
         f"  direction   : {HEAD}",
         f"  enseignant  : {TEACHER}",
+        f"  ville       : {CITY}",
         f"  mot de passe (affiché une seule fois / shown once) : {password}",
         f"Flux des familles (privé) : {urls.family_feed(family.token)}",
         f"Flux de la ville          : {urls.city_feed()}",

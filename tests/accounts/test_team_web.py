@@ -222,6 +222,7 @@ def test_the_city_page_lists_first_the_schools_to_look_at_each_leading_to_its_ca
     sign_in(client, "dsi@ville.fr")
     page = text(fetch(client, "/ville/ecoles"))
     assert "Rien à signaler : chaque école a une direction active." in page
+    assert "Rien à signaler" in text(fetch(client, "/ville"))
     made = client.post("/ville/ecoles", data={"slug": "ecole-neuve", "name": "École Neuve"})
     assert made.headers["Location"].endswith("/ville/ecoles#ecole-ecole-neuve"), "to its card"
     client.post("/ville/ecoles", data={"slug": "ecole-invitee", "name": "École Invitée"})
@@ -234,7 +235,10 @@ def test_the_city_page_lists_first_the_schools_to_look_at_each_leading_to_its_ca
     assert page.index('id="ecole-ecole-zola"') < page.index('id="ecole-ecole-neuve"')
     assert page.index("École maternelle Zola</a>") < page.index("École Neuve</a>")
     watch = page[page.index("À surveiller") : page.index("Nouvelle école")]
-    assert "5 écoles" in page
+    assert "4 écoles sur 5" in watch  # Neuve, Invitée, Autre École, maternelle Zola
+    landing = text(fetch(client, "/ville"))  # where the city's IT team lands
+    assert "4 écoles à surveiller" in landing and "/ville/ecoles#watch-title" in landing
+    assert landing.index("École maternelle Zola") < landing.index("École Neuve")
     assert '<a href="#ecole-ecole-neuve">École Neuve</a> : pas encore de direction' in watch
     assert (
         '<a href="#ecole-ecole-invitee">École Invitée</a> : direction invitée, mot de passe '

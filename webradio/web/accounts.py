@@ -228,9 +228,7 @@ def city() -> ResponseReturnValue:
 
 def _city_page(issued: accounts.IssuedLink | None = None, status: int = 200) -> ResponseReturnValue:
     """The city admin's page, with a link just made shown once."""
-    listed = sorted(  # as a French reader files them (the database sorts by code point)
-        db.session.scalars(select(School)), key=lambda s: (people.reading_order(s.name), s.slug)
-    )
+    listed = schools_in_reading_order()
     heads = accounts.heads_of([s.id for s in listed])
     return (
         render_template(
@@ -245,6 +243,20 @@ def _city_page(issued: accounts.IssuedLink | None = None, status: int = 200) -> 
         ),
         status,
     )
+
+
+def schools_in_reading_order() -> list[School]:
+    """Every school as a French reader files them (the database sorts by code point)."""
+    return sorted(
+        db.session.scalars(select(School)), key=lambda s: (people.reading_order(s.name), s.slug)
+    )
+
+
+def watch_count(listed: list[School]) -> int:
+    """How many of these schools need the city's hand: no active head, or files waiting."""
+    heads = accounts.heads_of([s.id for s in listed])
+    slugs = {school.slug for school, _ in _to_watch(listed, heads)}
+    return len(slugs | {row["slug"] for row in _not_written()})
 
 
 def _not_written() -> list[dict[str, str]]:

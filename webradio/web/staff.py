@@ -8,7 +8,6 @@ from flask import Blueprint, flash, jsonify, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime
 from flask_login import current_user
-from sqlalchemy import select
 
 from webradio import (
     accounts,
@@ -30,6 +29,7 @@ from webradio.consent import AUDIENCE_LABELS, AUDIENCES
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, Pupil, School, SchoolClass, Take, TakeState
+from webradio.web import accounts as account_views
 from webradio.web import (
     actor,
     back_to,
@@ -124,9 +124,12 @@ def _unauthorised(school: School) -> dict[str, list[str]]:
 @bp.get("/ville")
 @role_required("city-admin")
 def city() -> ResponseReturnValue:
-    """The city IT team's view: every school, its public page and feed."""
-    listed = db.session.scalars(select(School).order_by(School.name))
-    return render_template("city.html", schools=listed, urls=urls)
+    """The city IT team's view: every school, its public page and feed, and how many need
+    its hand (each is on the accounts page, under « À surveiller »)."""
+    listed = account_views.schools_in_reading_order()
+    return render_template(
+        "city.html", schools=listed, urls=urls, watching=account_views.watch_count(listed)
+    )
 
 
 STUDIO_KEPT = N_(
