@@ -259,6 +259,12 @@ def key(first_name: str) -> str:
     return "".join(words(first_name))
 
 
+@functools.lru_cache(maxsize=8192)
+def _compound(first_name: str) -> bool:
+    """Whether the name is written in several words ("Lou-Anne", "Marie Claire")."""
+    return len(words(first_name)) > 1
+
+
 def _joined_runs(text: str) -> set[str]:
     """Every run of one to MAX_WORDS consecutive words of the text, joined, read as typed and
     as shown, with and without a word starting at each capital after a small letter."""
@@ -374,7 +380,7 @@ def find(texts: Mapping[str, str], pupils: Iterable[tuple[str, str]]) -> list[Me
     any of them is."""
     pupils = list(pupils)
     keys = {key(first_name) for _, first_name in pupils} - {""}
-    compound = {key(name) for _, name in pupils if len(words(name)) > 1}
+    compound = {key(name) for _, name in pupils if _compound(name)}
     runs = {place: _joined_runs(text) for place, text in texts.items() if text}
     near = {
         place: set(misspelt(_single_words(texts[place]), keys))
@@ -419,7 +425,7 @@ def redact(text: str, first_names: Iterable[str]) -> str:
     keys = {key(n) for n in first_names if key(n)}
     if not keys or not text:
         return text
-    compound = {key(n) for n in first_names if len(words(n)) > 1}
+    compound = {key(n) for n in first_names if _compound(n)}
     blanked = _redact_typed(text, keys, compound)
     for read in (decoded, shown, displayed):
         runs = _joined_runs(blanked)
