@@ -6,13 +6,16 @@ misses the target, and the plan's gain knows what the MP3 encode itself takes aw
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from audio_judge import REAL, judge
 
 from webradio.audio import render
-from webradio.audio.ffmpeg import FfmpegBinary
+from webradio.audio.ffmpeg import MEASURE_NICER_BY, FfmpegBinary
 from webradio.audio.pipeline import process
 from webradio.audio.presets import PRESETS
 
@@ -58,3 +61,48 @@ def test_the_mp3_round_trip_loss_is_measured_once_per_setting(ffmpeg_bin: Ffmpeg
     assert 0.2 <= loss <= 0.7
     assert render.encoder_loss_db(ffmpeg_bin.path, 96, 44100, 1) == pytest.approx(loss, abs=0.1)
     assert render.encoder_loss_db("/nonexistent/ffmpeg", 128, 44100, 2) == 0.0
+
+
+def _ffmpeg_children() -> dict[int, tuple[str, int]]:
+    """This process's ffmpeg children: command line and niceness."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat[1]) == os.getpid() and "ffmpeg" in command.split(" ", 1)[0]:
+            found[int(entry.name)] = (command, int(stat[16]))
+    return found
+
+
+def test_a_render_runs_one_filter_thread_and_measures_on_the_core_the_encoder_leaves(
+    tmp_path: Path, ffmpeg_bin: FfmpegBinary
+) -> None:
+    """ffmpeg 7's threaded filters cost more than they gave (ffmpeg.ONE_FILTER_THREAD), and the
+    measuring ffmpeg beside the encode runs MEASURE_NICER_BY nicer than the render."""
+    seen: dict[int, tuple[str, int]] = {}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.update(_ffmpeg_children())
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        process(REAL / "en_3speakers_with_pauses_16k.wav", tmp_path / "m.mp3", PODCAST, ffmpeg_bin)
+    finally:
+        done.set()
+        watcher.join()
+    encodes = [nice for command, nice in seen.values() if "libmp3lame" in command]
+    measures = [nice for command, nice in seen.values() if "pipe:0" in command]
+    assert encodes and measures, seen
+    assert measures[0] == min(19, encodes[0] + MEASURE_NICER_BY) > encodes[0]
+    filtering = [c for c, _ in seen.values() if " -af " in c or " -filter_complex " in c]
+    assert len(filtering) >= 3, seen  # the analysis, the render, its measure
+    assert all(" -filter_threads 1 -filter_complex_threads 1 " in c for c in filtering)
