@@ -109,6 +109,11 @@ def class_for_ticket(ticket: str, code: str) -> SchoolClass | None:
     return school_class if now_utc() <= found.ends + DELIVERY_GRACE else None
 
 
+def _presented_ticket() -> str:
+    """The ticket the tablet sent: in its header (uploads), or in the form (the page's posts)."""
+    return request.headers.get(TICKET_HEADER) or request.form.get("ticket", "")
+
+
 def _live_class() -> SchoolClass | None:
     """The class the URL's code opens now (or, for a tablet that entered with an older code, its
     ticket); None for a wrong, expired or revoked code."""
@@ -118,7 +123,7 @@ def _live_class() -> SchoolClass | None:
         try:
             request.environ[LIVE_CLASS] = schools.class_for_studio_code(code)
         except NotFound:
-            ticket = request.headers.get(TICKET_HEADER) or request.form.get("ticket", "")
+            ticket = _presented_ticket()
             request.environ[LIVE_CLASS] = class_for_ticket(ticket, code) if ticket else None
             if request.environ[LIVE_CLASS] is not None:
                 request.environ[BY_TICKET] = read_ticket(ticket)
@@ -153,7 +158,7 @@ def _held_ticket() -> Ticket | None:
     """The tablet's genuine ticket for the URL's code, even when it no longer opens the studio
     (closed, ended): the server signed it for a tablet it let in, so a guesser cannot hold one."""
     code = str((request.view_args or {}).get("code", "")).strip().lower()
-    ticket = request.headers.get(TICKET_HEADER) or request.form.get("ticket", "")
+    ticket = _presented_ticket()
     held = read_ticket(ticket) if ticket else None
     return held if held is not None and held.code == code else None
 
