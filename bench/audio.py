@@ -246,7 +246,7 @@ def startup_cost(work: Path, ffmpeg: FfmpegBinary) -> None:
         )
         times.append(time.perf_counter() - start)
     imports = subprocess.run(
-        [sys.executable, "-c", "import time; t = time.perf_counter(); import webradio.cli; "
+        [sys.executable, "-c", "import time; t = time.perf_counter(); import webradio.cli.audio; "
          "print(time.perf_counter() - t)"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip

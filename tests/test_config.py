@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from webradio import create_app, urls
+from webradio import config, create_app, urls
 from webradio.extensions import db
 
 
@@ -57,3 +59,50 @@ def test_the_command_line_follows_the_address_make_run_served(
     (instance / "config.py").unlink()
     monkeypatch.setenv("WEBRADIO_BASE_URL", "http://127.0.0.1:5000")  # said explicitly: it wins
     assert create_app(settings).config["BASE_URL"] == "http://127.0.0.1:5000"
+
+
+def test_process_reads_the_settings_the_app_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`webradio process` reads the layers without Flask (config.layered_settings): the same
+    values as the app's config, in the folder Flask would choose."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text(
+        "import math\nMAX_TAKE_SECONDS = math.floor(42.7)\nLANGUAGE = 'en'\nlowercase = 1\n"
+    )
+    monkeypatch.setenv("WEBRADIO_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("WEBRADIO_MAX_GAIN_DB", "12.5")
+    app = config.layered_app()
+    plain = config.layered_settings()
+    assert (plain["MAX_TAKE_SECONDS"], plain["LANGUAGE"], plain["MAX_GAIN_DB"]) == (42, "en", 12.5)
+    assert "lowercase" not in plain
+    assert plain == {key: app.config[key] for key in plain}
+    assert config.instance_path() == app.instance_path == str(instance)
+    monkeypatch.delenv("WEBRADIO_INSTANCE_PATH")
+    assert config.instance_path() == config.layered_app().instance_path  # this checkout's
+    (instance / "config.py").unlink()
+    monkeypatch.setenv("WEBRADIO_INSTANCE_PATH", str(instance))
+    assert config.layered_settings() == {**config.DEFAULTS, **config.from_environment(os.environ)}
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "{prefix}/lib/python3.11/site-packages",  # installed in a virtual environment
+        "/usr/lib/python3/dist-packages",  # elsewhere on the system
+        "/opt/venvs/radio/lib/python3.11/site-packages",  # another environment's
+        "/opt/venvs/radio/Lib/site-packages",  # Windows' layout
+        "/srv/radio/site-packages",  # a bare site-packages
+        "/srv/checkout",  # a checkout
+    ],
+)
+def test_the_instance_folder_is_where_flask_looks(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask.sansio import scaffold
+
+    package_path = where.format(prefix=sys.prefix)
+    monkeypatch.delenv("WEBRADIO_INSTANCE_PATH", raising=False)
+    monkeypatch.setattr(scaffold, "_find_package_path", lambda name: package_path)
+    assert config.instance_path(package_path) == Flask("webradio").instance_path

@@ -21,13 +21,15 @@ def say(message: str, **params: object) -> None:
 
 
 def translate(message: str, **params: object) -> str:
-    """The app's translation when the command runs in the app; else the catalogue's (process)."""
-    from flask import current_app, has_app_context
+    """The app's translation when the command runs in the app; else the catalogue's (process,
+    which does not import Flask)."""
+    if "flask" in sys.modules:
+        from flask import current_app, has_app_context
 
-    if has_app_context() and "babel" in current_app.extensions:
-        from webradio.web import translate as in_app
+        if has_app_context() and "babel" in current_app.extensions:
+            from webradio.web import translate as in_app
 
-        return in_app(message, **params)
+            return in_app(message, **params)
     from webradio.cli.standalone import translate as standalone
 
     return standalone(message, **params)

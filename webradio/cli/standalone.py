@@ -9,6 +9,7 @@ stacks: defaults, the instance's config.py, then the WEBRADIO_* variables.
 from __future__ import annotations
 
 import gettext
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,13 @@ TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 def settings() -> Mapping[str, Any]:
     """The running app's config when there is one (tests), else the layers create_app reads
-    (on a bare Flask object: nothing is bound to it)."""
-    from flask import current_app, has_app_context
+    (without Flask, when nothing has imported it: then no app runs)."""
+    if "flask" in sys.modules:
+        from flask import current_app, has_app_context
 
-    if has_app_context():
-        return current_app.config
-    return config_layers.layered_app().config
+        if has_app_context():
+            return current_app.config
+    return config_layers.layered_settings()
 
 
 def translate(message: str, **params: object) -> str:
