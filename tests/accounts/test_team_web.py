@@ -239,6 +239,9 @@ def test_the_city_page_lists_first_the_schools_to_look_at_each_leading_to_its_ca
     landing = text(fetch(client, "/ville"))  # where the city's IT team lands
     assert "4 écoles à surveiller" in landing and "/ville/ecoles#watch-title" in landing
     assert landing.index("École maternelle Zola") < landing.index("École Neuve")
+    # Each school's name leads to its public page; its address code is not shown as text.
+    assert '/radio/ecole-zola/">École maternelle Zola</a>' in landing
+    assert ">ecole-zola<" not in landing
     assert '<a href="#ecole-ecole-neuve">École Neuve</a> : pas encore de direction' in watch
     assert (
         '<a href="#ecole-ecole-invitee">École Invitée</a> : direction invitée, mot de passe '
