@@ -160,31 +160,21 @@ def _syscall() -> Callable[..., int] | None:
 LOWER_CHILDREN = True
 
 
-def low_priority_preexec() -> Callable[[], None] | None:
-    """What to give Popen's preexec_fn so that a child runs at low priority: nothing when this
-    thread already does (the worker: the child inherits it, and no Python runs between fork
-    and exec), else lower_priority (the web process, for a rare probe)."""
-    if not LOWER_CHILDREN:
-        return None
-    try:
-        if os.getpriority(os.PRIO_PROCESS, 0) >= NICENESS:
-            return None
-    except (OSError, AttributeError):
-        return None
-    _syscall()
-    return lower_priority
-
-
-def measure_preexec() -> Callable[[], None]:
-    """What to give Popen's preexec_fn for a render's measuring ffmpeg: MEASURE_NICER_BY nicer
-    than the render (which runs at NICENESS at least, see low_priority_preexec)."""
+def low_priority_preexec(nicer_by: int = 0) -> Callable[[], None] | None:
+    """What to give Popen's preexec_fn so that a child runs at low priority (NICENESS, plus
+    `nicer_by`): nothing when this thread already does (the worker: the child inherits it, and
+    no Python runs between fork and exec), else lower_priority (the web process, for a rare
+    probe; a render's measuring ffmpeg, MEASURE_NICER_BY nicer than the render)."""
     try:
         current = os.getpriority(os.PRIO_PROCESS, 0)
     except (OSError, AttributeError):
-        current = 0
+        return None
     base = max(current, NICENESS) if LOWER_CHILDREN else current
+    target = min(19, base + nicer_by)
+    if current >= target:
+        return None
     _syscall()
-    return functools.partial(lower_priority, min(19, base + MEASURE_NICER_BY))
+    return functools.partial(lower_priority, target)
 
 
 def _with_reason(binary: FfmpegBinary, reason: str) -> FfmpegBinary:
@@ -209,9 +199,7 @@ ONE_FILTER_THREAD = ("-filter_threads", "1", "-filter_complex_threads", "1")
 
 
 def with_one_filter_thread(argv: list[str]) -> list[str]:
-    """argv with ONE_FILTER_THREAD after the program (once)."""
-    if argv[1:3] == list(ONE_FILTER_THREAD[:2]):
-        return argv
+    """argv with ONE_FILTER_THREAD after the program."""
     return [argv[0], *ONE_FILTER_THREAD, *argv[1:]]
 
 
@@ -233,13 +221,13 @@ def run_ffmpeg(
     on_line: Callable[[str], None] | None = None,
     stdin: IO[bytes] | None = None,
     on_stdout: Callable[[IO[bytes]], None] | None = None,
-    preexec: Callable[[], None] | None = None,
+    nicer_by: int = 0,
 ) -> str:
     """Run argv; feed each stderr line to `on_line`; return the stderr tail; raise FfmpegError.
 
     With `on_stdout`, ffmpeg's stdout is a pipe handed to it (read in this thread while the
     stderr lines are read in another); killed and FfmpegError after `timeout` seconds.
-    `preexec` replaces the usual lowering of its priority.
+    It runs at low priority (low_priority_preexec), `nicer_by` lower still.
     """
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     timed_out = threading.Event()
@@ -249,7 +237,7 @@ def run_ffmpeg(
             stdin=subprocess.DEVNULL if stdin is None else stdin,
             stdout=subprocess.DEVNULL if on_stdout is None else subprocess.PIPE,
             stderr=subprocess.PIPE,
-            preexec_fn=preexec or low_priority_preexec(),
+            preexec_fn=low_priority_preexec(nicer_by),
         )
     except OSError as exc:
         raise FfmpegError(argv, str(exc)) from exc
@@ -339,7 +327,7 @@ def run_ffmpeg_pair(
                 on_line=on_line,
                 stdin=first.stdout,
                 timeout=timeout,
-                preexec=measure_preexec(),
+                nicer_by=MEASURE_NICER_BY,
             )
         except FfmpegError:
             first.kill()
