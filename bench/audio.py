@@ -8,14 +8,15 @@ several voices with pauses, loud (+10 dB) and quiet (-10 dB) passages, pink room
   plain ffmpeg encode of the same take to the same format and bitrate, and their ratio, in
   rounds (each round runs both; the median round's ratio is the figure); then
   each stage's wall and CPU time (user + sys, its ffmpeg and detector children included: CPU
-  seconds hold when other work shares the machine, wall seconds do not); "encode N" is each
-  render pass, and "true peak read N", inside it, the read of the written MP3's loudest
-  windows after the encode (verify.py);
+  seconds hold when other work shares the machine, wall seconds do not); the analysis and the
+  encode are one stage, since a take past a minute is encoded while it is analysed
+  (webradio/audio/follow.py; "encoded_while_analysed" says whether it was);
 - ffmpeg-normalize's two-pass loudnorm time on the same take (if installed: dev extra);
 - the speech detector's own cost on that take (it runs inside the analysis decode, on the
   samples ffmpeg pipes to it, so the pipeline's time includes it), and the noise reduction's
   (afftdn) cost on the render;
-- the peak RSS of the pipeline, Python and its ffmpeg children summed, on a 180-minute take;
+- the peak RSS and PSS of the pipeline, Python and its ffmpeg children summed, on the speed
+  take (encoded while analysed) and on a 180-minute take (analysed, then rendered);
 - the fixed start-up cost of `webradio process` on a one-second file.
 
 Usage:  .venv/bin/python bench/audio.py [--speed-minutes 30] [--memory-minutes 180]
@@ -137,10 +138,8 @@ def plain_encode(take: Path, out: Path, ffmpeg: FfmpegBinary) -> None:
 PIPELINE = """
 import dataclasses, json, resource, sys, time
 from pathlib import Path
-from webradio.audio import peaks, render, verify
-from webradio.audio.analyse import analyse, check_has_sound
+from webradio.audio import peaks, pipeline, render, verify
 from webradio.audio.ffmpeg import find_ffmpeg
-from webradio.audio.pipeline import ProcessReport
 from webradio.audio.presets import PRESETS
 from webradio.audio.tags import Chapter, EpisodeTags, write_tags
 stages = {}
@@ -153,24 +152,16 @@ def timed(name, action):
     result = action()
     stages[name] = (time.perf_counter() - wall, cpu() - used)
     return result
-passes = []
-once = render._render_once
-def counted(*args):
-    passes.append(1)
-    return timed(f"encode {len(passes)}", lambda: once(*args))
-render._render_once = counted
-checks = []
-check = verify.master_loudness
-def checked(*args):
-    checks.append(1)
-    return timed(f"true peak read {len(checks)}", lambda: check(*args))
-verify.master_loudness = checked
+usual = []
+once = render.render
+def counted(*args, **kwargs):
+    usual.append(1)
+    return once(*args, **kwargs)
+pipeline.render = counted
 ffmpeg = find_ffmpeg()
 preset = dataclasses.replace(PRESETS["podcast"], noise_reduction=len(sys.argv) > 3)
-analysis = timed("analysis", lambda: analyse(sys.argv[1], ffmpeg))
-check_has_sound(analysis)
-result = timed("render", lambda: render.render(
-    [render.PartSource(Path(sys.argv[1]), analysis)], preset, sys.argv[2], ffmpeg))
+analysis, result = timed("analysis and encode", lambda: pipeline.master(
+    Path(sys.argv[1]), Path(sys.argv[2]), preset, ffmpeg, 4 * 3600.0))
 timed("waveform", lambda: peaks.write(Path(sys.argv[2] + ".json"), analysis.envelope,
                                       analysis.duration_s))
 timed("tags", lambda: write_tags(sys.argv[2], EpisodeTags(
@@ -179,6 +170,7 @@ timed("tags", lambda: write_tags(sys.argv[2], EpisodeTags(
 print(json.dumps({"stages": stages, "output_lufs": result.output_lufs,
                   "output_true_peak_dbtp": result.output_true_peak_dbtp,
                   "gain_db": result.gains_db[0], "kind": analysis.kind,
+                  "encoded_while_analysed": not usual,
                   "warnings": [w.code for w in analysis.warnings + result.warnings]}))
 """
 
@@ -386,6 +378,8 @@ def main() -> None:
         )
         print(f"  that round's plain encode: {plain:.1f} s wall, {plain_cpu:.1f} s CPU")
         print(f"  report: {json.dumps(report, ensure_ascii=False)}")
+        rss, pss, _ = peak_memory_mb(take, work / "memory.mp3")
+        print(f"  peak memory (encoded while analysed): PSS {pss:.0f} MB, RSS {rss:.0f} MB")
         detector_cost(take, ffmpeg)
         denoised_reports: list[dict[str, object]] = []
         denoised = timed(

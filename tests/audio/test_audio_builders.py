@@ -22,7 +22,7 @@ def analysis(channels: int = 1, lufs: float = -25.0, **extra: float) -> Analysis
     }
     fields.update(extra)
     return Analysis(
-        duration_s=20.0,
+        duration_s=fields.pop("duration_s", 20.0),
         sample_rate_hz=48000,
         channels=channels,
         codec="opus",
@@ -106,15 +106,17 @@ def test_render_command_shape() -> None:
     assert pairs["-map"] == "[out]"
     assert "-vn" in argv
     assert argv[-1] == "out.mp3"
-    piped = build_render_command(
-        "ffmpeg", parts, PRESETS["podcast"], Path("/a|b/out.mp3"), [0, 0], verify_pipe=True
-    )
-    assert piped[-3:] == [
-        "-f",
-        "tee",
-        "[f=mp3:write_xing=1:id3v2_version=0]/a\\|b/out.mp3"
-        "|[f=mp3:write_xing=0:id3v2_version=0]pipe:1",
-    ]
+    # A short master is read whole once written; past a minute it is measured in the graph,
+    # on what the encoder receives.
+    short = build_render_command("ffmpeg", parts, PRESETS["podcast"], "o.mp3", [0, 0], meter=True)
+    assert "[meter]" not in short[short.index("-filter_complex") + 1]
+    long = [PartSource(Path("c.wav"), analysis(duration_s=90.0))]
+    metered = build_render_command("ffmpeg", long, PRESETS["podcast"], "o.mp3", [0], meter=True)
+    graph = metered[metered.index("-filter_complex") + 1]
+    assert "aresample=44100,asplit=2[out][meter]" in graph
+    assert "[meter]asplit=2[m][p];[m]ebur128=framelog=verbose,anullsink;" in graph
+    assert "peak=true" not in graph
+    assert metered[-1] == "o.mp3"
 
 
 def test_voice_preset_downmixes_stereo() -> None:

@@ -15,7 +15,7 @@ import pytest
 from audio_judge import REAL, judge
 
 from webradio.audio import render
-from webradio.audio.ffmpeg import MEASURE_NICER_BY, FfmpegBinary
+from webradio.audio.ffmpeg import FfmpegBinary
 from webradio.audio.pipeline import process
 from webradio.audio.presets import PRESETS
 
@@ -79,11 +79,11 @@ def _ffmpeg_children() -> dict[int, tuple[str, int]]:
     return found
 
 
-def test_a_render_runs_one_filter_thread_and_measures_on_the_core_the_encoder_leaves(
+def test_a_render_runs_one_filter_thread_and_measures_itself(
     tmp_path: Path, ffmpeg_bin: FfmpegBinary
 ) -> None:
-    """ffmpeg 7's threaded filters cost more than they gave (ffmpeg.ONE_FILTER_THREAD), and the
-    measuring ffmpeg beside the encode runs MEASURE_NICER_BY nicer than the render."""
+    """ffmpeg 7's threaded filters cost more than they gave (ffmpeg.ONE_FILTER_THREAD), and no
+    second ffmpeg decodes the MP3 to measure it (verify.py: 3 s of CPU per 10 minutes)."""
     seen: dict[int, tuple[str, int]] = {}
     done = threading.Event()
 
@@ -99,10 +99,9 @@ def test_a_render_runs_one_filter_thread_and_measures_on_the_core_the_encoder_le
     finally:
         done.set()
         watcher.join()
-    encodes = [nice for command, nice in seen.values() if "libmp3lame" in command]
-    measures = [nice for command, nice in seen.values() if "pipe:0" in command]
-    assert encodes and measures, seen
-    assert measures[0] == min(19, encodes[0] + MEASURE_NICER_BY) > encodes[0]
+    encodes = [command for command, _ in seen.values() if "libmp3lame" in command]
+    assert encodes, seen
+    assert not [command for command, _ in seen.values() if "pipe:0" in command]
     filtering = [c for c, _ in seen.values() if " -af " in c or " -filter_complex " in c]
-    assert len(filtering) >= 3, seen  # the analysis, the render, its measure
+    assert len(filtering) >= 2, seen  # the analysis, the render
     assert all(" -filter_threads 1 -filter_complex_threads 1 " in c for c in filtering)

@@ -1,9 +1,9 @@
 """A master longer than a minute is verified without a second 4x-oversampled pass (issue 11).
 
-The MP3 coming down the render's pipe gives its loudness and each frame's sample peak; its
-true peak is read on the written file around the loudest frames (verify.py). These tests judge
-that cheaper reading against ffmpeg's own full `ebur128=peak=true` on real material: a clipped
-take, music, speech, and a hot MP3 over the ceiling.
+The render's own graph gives its loudness and each frame's sample peak; its true peak is read
+on the written file around the loudest frames (verify.py). These tests judge that cheaper
+reading against ffmpeg's own full `ebur128=peak=true` on real material: a clipped take, music,
+speech, and a hot MP3 over the ceiling.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from audio_judge import BASE, REAL, judge
 from webradio.audio import clipping, verify
 from webradio.audio.analyse import FrameReader, analyse
 from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg
-from webradio.audio.meter import measure
+from webradio.audio.meter import build_decode_command, measure
 from webradio.audio.presets import PRESETS
 from webradio.audio.render import PartSource, render
 
@@ -32,16 +32,20 @@ PARTS = (
 
 
 def windowed_reading(path: Path, ffmpeg: FfmpegBinary) -> tuple[float, float]:
-    """(true peak on the windows, integrated loudness) as the render's pipe would read `path`."""
-    reader = FrameReader()
-    with path.open("rb") as stream:
-        run_ffmpeg(
-            verify.build_pipe_measure_command(ffmpeg.path, 3600.0, 44100),
-            on_line=reader.feed,
-            stdin=stream,
-        )
+    """(true peak on the windows, integrated loudness) as the render's meter reads `path`."""
+    reader = metered(path, ffmpeg)
     peak = clipping.true_peak(reader.peak_db, 0.1, path, ffmpeg)
     return peak, reader.integrated_and_range()[0]
+
+
+def metered(path: Path, ffmpeg: FfmpegBinary) -> FrameReader:
+    """What the render's meter (verify.meter_graph) prints on the MP3 at `path`."""
+    reader = FrameReader()
+    run_ffmpeg(
+        build_decode_command(ffmpeg.path, path, verify.meter_graph(44100), "mp3"),
+        on_line=reader.feed,
+    )
+    return reader
 
 
 @pytest.fixture(scope="module")
@@ -89,31 +93,36 @@ def test_windows_see_a_true_peak_over_the_ceiling(ffmpeg_bin: FfmpegBinary, tmp_
     assert peak == pytest.approx(full.true_peak_dbtp, abs=0.05)
 
 
-def test_a_short_master_is_still_metered_whole_in_the_pipe() -> None:
-    argv = verify.build_pipe_measure_command("ffmpeg", clipping.WHOLE_PEAK_READ_S, 44100)
-    assert "ebur128=peak=true:framelog=verbose" in argv
-    longer = verify.build_pipe_measure_command("ffmpeg", 600.0, 44100)
-    graph = longer[longer.index("-af") + 1]
-    assert "peak=true" not in graph and "asetnsamples=n=4410:p=0,astats" in graph
-
-
-def test_a_master_near_the_ceiling_on_its_windows_is_read_whole(
-    long_master: Path, ffmpeg_bin: FfmpegBinary, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    reads: list[Path] = []
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files verify.py reads whole (its `measure`), in order."""
+    seen: list[Path] = []
 
     def counted(path: Path, ffmpeg: FfmpegBinary):  # type: ignore[no-untyped-def]
-        reads.append(path)
+        seen.append(path)
         return measure(path, ffmpeg)
 
     monkeypatch.setattr(verify, "measure", counted)
-    reader = FrameReader()
-    with long_master.open("rb") as stream:
-        run_ffmpeg(
-            verify.build_pipe_measure_command(ffmpeg_bin.path, 600.0, 44100),
-            on_line=reader.feed,
-            stdin=stream,
-        )
+    return seen
+
+
+def test_a_short_master_is_read_whole_on_its_file(
+    ffmpeg_bin: FfmpegBinary, tmp_path: Path, reads: list[Path]
+) -> None:
+    short = tmp_path / "short.mp3"
+    run_ffmpeg(
+        [ffmpeg_bin.path, *BASE, "-i", str(REAL / PARTS[0]), "-t", "20", "-c:a", "libmp3lame"]
+        + [str(short)]
+    )
+    read = verify.master_loudness(FrameReader(), short, ffmpeg_bin, 20.0, 44100, -1.0, 0.45)
+    assert reads == [short]
+    assert read == measure(short, ffmpeg_bin)  # the file's own figures, no loss taken off
+
+
+def test_a_master_near_the_ceiling_on_its_windows_is_read_whole(
+    long_master: Path, ffmpeg_bin: FfmpegBinary, reads: list[Path]
+) -> None:
+    reader = metered(long_master, ffmpeg_bin)
     far = verify.master_loudness(reader, long_master, ffmpeg_bin, 600.0, 44100, 0.0)
     assert reads == []
     near = verify.master_loudness(reader, long_master, ffmpeg_bin, 600.0, 44100, far.true_peak_dbtp)

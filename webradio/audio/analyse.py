@@ -232,6 +232,35 @@ class FrameReader(LogReader):
         return self.summary["I"], self.summary["LRA"]
 
 
+class Progress:
+    """What a take's analysis decode has measured so far, for a render that follows it
+    (follow.py): its frames (`reader`) and the speech detector's window scores (`scores`),
+    both growing while the decode runs; `done` once the analysis has ended, whichever way."""
+
+    def __init__(self) -> None:
+        self.reader = FrameReader()
+        self.scores: array[float] = array("f")
+        self.done = False
+        self._changed = threading.Condition()
+
+    def notify(self) -> None:
+        """Wake the follower: more has been measured."""
+        with self._changed:
+            self._changed.notify_all()
+
+    def finish(self) -> None:
+        """The analysis has ended (measured, refused or failed)."""
+        with self._changed:
+            self.done = True
+            self._changed.notify_all()
+
+    def wait(self, timeout_s: float) -> None:
+        """Until more is measured, the analysis ends, or `timeout_s` passes."""
+        with self._changed:
+            if not self.done:
+                self._changed.wait(timeout_s)
+
+
 @dataclass
 class _Decode:
     """What one analysis decode (of a whole take or one half) gathered."""
@@ -247,14 +276,19 @@ def _decode(
     timeout: float,
     shared: tuple[vad.SharedScorer, int] | None = None,
     sample_rate_hz: int = 48000,
+    progress: Progress | None = None,
 ) -> _Decode:
     """Run one analysis decode: the log to a FrameReader, the samples to the speech detector
-    (a child of its own, or the one `shared` between the halves of a take)."""
-    reader = FrameReader()
+    (a child of its own, or the one `shared` between the halves of a take; with `progress`,
+    one whose scores are read as they come)."""
+    reader = FrameReader() if progress is None else progress.reader
     scores: list[array[float]] = []
 
     def score(stream: IO[bytes]) -> None:
-        if shared is None:
+        if progress is not None:
+            vad.score_following(stream, progress.scores, progress.notify)
+            scores.append(progress.scores)
+        elif shared is None:
             scores.extend(vad.score_in_child([stream]))
         else:
             scores.append(shared[0].score(shared[1], stream))
@@ -273,10 +307,12 @@ def analyse(
     ffmpeg: FfmpegBinary,
     split: bool = True,
     max_seconds: float = DEFAULT_MAX_TAKE_S,
+    progress: Progress | None = None,
 ) -> Analysis:
     """Measure a take in one decode; AudioError `empty`, `not_audio`, `too_long` or `silence`.
 
-    Long takes are decoded as two halves at once when `split` (one decode per core). A take
+    Long takes are decoded as two halves at once when `split` (one decode per core), unless
+    a render follows the decode's `progress` (then in one decode, in order). A take
     longer than `max_seconds` is refused from its header when the header says so, and else
     when the decode (which stops just past the limit) reaches it: a small file that decodes
     to hours costs at most the limit's decode.
@@ -293,6 +329,7 @@ def analyse(
         raise too_long(duration, max_seconds)
     if (
         split
+        and progress is None
         and duration is not None
         and SPLIT_MIN_S <= duration <= SPLIT_MAX_S
         and (os.cpu_count() or 1) > 1
@@ -306,6 +343,7 @@ def analyse(
             ("-t", f"{max_seconds + 1:.0f}"),
             timeout_for(budget),
             sample_rate_hz=rate,
+            progress=progress,
         )
     except FfmpegTimeout as exc:
         raise AudioError("too_slow", TOO_SLOW, detail=exc.stderr_tail) from exc

@@ -140,10 +140,13 @@ def true_peak(
     step_s: float,
     path: Path | str | None,
     ffmpeg: FfmpegBinary | None,
+    samples_of_file: bool = True,
 ) -> float:
     """The take's true peak (dBTP, to 0.1 dB as ebur128 prints it), read around its loudest
     frames (the whole of a short take, or of a take whose windows cannot be read); never under
-    its loudest sample, which stands for it if the file cannot be read at all."""
+    its loudest sample, which stands for it if the file cannot be read at all. Peaks that are
+    not the file's own samples (`samples_of_file` false: a master's, measured before its
+    encode) only say where to read."""
     loudest_sample = max(peaks_db, default=-math.inf)
     starts = loudest(peaks_db, step_s)
     if not starts or path is None or ffmpeg is None:
@@ -155,4 +158,6 @@ def true_peak(
         found = _read(build_true_peak_command(ffmpeg.path, path, starts), _PEAK_RE)
     if not any(math.isfinite(peak) for peak in found):
         found = _read(whole, _PEAK_RE, max(10.0, length))
+    if not samples_of_file and any(math.isfinite(peak) for peak in found):
+        return round(max(found), 1)
     return round(max([loudest_sample, *found]), 1)

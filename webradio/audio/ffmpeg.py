@@ -164,7 +164,7 @@ def low_priority_preexec(nicer_by: int = 0) -> Callable[[], None] | None:
     """What to give Popen's preexec_fn so that a child runs at low priority (NICENESS, plus
     `nicer_by`): nothing when this thread already does (the worker: the child inherits it, and
     no Python runs between fork and exec), else lower_priority (the web process, for a rare
-    probe; a render's measuring ffmpeg, MEASURE_NICER_BY nicer than the render)."""
+    probe; a re-edit's measuring ffmpeg, MEASURE_NICER_BY nicer than its encode)."""
     try:
         current = os.getpriority(os.PRIO_PROCESS, 0)
     except (OSError, AttributeError):
@@ -203,7 +203,8 @@ def with_one_filter_thread(argv: list[str]) -> list[str]:
     return [argv[0], *ONE_FILTER_THREAD, *argv[1:]]
 
 
-# The measuring ffmpeg beside a render runs this much nicer than the render: it then takes the
+# The measuring ffmpeg beside a re-edit's encode (cut.py; a render measures itself in its graph)
+# runs this much nicer than the encode: it then takes the
 # core the encoder leaves, instead of taking turns with the encoder (a 10-minute render and its
 # measure: 10.0 s wall at the same priority, 8.9 s with one filter thread and this).
 MEASURE_NICER_BY = 9
@@ -222,12 +223,15 @@ def run_ffmpeg(
     stdin: IO[bytes] | None = None,
     on_stdout: Callable[[IO[bytes]], None] | None = None,
     nicer_by: int = 0,
+    pass_fds: tuple[int, ...] = (),
 ) -> str:
     """Run argv; feed each stderr line to `on_line`; return the stderr tail; raise FfmpegError.
 
     With `on_stdout`, ffmpeg's stdout is a pipe handed to it (read in this thread while the
     stderr lines are read in another); killed and FfmpegError after `timeout` seconds.
-    It runs at low priority (low_priority_preexec), `nicer_by` lower still.
+    It runs at low priority (low_priority_preexec), `nicer_by` lower still. `pass_fds` are
+    handed to it (`pipe:N` inputs) and closed here once it holds them, so that a writer at
+    their other end learns when it is gone.
     """
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     timed_out = threading.Event()
@@ -238,9 +242,13 @@ def run_ffmpeg(
             stdout=subprocess.DEVNULL if on_stdout is None else subprocess.PIPE,
             stderr=subprocess.PIPE,
             preexec_fn=low_priority_preexec(nicer_by),
+            pass_fds=pass_fds,
         )
     except OSError as exc:
         raise FfmpegError(argv, str(exc)) from exc
+    finally:
+        for fd in pass_fds:
+            os.close(fd)
 
     def read_stderr() -> None:
         assert proc.stderr is not None

@@ -27,7 +27,7 @@ from webradio.audio.analyse import FRAME_S, Envelope
 from webradio.audio.meter import gated_loudness, to_energy, to_lufs
 from webradio.audio.span import active_threshold
 
-__all__ = ["LevelPlan", "gain_to_reach", "gated_loudness", "plan"]
+__all__ = ["LevelPlan", "gain_to_reach", "gated_loudness", "plan", "reached"]
 
 # How far each stretch moves toward the speech level (0: not at all, 1: all the way).
 STRENGTH = 1.0
@@ -90,11 +90,14 @@ def plan(
     end_s: float,
     enabled: bool = True,
     speech_mask: Sequence[bool] | None = None,
+    reference: float | None = None,
 ) -> LevelPlan:
     """The leveling curve for the frames between start_s and end_s of a take.
 
     `speech_mask` (one flag per frame of the take, from the speech detector) says which
     blocks are voice; without it (analyses stored before the detector), a level threshold.
+    The voices are brought toward `reference` when given (a render that follows the analysis
+    plans from the take's first minutes, follow.py), else toward the window's speech level.
     """
     first = max(0, int(start_s / FRAME_S))
     last = max(first + 1, min(len(envelope.momentary), math.ceil(end_s / FRAME_S)))
@@ -114,6 +117,8 @@ def plan(
     # energy mean follows the shout alone): a whisper and a shout meet halfway, each stretch
     # moving by at most MAX_BOOST_DB or MAX_CUT_DB, and the static gain does the rest.
     speech = sum(active) / len(active) if active else -70.0
+    if reference is not None:
+        speech = reference
     if not enabled or len(active) < 3:
         gains = [0.0] * len(blocks)
     else:
@@ -131,24 +136,30 @@ def plan(
 
 
 def gain_to_reach(plan: LevelPlan, target_lufs: float, limit_dbfs: float) -> float:
-    """The static gain after leveling that lands on target, the limiter's bite included.
-
-    Where a block's peak would pass the limiter's ceiling, the block is counted that much
-    quieter times LIMITER_SHARE (the limiter acts on peaks, the loudness follows in part).
-    """
+    """The static gain after leveling that lands on target, the limiter's bite included."""
     gain = target_lufs - plan.predicted_lufs
     if not plan.blocks:
         return gain
     gains = plan.gains_db or (0.0,) * len(plan.blocks)
     for _ in range(4):
-        reached = gated_loudness(
-            [
-                b + g + gain - LIMITER_SHARE * max(0.0, p + g + gain - limit_dbfs)
-                for b, g, p in zip(plan.blocks, gains, plan.peaks, strict=True)
-            ]
-        )
-        gain += target_lufs - reached
+        gain += target_lufs - reached(plan, gains, gain, limit_dbfs)
     return gain
+
+
+def reached(
+    plan: LevelPlan, gains_db: Sequence[float], static_db: float, limit_dbfs: float
+) -> float:
+    """The loudness the plan's blocks reach with these leveling gains and this static gain.
+
+    Where a block's peak would pass the limiter's ceiling, the block is counted that much
+    quieter times LIMITER_SHARE (the limiter acts on peaks, the loudness follows in part).
+    """
+    return gated_loudness(
+        [
+            b + g + static_db - LIMITER_SHARE * max(0.0, p + g + static_db - limit_dbfs)
+            for b, g, p in zip(plan.blocks, gains_db, plan.peaks, strict=True)
+        ]
+    )
 
 
 def _raw_gains(blocks: Sequence[float], voiced: Sequence[bool], speech: float) -> list[float]:

@@ -7,10 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from webradio.audio.analyse import DEFAULT_MAX_TAKE_S, AudioWarning, analyse, check_has_sound
+from webradio.audio import follow
+from webradio.audio.analyse import (
+    DEFAULT_MAX_TAKE_S,
+    Analysis,
+    AudioWarning,
+    analyse,
+    check_has_sound,
+    probe_duration,
+)
 from webradio.audio.ffmpeg import FfmpegBinary
 from webradio.audio.presets import Preset, get_preset
-from webradio.audio.render import PartSource, encoder_loss_db, render
+from webradio.audio.render import PartSource, RenderResult, encoder_loss_db, render
 
 
 @dataclass(frozen=True)
@@ -54,14 +62,7 @@ def process(
 ) -> ProcessReport:
     """Analyse a take and render it alone to out_path; AudioError when it cannot be used."""
     chosen = get_preset(preset) if isinstance(preset, str) else preset
-    # The render's once-a-process measure of the encoder (0.1 s) runs beside the analysis.
-    setting = (ffmpeg.path, chosen.bitrate_kbps, chosen.sample_rate_hz, chosen.channels)
-    calibration = threading.Thread(target=encoder_loss_db, args=setting, daemon=True)
-    calibration.start()
-    analysis = analyse(in_path, ffmpeg, max_seconds=max_take_s)
-    check_has_sound(analysis)
-    calibration.join()
-    result = render([PartSource(Path(in_path), analysis)], chosen, out_path, ffmpeg)
+    analysis, result = master(Path(in_path), Path(out_path), chosen, ffmpeg, max_take_s)
     return ProcessReport(
         input_lufs=analysis.integrated_lufs,
         input_true_peak_dbtp=analysis.true_peak_dbtp,
@@ -75,3 +76,28 @@ def process(
         gain_db=result.gains_db[0],
         warnings=analysis.warnings + result.warnings,
     )
+
+
+def master(
+    path: Path, out: Path, chosen: Preset, ffmpeg: FfmpegBinary, max_take_s: float
+) -> tuple[Analysis, RenderResult]:
+    """A take's analysis and its master at `out`: encoded while it is analysed when it is
+    long enough (follow.py), else analysed then rendered."""
+    # The render's once-a-process measure of the encoder (0.1 s) runs beside the analysis.
+    setting = (ffmpeg.path, chosen.bitrate_kbps, chosen.sample_rate_hz, chosen.channels)
+    calibration = threading.Thread(target=encoder_loss_db, args=setting, daemon=True)
+    calibration.start()
+    duration = probe_duration(ffmpeg.path, path) if path.is_file() else None
+    result = None
+    if follow.follows(chosen, duration) and duration is not None and duration <= max_take_s:
+        followed = follow.process_following(
+            path, chosen, out, ffmpeg, max_take_s, duration, calibration
+        )
+        analysis, result = followed.analysis, followed.result
+    else:
+        analysis = analyse(path, ffmpeg, max_seconds=max_take_s)
+    check_has_sound(analysis)
+    calibration.join()
+    if result is None:
+        result = render([PartSource(path, analysis)], chosen, out, ffmpeg)
+    return analysis, result

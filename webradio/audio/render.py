@@ -1,11 +1,10 @@
 """Parts of takes to one levelled, limited MP3 master, checked on the encoded file.
 
-One pass per master: each part is leveled (level.py's plan, applied by `asendcmd` + `volume`),
+One pass per master: each part is leveled (level.py's plan, a gain curve multiplied in),
 cleaned of rumble and 50 Hz hum, given the gain its analysis calls for, and the whole is
-limited below the true-peak ceiling and encoded. The MP3 leaves ffmpeg twice through the `tee`
-muxer: to its file, and down a pipe to a second ffmpeg that measures it (ebur128) on the other
-core while the encode goes on; past a minute, its true peak is then read on the file's loudest
-windows (verify.py).
+limited below the true-peak ceiling and encoded. Past a minute the master is measured in the
+same graph (ebur128 and frame peaks on what the encoder receives), then its true peak is read
+on the MP3's loudest windows (verify.py); a shorter master is read whole once written.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from webradio.audio.ffmpeg import (
     FfmpegBinary,
     FfmpegError,
     run_ffmpeg,
-    run_ffmpeg_pair,
     timeout_for,
 )
 from webradio.audio.meter import Loudness, measure
@@ -48,9 +46,9 @@ LIMIT_MARGIN_DB = 1.0
 # loss measured once per encoder and setting (encoder_loss_db); a reading outside this range
 # is not believed.
 ENCODER_LOSS_MAX_DB = 1.5
-# A master is re-rendered once when it lands further than this from the target; the
-# measure is the promise's own (ebur128 on the MP3; the piped copy lacks the LAME header,
-# which shifts short takes by up to 0.2 LU), so 0.6 keeps a margin to TOLERANCE_LU ...
+# A master is re-rendered once when it lands further than this from the target; the measure
+# (verify.py: a short master read on its MP3, a long one in the graph less the encoder's loss,
+# within 0.2 LU of its MP3) keeps 0.6 a margin to TOLERANCE_LU ...
 RETRY_LU = 0.6
 # ... and refused when it still lands further than this.
 TOLERANCE_LU = 1.0
@@ -254,14 +252,18 @@ def build_render_command(
     out_path: Path | str,
     gains_db: Sequence[float],
     limit_dbfs: float | None = None,
-    level_curves: Sequence[Path | None] | None = None,
-    verify_pipe: bool = False,
+    level_curves: Sequence[Path | str | None] | None = None,
+    meter: bool = False,
     crossfade_s: float = CROSSFADE_S,
+    curve_rate_hz: float = 1 / FRAME_S,
+    open_end: bool = False,
 ) -> list[str]:
     """argv rendering `parts` with their gains, crossfaded, limited, to MP3 at out_path.
 
-    `level_curves[i]` is part i's leveling curve (level.py); with `verify_pipe` the MP3 is
-    also written to stdout for a measuring ffmpeg.
+    `level_curves[i]` is part i's leveling curve (level.py), `curve_rate_hz` values a second;
+    with `meter` a long master is measured in the graph (verify.meter_graph). With
+    `open_end` (one part) the curve decides where the master ends, and its fade out: the
+    render stops when the curve does (follow.py writes it while the analysis runs).
     """
     if not parts or len(parts) != len(gains_db):
         raise ValueError("one gain per part, at least one part")
@@ -278,10 +280,11 @@ def build_render_command(
     for index, curve in enumerate(curves):
         if curve is not None:
             curve_inputs[index] = len(parts) + len(curve_inputs)
-            argv += ["-f", "f32le", "-ar", str(round(1 / FRAME_S)), "-ac", "1", "-i", str(curve)]
+            argv += ["-f", "f32le", "-ar", f"{curve_rate_hz:g}", "-ac", "1", "-i", str(curve)]
     for index, (part, gain) in enumerate(zip(parts, gains_db, strict=True)):
         start, end = trim_window(part)
-        window = f"atrim=start={start}:end={end},asetpts=PTS-STARTPTS"
+        until = "" if open_end else f":end={end}"
+        window = f"atrim=start={start}{until},asetpts=PTS-STARTPTS"
         formats = f"aformat=sample_fmts=fltp:sample_rates={rate}:channel_layouts={layout}"
         label = f"[a{index}]" if index in curve_inputs else f"[p{index}]"
         chains.append(
@@ -310,13 +313,19 @@ def build_render_command(
             chains.append(f"{joined}[p{index}]concat=n=2:v=0:a=1{label}")
         joined = label
     fade_out = min(FADE_OUT_S, total / 4)
+    ending = (
+        "" if open_end else f"afade=t=out:st={max(0.0, total - fade_out):.3f}:d={fade_out:.3f},"
+    )
     # level=0: by default alimiter raises its output to full scale, which undoes the target.
+    metered = meter and verify.windowed(total)
     chains.append(
         f"{joined}afade=t=in:d={FADE_IN_S},"
-        f"afade=t=out:st={max(0.0, total - fade_out):.3f}:d={fade_out:.3f},"
+        f"{ending}"
         f"alimiter=limit={limit:.4f}:level=0:attack=5:release=50:latency=1,"
-        f"aresample={rate}[out]"
+        f"aresample={rate}" + (",asplit=2[out][meter]" if metered else "[out]")
     )
+    if metered:
+        chains.append(f"[meter]{verify.meter_graph(rate)},anullsink")
     argv += [
         "-filter_complex",
         ";".join(chains),
@@ -337,13 +346,6 @@ def build_render_command(
         str(preset.channels),
     ]
     # Tags are written afterwards by tags.py; no encoder-version frame from ffmpeg.
-    if verify_pipe:
-        return argv + [
-            "-f",
-            "tee",
-            f"[f=mp3:write_xing=1:id3v2_version=0]{tee_target(out_path)}"
-            "|[f=mp3:write_xing=0:id3v2_version=0]pipe:1",
-        ]
     return argv + ["-write_xing", "1", "-id3v2_version", "0", "-f", "mp3", str(out_path)]
 
 
@@ -470,29 +472,23 @@ def _render_once(
     commands: Sequence[Path | None],
     ffmpeg: FfmpegBinary,
 ) -> Loudness:
-    """Encode to tmp while a second ffmpeg measures the MP3 coming down the pipe (verify.py)."""
+    """Encode to tmp, measured in the render's own graph (verify.py)."""
     argv = build_render_command(
-        ffmpeg.path, parts, preset, tmp, gains, limit_dbfs, commands, verify_pipe=True
+        ffmpeg.path, parts, preset, tmp, gains, limit_dbfs, commands, meter=True
     )
     reader = FrameReader()
     _, total, _ = timeline(parts)
-    run_ffmpeg_pair(
-        argv,
-        verify.build_pipe_measure_command(ffmpeg.path, total, preset.sample_rate_hz),
-        on_line=reader.feed,
-        timeout=timeout_for(total),
-    )
-    if reader.clock_s <= 0:
-        return measure(tmp, ffmpeg)
+    run_ffmpeg(argv, on_line=reader.feed, timeout=timeout_for(total))
     return verified(reader, tmp, ffmpeg, total, preset)
 
 
 def verified(
     reader: FrameReader, tmp: Path, ffmpeg: FfmpegBinary, total_s: float, preset: Preset
 ) -> Loudness:
-    """The loudness the measuring ffmpeg read on the MP3, true peak included (hook for tests)."""
+    """The master's loudness, true peak included (verify.py; a hook for tests)."""
+    loss = encoder_loss_db(ffmpeg.path, preset.bitrate_kbps, preset.sample_rate_hz, preset.channels)
     return verify.master_loudness(
-        reader, tmp, ffmpeg, total_s, preset.sample_rate_hz, preset.max_true_peak_dbtp
+        reader, tmp, ffmpeg, total_s, preset.sample_rate_hz, preset.max_true_peak_dbtp, loss
     )
 
 

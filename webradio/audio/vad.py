@@ -14,11 +14,12 @@ speech and music as "room noise only". Speech is now what this model hears, what
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 import threading
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -68,6 +69,26 @@ class SpeechDetector:
             self.feed(chunk)
 
 
+def _scoring_child(fds: Sequence[int], follow: bool = False) -> subprocess.Popen[bytes]:
+    """The child Python (main()) that scores what the file descriptors carry."""
+    from webradio.audio.ffmpeg import low_priority_preexec
+
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "webradio.audio.vad",
+            *(["--follow"] if follow else []),
+            *map(str, fds),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=fds,
+        preexec_fn=low_priority_preexec(),  # it scores for the worker: yields to the web
+    )
+
+
 def score_in_child(streams: Sequence[IO[bytes]]) -> list[array[float]]:
     """Scores of everything each of `streams` carries, computed by one child Python (main()).
 
@@ -76,20 +97,10 @@ def score_in_child(streams: Sequence[IO[bytes]]) -> list[array[float]]:
     One child scores the two halves of a long take at once (a thread each: the model runs
     outside the GIL), loading the model's library once.
     """
-    from webradio.audio.ffmpeg import low_priority_preexec
-
     fds = [stream.fileno() for stream in streams]
-    child = subprocess.Popen(
-        [sys.executable, "-m", "webradio.audio.vad", *map(str, fds)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        pass_fds=fds,
-        preexec_fn=low_priority_preexec(),  # it scores for the worker: yields to the web
-    )
+    child = _scoring_child(fds)
     out, err = child.communicate()
-    if child.returncode != 0:
-        raise RuntimeError(f"speech detector failed: {err.decode('utf-8', 'replace')[-500:]}")
+    _check(child.returncode, err)
     results: list[array[float]] = []
     position = 0
     for _ in fds:
@@ -101,12 +112,46 @@ def score_in_child(streams: Sequence[IO[bytes]]) -> list[array[float]]:
     return results
 
 
+def score_following(stream: IO[bytes], into: array[float], on_scores: Callable[[], None]) -> None:
+    """Score what `stream` carries in a child, appending each score to `into` as soon as the
+    child has it and calling `on_scores` after each batch (a render follows them, follow.py)."""
+    child = _scoring_child([stream.fileno()], follow=True)
+    assert child.stdout is not None and child.stderr is not None
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.extend(child.stderr or ()), daemon=True)
+    drain.start()
+    pending = b""
+    with child:
+        while chunk := os.read(child.stdout.fileno(), 1 << 16):
+            data = pending + chunk
+            whole = len(data) // 4 * 4
+            into.frombytes(data[:whole])
+            pending = data[whole:]
+            on_scores()
+        drain.join()
+    _check(child.returncode, b"".join(errors))
+
+
+def _check(returncode: int, err: bytes) -> None:
+    """RuntimeError with the child's last words when it failed."""
+    if returncode != 0:
+        raise RuntimeError(f"speech detector failed: {err.decode('utf-8', 'replace')[-500:]}")
+
+
 def main() -> None:
     """`python -m webradio.audio.vad FD...`: f32 16 kHz mono on each file descriptor; for
-    each, in order, the number of windows (8 bytes, little-endian) then one f32 score each."""
-    import os
-    import threading
-
+    each, in order, the number of windows (8 bytes, little-endian) then one f32 score each.
+    `python -m webradio.audio.vad --follow FD`: each score (f32) as soon as it is known."""
+    if sys.argv[1] == "--follow":
+        detector = SpeechDetector()
+        out = sys.stdout.buffer
+        with os.fdopen(int(sys.argv[2]), "rb") as stream:
+            while chunk := stream.read(READ_BYTES):
+                known = len(detector.scores)
+                detector.feed(chunk)
+                out.write(detector.scores[known:].tobytes())
+                out.flush()
+        return
     detectors = [SpeechDetector() for _ in sys.argv[1:]]
 
     def read(fd: int, detector: SpeechDetector) -> None:
