@@ -308,6 +308,7 @@ def analyse(
     split: bool = True,
     max_seconds: float = DEFAULT_MAX_TAKE_S,
     progress: Progress | None = None,
+    probed: tuple[float | None, int] | None = None,
 ) -> Analysis:
     """Measure a take in one decode; AudioError `empty`, `not_audio`, `too_long` or `silence`.
 
@@ -315,7 +316,8 @@ def analyse(
     a render follows the decode's `progress` (then in one decode, in order). A take
     longer than `max_seconds` is refused from its header when the header says so, and else
     when the decode (which stops just past the limit) reaches it: a small file that decodes
-    to hours costs at most the limit's decode.
+    to hours costs at most the limit's decode. `probed` is probe()'s answer when the caller
+    has it already.
     """
     path = Path(in_path)
     try:
@@ -324,7 +326,7 @@ def analyse(
         raise AudioError("not_audio", NOT_AUDIO, detail=str(exc)) from exc
     if size == 0:
         raise AudioError("empty", N_("Ce fichier est vide : l'enregistrement n'a rien gardé."))
-    duration, rate = probe(ffmpeg.path, path)
+    duration, rate = probe(ffmpeg.path, path) if probed is None else probed
     if duration is not None and duration > max_seconds:
         raise too_long(duration, max_seconds)
     if (

@@ -192,16 +192,21 @@ def process_following(
     out_path: Path,
     ffmpeg: FfmpegBinary,
     max_seconds: float,
-    duration_s: float,
+    probed: tuple[float | None, int],
     encoder_loss: threading.Thread | None = None,
 ) -> Followed:
-    """Analyse a take while its render follows; AudioError as analyse() and check_has_sound."""
+    """Analyse a take while its render follows; AudioError as analyse() and check_has_sound.
+    `probed` is analyse.probe()'s answer: the take's duration (known) and rate."""
+    duration_s = probed[0]
+    assert duration_s is not None
     progress = Progress()
     outcome: dict[str, object] = {}
 
     def listen() -> None:
         try:
-            outcome["analysis"] = analyse(path, ffmpeg, max_seconds=max_seconds, progress=progress)
+            outcome["analysis"] = analyse(
+                path, ffmpeg, max_seconds=max_seconds, progress=progress, probed=probed
+            )
         except BaseException as exc:  # handed to the caller's thread
             outcome["error"] = exc
         finally:
@@ -236,15 +241,19 @@ def _opening(progress: Progress, duration_s: float, preset: Preset) -> _Opening 
     """Wait for the take's opening and plan from it; None when the analysis ended first or the
     opening is not plainly speech (a music bed, a silent start: rendered the usual way)."""
     wanted = max(OPENING_MIN_S, OPENING_SHARE * duration_s)
-    while not progress.done and len(progress.scores) * vad.WINDOW_S < wanted:
+    heard = None
+    while not progress.done:
+        heard_s = len(progress.scores) * vad.WINDOW_S
+        if heard_s >= wanted and progress.reader.stream is not None:
+            heard = _heard(progress)
+            if heard is not None and vad.speech_seconds(heard[1]) >= OPENING_SPEECH_S:
+                break  # enough speech heard whole (a talk without a pause is heard whole later)
+            if heard_s >= duration_s / 2:
+                return None
+            wanted = heard_s + OPENING_MIN_S
         progress.wait(1.0)
-    if progress.done:
-        return None
     reader = progress.reader
-    if reader.stream is None:
-        return None
-    heard = _heard(progress)
-    if heard is None:
+    if progress.done or heard is None or reader.stream is None:
         return None
     envelope, found, mask = heard
     speech = speech_loudness(envelope.momentary, mask)

@@ -14,7 +14,7 @@ from webradio.audio.analyse import (
     AudioWarning,
     analyse,
     check_has_sound,
-    probe_duration,
+    probe,
 )
 from webradio.audio.ffmpeg import FfmpegBinary
 from webradio.audio.presets import Preset, get_preset
@@ -87,15 +87,17 @@ def master(
     setting = (ffmpeg.path, chosen.bitrate_kbps, chosen.sample_rate_hz, chosen.channels)
     calibration = threading.Thread(target=encoder_loss_db, args=setting, daemon=True)
     calibration.start()
-    duration = probe_duration(ffmpeg.path, path) if path.is_file() else None
+    probed = probe(ffmpeg.path, path) if path.is_file() and path.stat().st_size else None
+    duration = None if probed is None else probed[0]
     result = None
     if follow.follows(chosen, duration) and duration is not None and duration <= max_take_s:
+        assert probed is not None
         followed = follow.process_following(
-            path, chosen, out, ffmpeg, max_take_s, duration, calibration
+            path, chosen, out, ffmpeg, max_take_s, probed, calibration
         )
         analysis, result = followed.analysis, followed.result
     else:
-        analysis = analyse(path, ffmpeg, max_seconds=max_take_s)
+        analysis = analyse(path, ffmpeg, max_seconds=max_take_s, probed=probed)
     check_has_sound(analysis)
     calibration.join()
     if result is None:
