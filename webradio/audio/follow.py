@@ -168,9 +168,12 @@ class _Curve:
             view = view[os.write(self.fd, view) :]
 
     def close(self) -> None:
-        """End the curve: the render stops where it does."""
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+        """End the curve: the render stops where it does (once: a number closed twice could
+        by then be another thread's file)."""
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def _faded(values: array[float], fade: tuple[float, float], offset: int) -> array[float]:
