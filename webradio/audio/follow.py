@@ -120,6 +120,25 @@ def follows(preset: Preset, duration_s: float | None) -> bool:
     )
 
 
+@dataclass
+class _Listening:
+    """What the analysis thread hands back: its analysis, or what stopped it."""
+
+    analysis: Analysis | None = None
+    error: BaseException | None = None
+
+
+@dataclass
+class _Encoding:
+    """What the encode thread hands back, and what it is told: the master's length (known once
+    the analysis ends), whether the follower stopped it, and its measure or failure."""
+
+    total_s: float
+    aborted: bool = False
+    loud: Loudness | None = None
+    error: BaseException | None = None
+
+
 @dataclass(frozen=True)
 class _Opening:
     """What the take's opening decided: where the master starts, the voices' reference level,
@@ -203,15 +222,15 @@ def process_following(
     duration_s = probed[0]
     assert duration_s is not None
     progress = Progress()
-    outcome: dict[str, object] = {}
+    outcome = _Listening()
 
     def listen() -> None:
         try:
-            outcome["analysis"] = analyse(
+            outcome.analysis = analyse(
                 path, ffmpeg, max_seconds=max_seconds, progress=progress, probed=probed
             )
         except BaseException as exc:  # handed to the caller's thread
-            outcome["error"] = exc
+            outcome.error = exc
         finally:
             progress.finish()
 
@@ -233,11 +252,10 @@ def process_following(
             result = None
     finally:
         listener.join()
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    analysis = outcome["analysis"]
-    assert isinstance(analysis, Analysis)
-    return Followed(analysis, result)
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.analysis is not None
+    return Followed(outcome.analysis, result)
 
 
 def _opening(progress: Progress, duration_s: float, preset: Preset) -> _Opening | None:
@@ -321,7 +339,7 @@ def _follow(
     opening: _Opening,
     duration_s: float,
     listener: threading.Thread,
-    outcome: dict[str, object],
+    outcome: _Listening,
 ) -> RenderResult | None:
     """Render while the analysis runs; the result, or None to render the usual way."""
     limit_dbfs = preset.max_true_peak_dbtp - LIMIT_MARGIN_DB
@@ -343,7 +361,7 @@ def _follow(
         curve_rate_hz=CURVE_HZ,
         open_end=True,
     )
-    rendered: dict[str, object] = {"total": duration_s - opening.start_s}
+    rendered = _Encoding(total_s=duration_s - opening.start_s)
     reader = FrameReader()
     metered = verify.windowed(duration_s - opening.start_s)
 
@@ -359,12 +377,10 @@ def _follow(
                 timeout=timeout_for(duration_s),
                 pass_fds=(read_end,),
             )
-            total = rendered["total"]
-            assert isinstance(total, float)
-            if "aborted" not in rendered:  # a master stopped short is not worth a measure
-                rendered["loud"] = verified(reader, tmp, ffmpeg, total, preset)
+            if not rendered.aborted:  # a master stopped short is not worth a measure
+                rendered.loud = verified(reader, tmp, ffmpeg, rendered.total_s, preset)
         except BaseException as exc:  # handed to the follower's thread
-            rendered["error"] = exc
+            rendered.error = exc
 
     encoder = threading.Thread(target=encode, name="webradio-render", daemon=True)
     encoder.start()
@@ -373,22 +389,20 @@ def _follow(
         with contextlib.suppress(BrokenPipeError):
             _feed(curve, progress, opening, duration_s, encoded_s)
         listener.join()
-        analysis = outcome.get("analysis")
+        analysis = outcome.analysis
         end = _agreed_end(analysis, path, opening, curve, preset)
         if end is None:
-            rendered["aborted"] = True
+            rendered.aborted = True
         elif isinstance(analysis, Analysis):
-            rendered["total"] = round(end - opening.start_s, 3)
-            total = rendered["total"]
-            fade = min(FADE_OUT_S, float(total) / 4)  # type: ignore[arg-type]
+            rendered.total_s = round(end - opening.start_s, 3)
+            fade = min(FADE_OUT_S, rendered.total_s / 4)
             with contextlib.suppress(BrokenPipeError):
                 curve.send(math.ceil(end / FRAME_S), (end - fade, end))
         curve.close()
         encoder.join()
-        if end is None or not isinstance(analysis, Analysis) or "error" in rendered:
+        loud = rendered.loud
+        if end is None or not isinstance(analysis, Analysis) or loud is None:
             return None
-        loud = rendered["loud"]
-        assert isinstance(loud, Loudness)
         if _off_target(loud, preset, RETRY_LU):
             return None
         os.replace(tmp, out_path)
@@ -397,7 +411,7 @@ def _follow(
         return _result([part], loud, [opening.gain_db], [False])
     finally:
         if not accepted:
-            rendered["aborted"] = True
+            rendered.aborted = True
         curve.close()
         encoder.join()
         if not accepted:
