@@ -214,13 +214,14 @@ def test_proxy_headers_are_honoured_from_the_proxy_only(running: Running) -> Non
     assert spoofed[0].status == 404 and spoofed[-1].status == 429
 
 
-def _state(running: Running, episode_id: str) -> str:
-    """The episode's state, read-only from the database the server writes ("" if unreadable)."""
+def _state(running: Running, episode_id: str, column: str = "state") -> str:
+    """The episode's state (or another column), read-only from the database the server writes
+    ("" if unreadable)."""
     uri = f"file:{running.root / 'db.sqlite3'}?mode=ro"
     try:
         connection = sqlite3.connect(uri, uri=True, timeout=30)
         try:
-            query = "SELECT state FROM episode WHERE id = ?"
+            query = f"SELECT {column} FROM episode WHERE id = ?"
             row = connection.execute(query, (episode_id,)).fetchone()
         finally:
             connection.close()
@@ -271,7 +272,8 @@ def test_a_killed_worker_is_restarted_and_renders_at_low_priority(running: Runni
                 except AssertionError:
                     continue
         time.sleep(0.02)
-    assert state == "ready", f"{state}\n{running.log.read_text()}"
+    reason = _state(running, episode_id, "failure_reason")
+    assert state == "ready", f"{state}: {reason}\n{running.log.read_text()}"
     assert seen, f"no ffmpeg seen under the worker\n{running.log.read_text()}"
     assert min(seen.values()) >= 10, seen
 
