@@ -274,3 +274,35 @@ def test_a_job_interrupted_and_queued_again_says_so_until_it_runs(
         assert Job.query.filter_by(subject_id=take.id).count() == 1
     finally:
         huey.immediate = True
+
+
+def test_an_episode_queued_during_a_restart_is_rendered_once(app: Flask, take_wav: Path) -> None:
+    # An episode created while the worker restarts: its render waits in the queue, and the
+    # restart's recovery must not queue a second one (two renders of one episode at once raced
+    # on its scratch file and left it « failed »).
+    take = ingest(take_wav)
+    episode = Episode(
+        guid="urn:uuid:jobs-restart",
+        school_id=take.school_id,
+        title="Créé pendant le redémarrage",
+        requested_audience="class",
+    )
+    episode.parts.append(EpisodePart(position=0, take_id=take.id))
+    db.session.add(episode)
+    db.session.commit()
+    huey = app.extensions["webradio.huey"]
+    huey.immediate = False  # a real queue: the render waits for the worker
+    try:
+        episodes.queue_render(episode)
+        assert len(huey.pending()) == 1
+        assert jobs.recover_interrupted() == 0
+        assert len(huey.pending()) == 1
+        # Left « running » by a killed worker, it is queued again, once.
+        (job,) = Job.query.filter_by(subject_id=episode.id).all()
+        job.state = "running"
+        db.session.commit()
+        huey.flush()
+        assert jobs.recover_interrupted() == 1
+        assert len(huey.pending()) == 1
+    finally:
+        huey.immediate = True

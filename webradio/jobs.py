@@ -249,8 +249,18 @@ def recover_interrupted() -> int:
     )
     stuck = db.select(row).where(db.or_(row.state == TakeState.ANALYSING, waiting))
     stuck_takes = list(db.session.scalars(stuck))
+    # An episode rendering whose job is still plainly queued waits for it (like a take): queued
+    # again here, it was rendered twice at once when it was created during a worker's restart.
+    still_queued = db.exists().where(
+        Job.kind == "render_episode",
+        Job.subject_id == Episode.id,
+        Job.state == JobState.QUEUED,
+        Job.failure_reason.is_(None),
+    )
     stuck_episodes = list(
-        db.session.scalars(db.select(Episode).filter_by(state=EpisodeState.RENDERING))
+        db.session.scalars(
+            db.select(Episode).where(Episode.state == EpisodeState.RENDERING, ~still_queued)
+        )
     )
     # The unfinished job rows (running, or queued again by a restart or a full disk), oldest first.
     unfinished = db.select(Job).where(
