@@ -128,3 +128,16 @@ def test_a_master_near_the_ceiling_on_its_windows_is_read_whole(
     near = verify.master_loudness(reader, long_master, ffmpeg_bin, 600.0, 44100, far.true_peak_dbtp)
     assert reads == [long_master]
     assert near == far
+
+
+def test_the_meter_says_how_far_the_encode_has_got(
+    long_master: Path, ffmpeg_bin: FfmpegBinary
+) -> None:
+    """Every 0.1 s frame of the master is logged as the meter passes it: the follower reads
+    there how far the encode is (follow.py sends the curve at most AHEAD_S past it). A meter
+    logging its frames at ffmpeg's verbose level printed none: the encode was held 5 minutes
+    in, until the whole analysis ended."""
+    reader = metered(long_master, ffmpeg_bin)
+    duration = measure(long_master, ffmpeg_bin).duration_s
+    assert len(reader.momentary) == pytest.approx(duration / 0.1, abs=3)
+    assert len(reader.peak_db) == pytest.approx(len(reader.momentary), abs=1)

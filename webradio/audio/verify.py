@@ -41,7 +41,7 @@ def meter_graph(rate_hz: int) -> str:
     """Filters measuring a long master: ebur128 without its true-peak meter, and each frame's
     sample peak (astats), printed; the peaks branch is the graph's output."""
     return (
-        "asplit=2[m][p];[m]ebur128=framelog=verbose,anullsink;"
+        "asplit=2[m][p];[m]ebur128=framelog=info,anullsink;"
         f"[p]asetnsamples=n={frame_samples(rate_hz)}:p=0,"
         "astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level,"
         "ametadata=mode=print:key=lavfi.astats.Overall.Peak_level"
