@@ -192,7 +192,7 @@ def test_a_full_disk_during_a_render_waits_then_the_master_lands_once(
     def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:
         """The master's file lands on a disk with no room left: ffmpeg meets a real ENOSPC."""
         fd, name = real_mkstemp(*args, **kwargs)
-        if full[0] and Path(name).name.startswith(f".{episode.id}.mp3."):
+        if full[0] and Path(name).name.startswith(f".{episode.id}-") and ".mp3." in name:
             os.close(fd)
             os.unlink(name)
             os.symlink("/dev/full", name)
@@ -218,6 +218,31 @@ def test_a_full_disk_during_a_render_waits_then_the_master_lands_once(
     assert not huey.scheduled()
     (job,) = Job.query.filter_by(subject_id=episode.id).all()
     assert (job.state, job.attempts) == ("ready", 2)
+
+
+def test_a_render_that_fails_after_its_encode_leaves_no_master_behind(
+    app: Flask, take_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The master is encoded, then tagging it fails: the episode fails, saying so, and the
+    scratch folder keeps nothing of it (a master left there holds the pupils' voices)."""
+    take = ingest(take_wav)
+    draft = episodes.EpisodeDraft(
+        title="Le journal", take_ids=[take.id], audience="class", no_pupil_voices=True
+    )
+    episode = episodes.create(schools.get_school("ecole-jobs"), draft)
+    written: list[Path] = []
+
+    def broken_tags(path: Path, tags: object) -> None:
+        written.append(path)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(episodes, "write_tags", broken_tags)
+    runtime.enqueue("render_episode", episode.id)
+    db.session.expire_all()
+    scratch = runtime.storage().scratch_dir()
+    assert [p.parent for p in written] == [scratch]  # the master was encoded there
+    assert episode.state == "failed" and episode.failure_reason
+    assert not [p for p in scratch.iterdir() if episode.id in p.name]
 
 
 def test_ffmpeg_writing_to_a_full_disk_is_known_as_a_full_disk(take_wav: Path) -> None:

@@ -29,7 +29,7 @@ from webradio import (
 from webradio.audio.analyse import analyse, check_has_sound
 from webradio.audio.clips import make_jingle
 from webradio.audio.presets import configured_max_take_s, configured_preset
-from webradio.audio.render import PartSource, render
+from webradio.audio.render import PartSource, RenderResult, render
 from webradio.audio.tags import Chapter, EpisodeTags, read_tags, write_tags
 from webradio.clock import today_paris
 from webradio.errors import N_, AudioError, NotFound, WebradioError
@@ -45,7 +45,7 @@ from webradio.models import (
     TakeState,
 )
 from webradio.publishing.companions import chapter_marks
-from webradio.storage import sha256_of
+from webradio.storage import scratch_file, sha256_of
 
 SOURCE_ERASED = N_(
     "Un élève entendu dans ce son a été effacé pendant le rendu : le son obtenu est supprimé. "
@@ -220,36 +220,12 @@ def _render(episode: Episode) -> None:
         placed_sources.append((part.id, None, source))
     if outro is not None and store.exists(outro.storage_key):
         placed_sources.append((None, outro, _jingle_source(outro)))
-    sources = [source for _, _, source in placed_sources]
-    scratch = store.scratch_dir() / f"{episode.id}.mp3"
-    preset = configured_preset(school.preset, noise_reduction=reduces_noise(episode))
-    result = render(sources, preset, scratch, runtime.ffmpeg())
-    spans = [
-        (part_id, jingle, Chapter(source.title, start, end))
-        for (part_id, jingle, source), (start, end) in zip(
-            placed_sources, result.chapters, strict=True
-        )
-    ]
-    # One chapter per part; the jingles belong to no part and get no chapter.
-    chapters = tuple(chapter for part_id, _, chapter in spans if part_id is not None)
-    artwork = store.local_path(feeds.ensure_artwork(school)).read_bytes()
-    write_tags(
-        scratch,
-        EpisodeTags(
-            title=episode.title,
-            artist=school.name,
-            album=episode.series or school.name,
-            date=today_paris().isoformat(),
-            comment=episode.description,
-            url=urls.episode_page(school.slug, episode.id),
-            audience=episode.requested_audience,
-            consent_url=urls.consent_page(school.slug),
-            chapters=chapters,
-            artwork_png=artwork,
-        ),
-    )
-    digest = _sha12(scratch)
-    stored = store.put_file(f"masters/{episode.id}/{digest}.mp3", scratch)
+    scratch = scratch_file(store, f"{episode.id}.mp3")
+    try:
+        result, spans = _render_tagged(episode, placed_sources, scratch)
+        stored = store.put_file(f"masters/{episode.id}/{_sha12(scratch)}.mp3", scratch)
+    finally:
+        scratch.unlink(missing_ok=True)  # moved into the store, or left by a failure
     former = episode.media_key
     episode.media_key = stored.key
     episode.media_size = stored.size_bytes
@@ -274,6 +250,44 @@ def _render(episode: Episode) -> None:
     )
     if former and former != stored.key:
         store.delete(former)  # a former master may hold a voice that has left since
+
+
+def _render_tagged(
+    episode: Episode,
+    placed_sources: list[tuple[str | None, Take | None, PartSource]],
+    scratch: Path,
+) -> tuple[RenderResult, list[tuple[str | None, Take | None, Chapter]]]:
+    """Render the placed sources to `scratch` and tag it: the render's result, and each
+    source's span (its part or jingle, its chapter)."""
+    school = episode.school
+    sources = [source for _, _, source in placed_sources]
+    preset = configured_preset(school.preset, noise_reduction=reduces_noise(episode))
+    result = render(sources, preset, scratch, runtime.ffmpeg())
+    spans = [
+        (part_id, jingle, Chapter(source.title, start, end))
+        for (part_id, jingle, source), (start, end) in zip(
+            placed_sources, result.chapters, strict=True
+        )
+    ]
+    # One chapter per part; the jingles belong to no part and get no chapter.
+    chapters = tuple(chapter for part_id, _, chapter in spans if part_id is not None)
+    artwork = runtime.storage().local_path(feeds.ensure_artwork(school)).read_bytes()
+    write_tags(
+        scratch,
+        EpisodeTags(
+            title=episode.title,
+            artist=school.name,
+            album=episode.series or school.name,
+            date=today_paris().isoformat(),
+            comment=episode.description,
+            url=urls.episode_page(school.slug, episode.id),
+            audience=episode.requested_audience,
+            consent_url=urls.consent_page(school.slug),
+            chapters=chapters,
+            artwork_png=artwork,
+        ),
+    )
+    return result, spans
 
 
 def reduces_noise(episode: Episode) -> bool:
@@ -440,7 +454,7 @@ def retag(episode: Episode) -> None:
 
     assert episode.media_key
     store = runtime.storage()
-    scratch = store.scratch_dir() / f"{episode.id}-retag.mp3"
+    scratch = scratch_file(store, f"{episode.id}-retag.mp3")
     shutil.copyfile(store.local_path(episode.media_key), scratch)
     try:
         tags = read_tags(scratch)

@@ -23,7 +23,7 @@ from webradio.consent import tiers_up_to
 from webradio.errors import N_, ConsentRefused, WebradioError
 from webradio.extensions import db
 from webradio.models import Episode, EpisodePart, EpisodeState, Pupil, Take
-from webradio.storage import sha256_of
+from webradio.storage import scratch_file, sha256_of
 
 CHANGED_MEANWHILE = N_(
     "L’épisode a changé pendant le remontage (un effacement ou un autre remontage) : le son "
@@ -121,7 +121,7 @@ def cut(episode: Episode, pupils: list[Pupil], actor_id: str | None) -> None:
     old_key = episode.media_key
     assert old_key is not None
     store = runtime.storage()
-    scratch = store.scratch_dir() / f"{episode.id}-reedit.mp3"
+    scratch = scratch_file(store, f"{episode.id}-reedit.mp3")
     try:
         tags = read_tags(store.local_path(old_key))
         kept, spans = cut_master(store.local_path(old_key), segments, scratch, episode)

@@ -88,9 +88,9 @@ PER_FRAME = round(CURVE_HZ * FRAME_S)
 # The curve is planned again each time the detector has heard this much more (and this share).
 STEP_MIN_S = 30.0
 STEP_SHARE = 0.05
-# The curve is sent this far ahead of the encode, no further (the rest can still change). A
-# minute held the encode back (ffmpeg reads its inputs well ahead): 19 s for a 10-minute take
-# against 15.5 s unthrottled; five minutes cost nothing.
+# The curve is sent this far ahead of the encode, no further (the rest can still change).
+# Thirty seconds held the encode back (ffmpeg reads its inputs ahead): the 30-minute take
+# took 1.6 s longer, in two pairs of runs, than with five minutes.
 AHEAD_S = 300.0
 # What is not sent when the analysis ends is moved, over RAMP_FRAMES (2 s), by what brings the
 # whole master to the target, when that is no more than MAX_CORRECTION_DB (the voices before
