@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from webradio.audio import ffmpeg
 from webradio.audio.clips import make_jingle, make_speechlike_take
 from webradio.audio.ffmpeg import STDERR_TAIL_LINES, FfmpegBinary, find_ffmpeg, run_ffmpeg
 from webradio.audio.pipeline import process
@@ -45,6 +49,41 @@ def test_run_ffmpeg_timeout(ffmpeg_bin: FfmpegBinary) -> None:
     argv += ["-i", "anullsrc", "-t", "30", "-f", "null", "-"]
     with pytest.raises(FfmpegError):
         run_ffmpeg(argv, timeout=0.5)
+
+
+def test_the_log_is_read_whole_in_few_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every line, in order, however the writes cut it (an accent split in two, a carriage
+    return, a last line without its end); a log written a line at a time is read many lines a
+    read, not one system call (and one wake-up) per line."""
+    lines = [f"[Parsed_ebur128_0] t: {i / 10:.1f} M: -23.{i % 10} S: -24.0" for i in range(1000)]
+    pieces = [(line + "\n").encode() for line in lines]
+    pieces += [b"d\xc3", b"\xa9but\r\n", b"fin sans retour"]
+    read_end, write_end = os.pipe()
+
+    def write() -> None:  # as ffmpeg does: a line, a moment's work, the next line
+        for piece in pieces:
+            os.write(write_end, piece)
+            time.sleep(0.0002)
+        os.close(write_end)
+
+    reads: list[int] = []
+    real_read = os.read
+
+    def counted(fd: int, size: int) -> bytes:
+        reads.append(fd)
+        return real_read(fd, size)
+
+    monkeypatch.setattr(ffmpeg.os, "read", counted)
+    writer = threading.Thread(target=write)
+    writer.start()
+    got: list[str] = []
+    try:
+        ffmpeg.read_lines(read_end, got.append)
+    finally:
+        writer.join()
+        os.close(read_end)
+    assert got == [*lines, "début", "fin sans retour"]
+    assert len(reads) < len(lines) / 10
 
 
 def test_jingle(ffmpeg_bin: FfmpegBinary, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
@@ -250,13 +251,14 @@ def run_ffmpeg(
         for fd in pass_fds:
             os.close(fd)
 
+    def take(line: str) -> None:
+        tail.append(line)
+        if on_line is not None:
+            on_line(line)
+
     def read_stderr() -> None:
         assert proc.stderr is not None
-        for raw in proc.stderr:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            tail.append(line)
-            if on_line is not None:
-                on_line(line)
+        read_lines(proc.stderr.fileno(), take)
 
     with proc:
         timer = None
@@ -295,6 +297,28 @@ def run_ffmpeg(
     if returncode != 0:
         raise FfmpegError(argv, text)
     return text
+
+
+# ffmpeg writes its log a line at a time (three lines per 0.1 s of audio for the meters): read
+# one by one, a 30-minute render's 54,000 lines took 0.8 s of this process's CPU, a system
+# call and a thread wake-up each. After a short read the reader waits STDERR_GATHER_S, so that
+# one read takes what ffmpeg wrote meanwhile (a pipe holds 64 KB: far more than that).
+STDERR_READ_BYTES = 1 << 16
+STDERR_GATHER_S = 0.01
+
+
+def read_lines(fd: int, on_line: Callable[[str], None]) -> None:
+    """Feed each line a pipe carries (decoded, without its line ending) until it closes."""
+    pending = b""
+    while chunk := os.read(fd, STDERR_READ_BYTES):
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for raw in lines:
+            on_line(raw.decode("utf-8", "replace").rstrip("\r"))
+        if len(chunk) < STDERR_READ_BYTES // 16:
+            time.sleep(STDERR_GATHER_S)
+    if pending:
+        on_line(pending.decode("utf-8", "replace").rstrip("\r"))
 
 
 class FfmpegTimeout(FfmpegError):
