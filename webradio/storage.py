@@ -132,8 +132,8 @@ def remove_leftovers(scratch: Path, feeds_root: Path, now: float | None = None) 
 def scratch_file(store: Storage, name: str) -> Path:
     """A path of its own in the scratch folder for `name` ("<episode>-reedit.mp3"): two
     renders or re-edits of one episode at once (a job run twice) never write the same file."""
-    stem, dot, suffix = name.rpartition(".")
-    return store.scratch_dir() / f"{stem}-{os.urandom(6).hex()}{dot}{suffix}"
+    named = Path(name)
+    return store.scratch_dir() / f"{named.stem}-{os.urandom(6).hex()}{named.suffix}"
 
 
 def sha256_of(path: Path) -> str:
