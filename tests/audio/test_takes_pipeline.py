@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from flask import Flask
 
 from webradio import runtime, schools, takes
 from webradio.audio import peaks
+from webradio.audio.ffmpeg import FfmpegBinary
 from webradio.cli import main
 from webradio.extensions import db
 from webradio.models import Job, School, Take
@@ -87,3 +89,34 @@ def test_process_command_answers_every_input(
         assert result.exit_code == 1
         assert "Traceback" not in result.output and len(result.output.strip()) > 30
         assert list(outdir.iterdir()) == []
+
+
+def test_a_take_that_decodes_past_the_limit_fails_in_words_and_disturbs_nothing(
+    app: Flask, school: School, take: Callable[[str], Path], ffmpeg_bin: FfmpegBinary,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # fmt: skip
+    """A small FLAC written to a pipe says no length: only its decode tells it runs past the
+    school's limit (here 20 s, 3 h by default). The take ends « échec » saying why, in French,
+    its upload kept; the job does not come back; another take is untouched."""
+    bomb = tmp_path / "bomb.flac"
+    with bomb.open("wb") as handle:
+        subprocess.run(
+            [ffmpeg_bin.path, "-hide_banner", "-nostdin", "-f", "lavfi", "-i"]
+            + ["sine=f=440:r=8000:d=40", "-c:a", "flac", "-f", "flac", "pipe:1"],
+            stdout=handle,
+            stderr=subprocess.DEVNULL,
+            check=True,
+        )
+    bystander = _ready_take(school, take("wav16_mono_44k"))
+    monkeypatch.setitem(app.config, "MAX_TAKE_SECONDS", 20)
+    with bomb.open("rb") as stream:
+        ingested = takes.ingest(school, stream, label="bombe")
+    db.session.expire_all()
+    found = db.session.get(Take, ingested.id)
+    assert found is not None
+    job = Job.query.filter_by(subject_id=found.id).one()
+    assert (found.state, job.state) == ("failed", "failed")
+    assert "trop long" in (found.failure_reason or "")
+    assert runtime.storage().local_path(found.storage_key).read_bytes() == bomb.read_bytes()
+    other = db.session.get(Take, bystander.id)
+    assert other is not None and other.state == "ready"
