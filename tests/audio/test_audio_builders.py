@@ -120,6 +120,23 @@ def test_render_command_shape() -> None:
     assert metered[-1] == "o.mp3"
 
 
+def test_a_mono_take_is_filtered_mono_and_doubled_after_the_limiter() -> None:
+    argv = build_render_command(
+        "ffmpeg",
+        [PartSource(Path("a.wav"), analysis(channels=1))],
+        PRESETS["podcast"],
+        "o.mp3",
+        [3.0],
+        level_curves=[Path("/tmp/p0.f32")],
+    )
+    graph = argv[argv.index("-filter_complex") + 1]
+    # One channel through the cleanup, the gain, the curve and the limiter; two after it.
+    assert graph.count("pan=stereo") == 1
+    assert "channel_layouts=stereo" not in graph
+    assert "latency=1,pan=stereo|c0=c0|c1=c0,aresample=44100[out]" in graph
+    assert dict(zip(argv, argv[1:], strict=False))["-ac"] == "2"  # the master's, after the curve's
+
+
 def test_voice_preset_downmixes_stereo() -> None:
     argv = build_render_command(
         "ffmpeg", [PartSource(Path("a"), analysis(channels=2))], get_preset("voice"), "o", [0.0]

@@ -270,7 +270,10 @@ def build_render_command(
     if limit_dbfs is None:
         limit_dbfs = preset.max_true_peak_dbtp - LIMIT_MARGIN_DB
     curves = list(level_curves or [None] * len(parts))
-    layout = "mono" if preset.channels == 1 else "stereo"
+    # Mono takes (most classroom recordings) stay mono up to the limiter and are doubled to
+    # the preset's two channels after it: the same master for half the filtering.
+    work = 1 if all(part.analysis.channels == 1 for part in parts) else preset.channels
+    layout = "mono" if work == 1 else "stereo"
     rate = preset.sample_rate_hz
     argv = [ffmpeg_path, "-hide_banner", "-nostats", "-nostdin", "-y"]
     chains = []
@@ -291,7 +294,7 @@ def build_render_command(
             f"[{index}:a:0]{window},"
             "aformat=sample_fmts=fltp,"
             f"{cleanup_filters(preset.noise_reduction, part.analysis.noise_floor_db)},"
-            f"{_channel_filter(part.analysis.channels, preset.channels)},"
+            f"{_channel_filter(part.analysis.channels, work)},"
             f"volume={gain:.2f}dB,aresample={rate},{formats}{label}"
         )
         if index in curve_inputs:
@@ -299,7 +302,7 @@ def build_render_command(
             upsample = f"aresample={rate}:filter_size=4:phase_shift=0:linear_interp=1"
             chains.append(
                 f"[{curve_inputs[index]}:a]{upsample},{window},"
-                f"{_channel_filter(1, preset.channels)},{formats}[g{index}]"
+                f"{_channel_filter(1, work)},{formats}[g{index}]"
             )
             chains.append(f"[a{index}][g{index}]amultiply[p{index}]")
     limit = min(1.0, max(0.0625, 10 ** (limit_dbfs / 20)))
@@ -322,7 +325,9 @@ def build_render_command(
         f"{joined}afade=t=in:d={FADE_IN_S},"
         f"{ending}"
         f"alimiter=limit={limit:.4f}:level=0:attack=5:release=50:latency=1,"
-        f"aresample={rate}" + (",asplit=2[out][meter]" if metered else "[out]")
+        + ("" if work == preset.channels else f"{_channel_filter(work, preset.channels)},")
+        + f"aresample={rate}"
+        + (",asplit=2[out][meter]" if metered else "[out]")
     )
     if metered:
         chains.append(f"[meter]{verify.meter_graph(rate)},anullsink")
