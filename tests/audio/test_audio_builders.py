@@ -41,8 +41,9 @@ def test_analysis_command_decodes_first_audio_stream_once() -> None:
     graph = argv[argv.index("-filter_complex") + 1]
     # The first audio stream, split: ebur128 logs the loudness every 0.1 s and astats the same
     # frames' sample peaks (the envelope; no 4x-oversampled true peak over the whole take); the
-    # other branch feeds the speech detector.
-    assert graph.startswith("[0:a:0]asplit=3[m][p][v];[m]ebur128=framelog=info,anullsink;")
+    # third hears where left and right differ; the last feeds the speech detector.
+    assert graph.startswith("[0:a:0]asplit=4[m][p][d][v];[m]ebur128=framelog=info,anullsink;")
+    assert "[d]aresample,aformat=channel_layouts=stereo,pan=mono|c0=c0-c1,silencedetect" in graph
     assert "peak=true" not in graph
     assert "[p]asetnsamples=n=4800:p=0,astats=metadata=1:reset=1:" in graph
     # ebur128's frame is rate / 10 samples, rounded down: the peaks' frames are the same.
@@ -135,6 +136,21 @@ def test_a_mono_take_is_filtered_mono_and_doubled_after_the_limiter() -> None:
     assert "channel_layouts=stereo" not in graph
     assert "latency=1,pan=stereo|c0=c0|c1=c0,aresample=44100[out]" in graph
     assert dict(zip(argv, argv[1:], strict=False))["-ac"] == "2"  # the master's, after the curve's
+
+
+def test_two_identical_channels_are_filtered_as_one() -> None:
+    same = PartSource(Path("a.wav"), analysis(channels=2, identical_channels=True))
+    argv = build_render_command("ffmpeg", [same], PRESETS["podcast"], "o.mp3", [3.0])
+    graph = argv[argv.index("-filter_complex") + 1]
+    # Mixed to one before the cleanup, doubled after the limiter.
+    assert "aformat=sample_fmts=fltp,pan=mono|c0=0.5*c0+0.5*c1,highpass=f=80" in graph
+    assert "channel_layouts=stereo" not in graph
+    assert "latency=1,pan=stereo|c0=c0|c1=c0,aresample=44100[out]" in graph
+    # Beside a stereo take, both are filtered in stereo.
+    other = PartSource(Path("b.wav"), analysis(channels=2))
+    argv = build_render_command("ffmpeg", [same, other], PRESETS["podcast"], "o.mp3", [3.0, 0.0])
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert "pan=" not in graph and graph.count("channel_layouts=stereo,volume") == 2
 
 
 def test_voice_preset_downmixes_stereo() -> None:

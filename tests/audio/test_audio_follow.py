@@ -12,12 +12,19 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from audio_judge import judge
-from test_audio_real import PODCAST, arrange, check_master, stretches_lufs
+from audio_judge import BASE, judge
+from test_audio_real import (
+    PODCAST,
+    arrange,
+    check_master,
+    side_peak_db,
+    stereo_graph,
+    stretches_lufs,
+)
 
 from webradio.audio import follow, pipeline
 from webradio.audio.analyse import analyse
-from webradio.audio.ffmpeg import FfmpegBinary
+from webradio.audio.ffmpeg import FfmpegBinary, run_ffmpeg
 from webradio.audio.pipeline import ProcessReport, process
 from webradio.audio.render import PartSource, RenderResult, render
 from webradio.errors import AudioError
@@ -159,3 +166,65 @@ def test_a_wrong_guess_from_the_opening_is_made_up_by_what_is_not_sent_yet(
     assert abs(judged.integrated_lufs - PODCAST.target_lufs) <= 0.5
     levels = stretches_lufs(report, out, where, ffmpeg_bin)
     assert max(levels) - min(levels) <= 3.0
+
+
+def stereo_copy(
+    take: Path, out: Path, ffmpeg_bin: FfmpegBinary, right_from_s: float | None
+) -> Path:
+    """The take on two channels: the same throughout (a tablet's mono microphone recorded as
+    stereo), or from `right_from_s` on with the right channel 2 dB quieter."""
+    right = None if right_from_s is None else f"volume=-2dB:enable='gte(t,{right_from_s})'"
+    graph = stereo_graph(right)
+    run_ffmpeg([ffmpeg_bin.path, *BASE, "-i", str(take), "-filter_complex", graph]
+               + ["-c:a", "pcm_s16le", str(out)])  # fmt: skip
+    return out
+
+
+def graphs_rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The filter graph of every render that follows an analysis."""
+    graphs: list[str] = []
+    build = follow.build_render_command
+
+    def kept(*args, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+        argv = build(*args, **kwargs)
+        graphs.append(argv[argv.index("-filter_complex") + 1])
+        return argv
+
+    monkeypatch.setattr(follow, "build_render_command", kept)
+    return graphs
+
+
+def test_a_stereo_take_whose_channels_are_the_same_is_filtered_as_one(
+    classroom, ffmpeg_bin: FfmpegBinary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    mono, where, _, usual_result = classroom
+    take = stereo_copy(mono, tmp_path / "stereo.wav", ffmpeg_bin, None)
+    calls = no_usual_render(monkeypatch)
+    graphs = graphs_rendered(monkeypatch)
+    out = tmp_path / "master.mp3"
+    report = process(take, out, PODCAST, ffmpeg_bin)
+    assert calls == [] and len(graphs) == 1
+    assert "pan=mono|c0=0.5*c0+0.5*c1,highpass" in graphs[0]
+    assert "latency=1,pan=stereo|c0=c0|c1=c0," in graphs[0]
+    judged = check_master(report, out, ffmpeg_bin, where[-1][1] - where[0][0])
+    assert side_peak_db(out, ffmpeg_bin.path) == float("-inf")
+    # The mono take's master, at the same loudness (the stereo take reads 3 LU louder).
+    assert abs(judged.integrated_lufs - usual_result.output_lufs) <= 0.5
+    assert report.duration_s == pytest.approx(usual_result.duration_s, abs=0.011)
+
+
+def test_channels_the_same_in_the_opening_only_are_rendered_again_in_stereo(
+    classroom, ffmpeg_bin: FfmpegBinary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    mono, where, _, _ = classroom
+    take = stereo_copy(mono, tmp_path / "stereo.wav", ffmpeg_bin, 60.0)
+    calls = no_usual_render(monkeypatch)
+    graphs = graphs_rendered(monkeypatch)
+    out = tmp_path / "master.mp3"
+    report = process(take, out, PODCAST, ffmpeg_bin)
+    # The opening (30 s) heard one voice on two channels; the whole take did not.
+    assert len(graphs) == 1 and "pan=mono" in graphs[0]
+    assert calls == [1]
+    check_master(report, out, ffmpeg_bin, where[-1][1] - where[0][0])
+    assert side_peak_db(out, ffmpeg_bin.path) > -40.0  # the right channel's difference kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.mp3", "stereo.wav"]

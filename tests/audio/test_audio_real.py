@@ -77,6 +77,13 @@ def side_peak_db(path: Path, ffmpeg_path: str) -> float:
     return float(re.findall(r"Peak level dB: (\S+)", done.stderr)[-1])
 
 
+def stereo_graph(right: str | None) -> str:
+    """A filter graph putting a mono input on two channels, the right one through `right`."""
+    return (
+        f"[0:a]asplit=2[l][r];[r]{right or 'anull'}[r2];[l][r2]join=inputs=2:channel_layout=stereo"
+    )
+
+
 def run(argv_tail: list[str], ffmpeg_bin: FfmpegBinary) -> None:
     """Run ffmpeg with the common options."""
     run_ffmpeg([ffmpeg_bin.path, *BASE, *argv_tail])
@@ -497,6 +504,35 @@ def test_the_analysis_measures_a_stereo_take_as_ebur128_alone_does(
     assert analysis.envelope is not None
     assert analysis.true_peak_dbtp >= round(max(analysis.envelope.peak_db), 1)
     assert analysis.channels == 2
+
+
+@pytest.mark.parametrize(
+    ("seconds", "right", "same"),
+    [
+        (None, None, True),  # a mono microphone recorded as stereo
+        (None, "volume=-2dB:enable='gte(t,3)'", False),
+        (130, None, True),  # long enough to be analysed in two halves at once
+        (130, "volume=-2dB:enable='gte(t,100)'", False),  # differs in the second half only
+        (None, "pan=mono|c0=-1*c0", False),  # the same voice, out of phase
+    ],
+)
+def test_the_analysis_tells_one_voice_on_two_channels_from_stereo(
+    seconds: int | None, right: str | None, same: bool, ffmpeg_bin: FfmpegBinary, tmp_path: Path
+) -> None:
+    path = tmp_path / "take.wav"
+    loop = [] if seconds is None else ["-stream_loop", "-1", "-t", str(seconds)]
+    graph = stereo_graph(right)
+    run([*loop, "-i", str(REAL / "fr_male_sentence_16k.wav"), "-filter_complex", graph]
+        + ["-c:a", "pcm_s16le", str(path)], ffmpeg_bin)  # fmt: skip
+    analysis = analyse(path, ffmpeg_bin)
+    assert (analysis.channels, analysis.identical_channels) == (2, same)
+    log = ebur128_log(path, ffmpeg_bin.path, "none")
+    assert analysis.integrated_lufs == float(re.findall(r"I:\s+(\S+) LUFS", log)[-1])
+    # A mono take is measured as it is (the left-minus-right branch asks for two channels).
+    mono = analyse(REAL / "fr_male_sentence_16k.wav", ffmpeg_bin)
+    assert (mono.channels, mono.identical_channels) == (1, False)
+    log = ebur128_log(REAL / "fr_male_sentence_16k.wav", ffmpeg_bin.path, "none")
+    assert mono.integrated_lufs == float(re.findall(r"I:\s+(\S+) LUFS", log)[-1])
 
 
 def test_an_inter_sample_peak_at_an_odd_rate_is_read_as_a_true_peak(

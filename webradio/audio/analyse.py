@@ -62,6 +62,11 @@ LONG_PAUSE_S = 5.0
 
 _FRAME_RE = re.compile(r"\bt:\s*\S+\s+TARGET:.*?\bM:\s*(\S+)\s+S:\s*(\S+)")
 _PEAK_RE = re.compile(r"lavfi\.astats\.Overall\.Peak_level=(\S+)")
+_SIDE_RE = re.compile(r"\] silence_(start|end): (\S+)")
+# Left minus right under this (sample peak, dBFS) from start to end: the two channels are one
+# voice (a tablet's or a browser's mono microphone recorded as stereo), filtered once.
+SIDE_SILENT_DB = -60.0
+SIDE_SLACK_S = 0.25
 _RATE_RE = re.compile(r"Stream #0:\d+.*?: Audio: .*?, (\d+) Hz")
 _DURATION_RE = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 # A take longer than this is analysed in two halves at once, one per core; the halves'
@@ -124,6 +129,8 @@ class Analysis:
     speech_s: float = 0.0
     speech_lufs: float | None = None
     speech_segments: tuple[tuple[float, float], ...] = ()
+    # Two channels that never differ by more than SIDE_SILENT_DB (render.py filters them once).
+    identical_channels: bool = False
     envelope: Envelope | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,16 +160,19 @@ def build_analysis_command(
 ) -> list[str]:
     """argv for the single analysis decode of the first audio stream.
 
-    Two branches are measured and thrown away: ebur128 logs the loudness of every frame, astats
+    Three branches are measured and thrown away: ebur128 logs the loudness of every frame, astats
     the sample peak of the same frames (ebur128's frame is a tenth of the rate, rounded down, so
-    at 11025 Hz too); the third, 16 kHz mono floats for the speech detector, goes to stdout.
+    at 11025 Hz too), silencedetect where left minus right is not silent (FrameReader.
+    same_channels); the fourth, 16 kHz mono floats for the speech detector, goes to stdout.
     """
     graph = (
-        "[0:a:0]asplit=3[m][p][v];"
+        "[0:a:0]asplit=4[m][p][d][v];"
         "[m]ebur128=framelog=info,anullsink;"
         f"[p]asetnsamples=n={frame_samples(sample_rate_hz)}:p=0,"
         "astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level,"
         "ametadata=mode=print:key=lavfi.astats.Overall.Peak_level,anullsink;"
+        "[d]aresample,aformat=channel_layouts=stereo,pan=mono|c0=c0-c1,"
+        f"silencedetect=n={SIDE_SILENT_DB:g}dB:d=0.5,anullsink;"
         f"[v]{vad.build_vad_branch()}[vad]"
     )
     return [
@@ -202,6 +212,8 @@ class FrameReader(LogReader):
         self.momentary: array[float] = array("f")
         self.peak_db: array[float] = array("f")
         self.short_term: array[float] = array("f")
+        self._same_from_start = False
+        self._sides_differ_at: float | None = None
 
     def feed(self, line: str) -> None:
         """Take one stderr line (progress lines may come glued with carriage returns)."""
@@ -217,7 +229,21 @@ class FrameReader(LogReader):
             except ValueError:
                 self.peak_db.append(-math.inf)
             return
+        match = _SIDE_RE.search(line)
+        if match is not None:
+            at = float(match.group(2))
+            if match.group(1) == "start":
+                self._same_from_start |= at <= SIDE_SLACK_S and self._sides_differ_at is None
+            elif self._same_from_start and self._sides_differ_at is None:
+                self._sides_differ_at = at
+            return
         super().feed(line)
+
+    def same_channels(self, through_s: float) -> bool:
+        """Whether the decode's two channels were the same from its start through `through_s`
+        (silencedetect on left minus right closes its silence at the end of the stream too)."""
+        differ = self._sides_differ_at
+        return self._same_from_start and (differ is None or differ >= through_s - SIDE_SLACK_S)
 
     def frame_peaks(self) -> array[float]:
         """One sample peak per loudness frame (astats also reads the last, partial frame)."""
@@ -376,6 +402,7 @@ def analyse(
         vad.segments(done.scores, reader.clock_s),
         path=path,
         ffmpeg=ffmpeg,
+        identical_channels=reader.same_channels(reader.clock_s),
     )
 
 
@@ -497,6 +524,8 @@ def _analyse_halves(
         found,
         path=path,
         ffmpeg=ffmpeg,
+        identical_channels=first.reader.same_channels(half)
+        and second.reader.same_channels(second.reader.clock_s),
     )
 
 
@@ -515,6 +544,7 @@ def summarise(
     *,
     path: Path | None = None,
     ffmpeg: FfmpegBinary | None = None,
+    identical_channels: bool = False,
 ) -> Analysis:
     """The Analysis of a decoded take from its summary figures, envelope and speech segments.
 
@@ -618,6 +648,7 @@ def summarise(
         speech_s=round(speech_s, 2),
         speech_lufs=None if speech_lufs is None else round(speech_lufs, 1),
         speech_segments=tuple((s.start_s, s.end_s) for s in found),
+        identical_channels=reader.stream.channels == 2 and identical_channels,
         envelope=envelope,
     )
 

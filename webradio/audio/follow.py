@@ -142,14 +142,16 @@ class _Encoding:
 @dataclass(frozen=True)
 class _Opening:
     """What the take's opening decided: where the master starts, the voices' reference level,
-    the static gain, the frame the plan starts at, and the gain the render applies (the
-    static gain and the encoder's loss, capped)."""
+    the static gain, the frame the plan starts at, its channels (and whether two were the same
+    so far: the render then filters one), and the gain the render applies (the static gain and
+    the encoder's loss, capped)."""
 
     start_s: float
     reference: float
     static_db: float
     first: int
     channels: int
+    identical_channels: bool = False
     gain_db: float = 0.0
 
 
@@ -302,7 +304,9 @@ def _opening(progress: Progress, duration_s: float, preset: Preset) -> _Opening 
     plan = level.plan(envelope, floor, start, found[-1].end_s, True, mask)
     gain, _ = part_gain_db(plan.predicted_lufs, reader.stream.channels, preset, plan)
     first = max(0, int(start / FRAME_S))
-    return _Opening(start, plan.speech_lufs, gain, first, reader.stream.channels)
+    channels = reader.stream.channels
+    same = channels == 2 and reader.same_channels(length)
+    return _Opening(start, plan.speech_lufs, gain, first, channels, same)
 
 
 def _heard(
@@ -438,6 +442,7 @@ def _sketch(path: Path, reader: FrameReader, opening: _Opening, duration_s: floa
             trailing_silence_s=0.0,
             noise_floor_db=None,
             active_s=1.0,
+            identical_channels=opening.identical_channels,
         ),
     )
 
@@ -504,6 +509,8 @@ def _agreed_end(
     start, end = trim_window(PartSource(path, analysis))
     if abs(start - opening.start_s) > 1e-3 or analysis.channels != opening.channels:
         return None
+    if analysis.identical_channels != opening.identical_channels:
+        return None  # filtered as one channel, but they differ further on
     envelope = analysis.envelope
     mask = speech_mask(analysis, len(envelope.momentary))
     plan = level.plan(envelope, None, start, end, True, mask, reference=opening.reference)

@@ -270,9 +270,10 @@ def build_render_command(
     if limit_dbfs is None:
         limit_dbfs = preset.max_true_peak_dbtp - LIMIT_MARGIN_DB
     curves = list(level_curves or [None] * len(parts))
-    # Mono takes (most classroom recordings) stay mono up to the limiter and are doubled to
-    # the preset's two channels after it: the same master for half the filtering.
-    work = 1 if all(part.analysis.channels == 1 for part in parts) else preset.channels
+    # Mono takes (most classroom recordings, and stereo ones whose two channels are the same)
+    # stay mono up to the limiter and are doubled to the preset's two channels after it: the
+    # same master for half the filtering.
+    work = 1 if all(heard_as_mono(part.analysis) for part in parts) else preset.channels
     layout = "mono" if work == 1 else "stereo"
     rate = preset.sample_rate_hz
     argv = [ffmpeg_path, "-hide_banner", "-nostats", "-nostdin", "-y"]
@@ -290,11 +291,13 @@ def build_render_command(
         window = f"atrim=start={start}{until},asetpts=PTS-STARTPTS"
         formats = f"aformat=sample_fmts=fltp:sample_rates={rate}:channel_layouts={layout}"
         label = f"[a{index}]" if index in curve_inputs else f"[p{index}]"
+        # Fewer channels before the cleanup, more after it: it filters as few as it can.
+        mapping = _channel_filter(part.analysis.channels, work)
+        cleanup = cleanup_filters(preset.noise_reduction, part.analysis.noise_floor_db)
+        fewer = part.analysis.channels > work
         chains.append(
-            f"[{index}:a:0]{window},"
-            "aformat=sample_fmts=fltp,"
-            f"{cleanup_filters(preset.noise_reduction, part.analysis.noise_floor_db)},"
-            f"{_channel_filter(part.analysis.channels, work)},"
+            f"[{index}:a:0]{window},aformat=sample_fmts=fltp,"
+            f"{mapping if fewer else cleanup},{cleanup if fewer else mapping},"
             f"volume={gain:.2f}dB,aresample={rate},{formats}{label}"
         )
         if index in curve_inputs:
@@ -361,6 +364,11 @@ class _Plan:
     levels: tuple[level.LevelPlan, ...]
     gains: list[float]
     capped: list[bool]
+
+
+def heard_as_mono(analysis: Analysis) -> bool:
+    """Whether a take is one channel, or two that are the same."""
+    return analysis.channels == 1 or (analysis.channels == 2 and analysis.identical_channels)
 
 
 def levels_voices(analysis: Analysis) -> bool:
