@@ -116,7 +116,7 @@ def test_a_take_that_decodes_past_the_limit_fails_in_words_and_disturbs_nothing(
     assert found is not None
     job = Job.query.filter_by(subject_id=found.id).one()
     assert (found.state, job.state) == ("failed", "failed")
-    assert "trop long" in (found.failure_reason or "")
+    assert "dure plus de 20 s" in (found.failure_reason or "")
     assert runtime.storage().local_path(found.storage_key).read_bytes() == bomb.read_bytes()
     other = db.session.get(Take, bystander.id)
     assert other is not None and other.state == "ready"

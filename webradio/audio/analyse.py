@@ -388,7 +388,7 @@ def analyse(
             detail="no audio decoded",
         )
     if reader.clock_s > max_seconds:
-        raise too_long(reader.clock_s, max_seconds)
+        raise too_long(reader.clock_s, max_seconds, decoded=True)
     integrated, lra = reader.integrated_and_range()
     peaks = reader.frame_peaks()
     if integrated <= SILENT_LUFS or not math.isfinite(max(peaks, default=-math.inf)):
@@ -406,8 +406,19 @@ def analyse(
     )
 
 
-def too_long(duration_s: float, max_seconds: float) -> AudioError:
-    """The refusal of a take longer than the configured maximum."""
+def too_long(duration_s: float, max_seconds: float, decoded: bool = False) -> AudioError:
+    """The refusal of a take longer than the configured maximum: its length from its header,
+    or only that it goes on past the limit when the decode, which stops there, found it."""
+    if decoded:
+        return AudioError(
+            "too_long",
+            N_(
+                "Cet enregistrement dure plus de %(limit)s : une prise dure au plus %(limit)s. "
+                "Coupez-le en plusieurs prises."
+            ),
+            detail=f"{duration_s:.0f} s decoded",
+            limit=spoken_duration(max_seconds),
+        )
     return AudioError(
         "too_long",
         N_(
@@ -502,7 +513,7 @@ def _analyse_halves(
         return analyse(path, ffmpeg, split=False, max_seconds=max_seconds)
     total = half + second.reader.clock_s
     if total > max_seconds:
-        raise too_long(total, max_seconds)
+        raise too_long(total, max_seconds, decoded=True)
     momentary = first.reader.momentary + second.reader.momentary
     integrated = round(gated_loudness(momentary), 1)
     if integrated <= SILENT_LUFS:
