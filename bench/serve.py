@@ -31,10 +31,14 @@ or run again when it is quiet.
 Targets (issue 12), on `run`: >= 3,000 req/s idle; >= 1,000 req/s with p99 < 100 ms and no
 error while the take renders.
 
+With `--bomb`, the take is a decompression bomb instead (issue 11): six hours of FLAC written
+to a pipe, so that its header says no length: 14 MB that decode past the three-hour limit. The `bomb` row is measured while the worker decodes it; then how long the
+worker was busy with it, and the episode's end (it must fail, with a reason in French).
+
 Usage:  .venv/bin/python bench/serve.py [--quick] [--episodes 50,500] [--seconds 10]
         [--connections 16] [--take-minutes 15]
         [--layouts run,run-1,run-gunicorn,one-process,nginx]
-        [--workdir DIR] [--keep] [--json]
+        [--workdir DIR] [--keep] [--json] [--bomb]
 """
 
 from __future__ import annotations
@@ -147,6 +151,17 @@ def make_take(path: Path, minutes: float) -> None:
         + ["-t", str(minutes * 60), "-ac", "1", "-ar", "44100", str(path)],
         check=True,
     )
+
+
+def make_bomb(path: Path, hours: float = 6.0) -> None:
+    """Digital silence as FLAC written to a pipe: no length in its header, 14 MB for 6 h."""
+    with path.open("wb") as out:
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono"]
+            + ["-t", f"{hours * 3600:.0f}", "-c:a", "flac", "-f", "flac", "pipe:1"],
+            stdout=out,
+            check=True,
+        )
 
 
 def add_episodes(root: Path, port: int, count: int) -> list[tuple[str, str]]:
@@ -422,10 +437,21 @@ def wrk(base: str, requests: Path, seconds: int, connections: int) -> dict[str, 
     }
 
 
+def episode_shown(root: Path, port: int, episode_id: str) -> dict[str, Any]:
+    """`webradio episode show --json`."""
+    out = webradio(environment(root, port), root, "episode", "show", episode_id, "--json")
+    return json.loads(out[out.index("{") :])  # type: ignore[no-any-return]
+
+
 def episode_state(root: Path, port: int, episode_id: str) -> str:
     """The episode's state, as `webradio episode show --json` says it."""
-    out = webradio(environment(root, port), root, "episode", "show", episode_id, "--json")
-    return str(json.loads(out[out.index("{") :])["state"])
+    return str(episode_shown(root, port, episode_id)["state"])
+
+
+def episode_error(root: Path, port: int, episode_id: str) -> str:
+    """What the episode (or its take) says went wrong, as the command line shows it."""
+    shown = episode_shown(root, port, episode_id)
+    return str(shown.get("failure_reason") or "no reason given")
 
 
 class Render:
@@ -495,6 +521,7 @@ def measure_layout(
         )
         show(results[-1])
         render = Render(root, app_port, take, app.pid)
+        submitted = time.monotonic()
         episode_id = render.wait_started()
         samples: list[bool] = []
         done = threading.Event()
@@ -507,12 +534,19 @@ def measure_layout(
             done.set()
             sampler.join()
         share = sum(samples) / max(1, len(samples))
+        load = "bomb" if args.bomb else "render"
         results.append(
-            Figures(count, layout, "render", busy=share, rss_mb=memory, others=others, **busy)
+            Figures(count, layout, load, busy=share, rss_mb=memory, others=others, **busy)
         )
         show(results[-1])
         state = render.wait_done(episode_id)
-        if state != "ready":
+        if args.bomb:
+            print(
+                f"  the bomb: the worker busy {time.monotonic() - submitted:.0f} s, the episode "
+                f"{state}: {episode_error(root, app_port, episode_id)}",
+                flush=True,
+            )
+        elif state != "ready":
             print(f"  (the render ended {state})", file=sys.stderr)
     finally:
         if front is not None:
@@ -568,6 +602,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--bomb", action="store_true", help="a decompression bomb as the take")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
     if args.quick:
@@ -589,11 +624,20 @@ def main() -> None:
         env = environment(root, port)
         webradio(env, root, "db", "upgrade")
         webradio(env, root, "demo")
-        take = root / "take.wav"
-        make_take(take, args.take_minutes)
+        take = root / ("bomb.flac" if args.bomb else "take.wav")
+        if args.bomb:
+            make_bomb(take)
+        else:
+            make_take(take, args.take_minutes)
         print(
             f"wrk -t2 -c{args.connections} -d{args.seconds}s, bench/serve_mix.lua; "
-            f"render: a {args.take_minutes:g}-minute take; {os.cpu_count()} cores "
+            + (
+                f"the take: a decompression bomb ({take.stat().st_size / 1e6:.0f} MB of FLAC "
+                "that decodes to 6 h, no length in its header); "
+                if args.bomb
+                else f"render: a {args.take_minutes:g}-minute take; "
+            )
+            + f"{os.cpu_count()} cores "
             f"(run: {os.cpu_count()} web processes)",
             flush=True,
         )
