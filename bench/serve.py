@@ -32,8 +32,9 @@ Targets (issue 12), on `run`: >= 3,000 req/s idle; >= 1,000 req/s with p99 < 100
 error while the take renders.
 
 With `--bomb`, the take is a decompression bomb instead (issue 11): six hours of FLAC written
-to a pipe, so that its header says no length: 14 MB that decode past the three-hour limit. The `bomb` row is measured while the worker decodes it; then how long the
-worker was busy with it, and the episode's end (it must fail, with a reason in French).
+to a pipe, so that its header says no length: 14 MB that decode past the three-hour limit.
+The `bomb` row is measured while the worker decodes it; then how long the worker was busy
+with it, and the episode's end (it must fail, with a reason in French).
 
 Usage:  .venv/bin/python bench/serve.py [--quick] [--episodes 50,500] [--seconds 10]
         [--connections 16] [--take-minutes 15]
