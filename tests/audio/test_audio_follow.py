@@ -168,20 +168,21 @@ def test_a_wrong_guess_from_the_opening_is_made_up_by_what_is_not_sent_yet(
     assert max(levels) - min(levels) <= 3.0
 
 
-def stereo_copy(
-    take: Path, out: Path, ffmpeg_bin: FfmpegBinary, right_from_s: float | None
-) -> Path:
-    """The take on two channels: the same throughout (a tablet's mono microphone recorded as
-    stereo), or from `right_from_s` on with the right channel 2 dB quieter."""
+def stereo_followed(
+    mono: Path,
+    right_from_s: float | None,
+    ffmpeg_bin: FfmpegBinary,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[ProcessReport, Path, list[int], list[str]]:
+    """Process the take put on two channels: the same throughout (a tablet's mono microphone
+    recorded as stereo), or from `right_from_s` on with the right channel 2 dB quieter. The
+    report, the master, the usual renders asked for and the graph of every followed render."""
+    take = tmp_path / "stereo.wav"
     right = None if right_from_s is None else f"volume=-2dB:enable='gte(t,{right_from_s})'"
-    graph = stereo_graph(right)
-    run_ffmpeg([ffmpeg_bin.path, *BASE, "-i", str(take), "-filter_complex", graph]
-               + ["-c:a", "pcm_s16le", str(out)])  # fmt: skip
-    return out
-
-
-def graphs_rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The filter graph of every render that follows an analysis."""
+    run_ffmpeg([ffmpeg_bin.path, *BASE, "-i", str(mono), "-filter_complex", stereo_graph(right)]
+               + ["-c:a", "pcm_s16le", str(take)])  # fmt: skip
+    calls = no_usual_render(monkeypatch)
     graphs: list[str] = []
     build = follow.build_render_command
 
@@ -191,18 +192,15 @@ def graphs_rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return argv
 
     monkeypatch.setattr(follow, "build_render_command", kept)
-    return graphs
+    out = tmp_path / "master.mp3"
+    return process(take, out, PODCAST, ffmpeg_bin), out, calls, graphs
 
 
 def test_a_stereo_take_whose_channels_are_the_same_is_filtered_as_one(
     classroom, ffmpeg_bin: FfmpegBinary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     mono, where, _, usual_result = classroom
-    take = stereo_copy(mono, tmp_path / "stereo.wav", ffmpeg_bin, None)
-    calls = no_usual_render(monkeypatch)
-    graphs = graphs_rendered(monkeypatch)
-    out = tmp_path / "master.mp3"
-    report = process(take, out, PODCAST, ffmpeg_bin)
+    report, out, calls, graphs = stereo_followed(mono, None, ffmpeg_bin, tmp_path, monkeypatch)
     assert calls == [] and len(graphs) == 1
     assert "pan=mono|c0=0.5*c0+0.5*c1,highpass" in graphs[0]
     assert "latency=1,pan=stereo|c0=c0|c1=c0," in graphs[0]
@@ -217,11 +215,7 @@ def test_channels_the_same_in_the_opening_only_are_rendered_again_in_stereo(
     classroom, ffmpeg_bin: FfmpegBinary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     mono, where, _, _ = classroom
-    take = stereo_copy(mono, tmp_path / "stereo.wav", ffmpeg_bin, 60.0)
-    calls = no_usual_render(monkeypatch)
-    graphs = graphs_rendered(monkeypatch)
-    out = tmp_path / "master.mp3"
-    report = process(take, out, PODCAST, ffmpeg_bin)
+    report, out, calls, graphs = stereo_followed(mono, 60.0, ffmpeg_bin, tmp_path, monkeypatch)
     # The opening (30 s) heard one voice on two channels; the whole take did not.
     assert len(graphs) == 1 and "pan=mono" in graphs[0]
     assert calls == [1]
