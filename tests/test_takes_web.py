@@ -17,6 +17,7 @@ from web_support import PASSWORD, fetch, post_file, sign_in
 from webradio import runtime, schools
 from webradio.audio.ffmpeg import find_ffmpeg
 from webradio.audio.tags import read_tags
+from webradio.errors import FfmpegError
 from webradio.extensions import db
 from webradio.models import Episode, School
 
@@ -87,6 +88,63 @@ def test_a_bad_upload_is_reported_in_words(
     assert "pas un enregistrement audio" in state["failure_reason"]
     assert fetch(client, f"/son/prises/{take_id}/onde.json").status_code == 404
     assert "n’a pas pu être traitée" in fetch(client, "/").text
+
+
+def test_a_refused_take_is_told_in_the_readers_language_with_no_useless_retry(
+    app: Flask,
+    client: FlaskClient,
+    school: School,
+    take_wav: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A take longer than the limit (here 5 s) is refused with its length and the limit in the
+    sentence: the English pages say it in English, its fields filled. An episode made of it
+    fails with that reason and offers no « Relancer le traitement » (the same file would be
+    refused again); an episode that failed for a passing cause still offers it."""
+    sign_in(client, "head@son.fr")
+    monkeypatch.setitem(app.config, "MAX_TAKE_SECONDS", 5)
+    take_id = upload(client, take_wav, "Trop longue")
+    french = client.get(f"/prises/{take_id}/etat?lang=fr").get_json()["failure_reason"]
+    assert french.startswith("Cet enregistrement est trop long (10 s) : une prise dure au plus 5 s")
+    english = client.get(f"/prises/{take_id}/etat?lang=en").get_json()["failure_reason"]
+    assert english.startswith("This recording is too long (10 s): a take lasts at most 5 s")
+    page = fetch(client, "/").text
+    assert "This recording is too long (10 s)" in page and "trop long" not in page
+
+    client.get("/?lang=fr")
+    response = client.post(
+        "/episodes/nouveau",
+        data={"title": "Trop long", "take_ids": [take_id], "audience": "class"}
+        | {"no_pupil_voices": "1"},
+    )
+    assert response.status_code == 302, response.text
+    episode = Episode.query.order_by(Episode.created_at.desc()).first()
+    assert episode is not None and episode.state == "failed"
+    page = fetch(client, f"/episodes/{episode.id}").text
+    assert "trop long (10 s)" in page and "Relancer le traitement" not in page
+
+    # The same episode failing for a cause that passes (ffmpeg stopped) may be tried again.
+    episode.fail_with(FfmpegError(["ffmpeg"], "Killed"))
+    db.session.commit()
+    page = fetch(client, f"/episodes/{episode.id}").text
+    assert "Le traitement du son a échoué" in page and "Relancer le traitement" in page
+
+
+def test_a_reason_set_as_text_alone_is_not_shown_from_an_older_record(app: Flask) -> None:
+    """Code that sets a reason as text (a full disk, a stopped worker) leaves the record of an
+    earlier refusal behind: the reason shown is the text, and retrying is offered."""
+    from webradio.audio.analyse import too_long
+    from webradio.models import Take
+
+    take = Take(school_id="x", sha256="0", storage_key="k", size_bytes=1)
+    take.fail_with(too_long(7200, 3600))
+    assert take.failure_message == (too_long(1, 1).message, {"length": "2 h", "limit": "1 h"})
+    assert not take.worth_retrying
+    take.failure_reason = "La prise a disparu du stockage."
+    assert take.failure_message == ("La prise a disparu du stockage.", {})
+    assert take.worth_retrying
+    take.fail_with(None)
+    assert (take.failure_reason, take.failure_json) == (None, None)
 
 
 def test_jingles_are_the_heads(client: FlaskClient, school: School, tmp_path: Path) -> None:

@@ -165,7 +165,7 @@ def render_episode(episode_id: str) -> Episode:
         _render(episode)
     except AudioError as error:
         episode.state = EpisodeState.FAILED
-        episode.failure_reason = str(error)
+        episode.fail_with(error)
         db.session.commit()
         raise
     rendered = episode.media_key or ""

@@ -101,9 +101,11 @@ def register_tasks(huey: Huey, app: Flask) -> dict[str, Callable[..., Any]]:
                         task.schedule(args=(job_id,), delay=DISK_RETRY_S[job.attempts - 1])
                         return
                     known = full or isinstance(error, WebradioError)
-                    reason = DISK_FULL if full else str(error) if known else GENERIC_FAILURE
+                    reason: str | WebradioError = DISK_FULL if full else GENERIC_FAILURE
+                    if not full and isinstance(error, WebradioError):
+                        reason = error
                     # The job and its subject never disagree: both say failed, with the reason.
-                    _finish(job, JobState.FAILED, reason)
+                    _finish(job, JobState.FAILED, str(reason))
                     _mark_subject_failed(kind, job.subject_id, reason)
                     if not known:
                         raise
@@ -214,7 +216,7 @@ def _wait_for_disk(job: Job, kind: str, delay_s: float) -> None:
         db.session.rollback()
 
 
-def _mark_subject_failed(kind: str, subject_id: str, reason: str) -> None:
+def _mark_subject_failed(kind: str, subject_id: str, reason: str | WebradioError) -> None:
     """After a failure, leave the take or episode in a visible failed state, never half-done
     (a subject already `failed`, `ready` or `published` keeps what it says)."""
     subject: takes.Take | Episode | None = None
@@ -229,7 +231,8 @@ def _mark_subject_failed(kind: str, subject_id: str, reason: str) -> None:
         EpisodeState.RENDERING,
     }
     if subject is not None and subject.state in unfinished:
-        subject.state, subject.failure_reason = TakeState.FAILED, reason
+        subject.state = TakeState.FAILED
+        subject.fail_with(reason)
         db.session.commit()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import date, datetime
 from enum import StrEnum
@@ -23,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webradio.clock import now_utc
+from webradio.errors import WebradioError
 from webradio.extensions import db
 from webradio.ids import new_id
 
@@ -75,6 +77,53 @@ def _id_column() -> Mapped[str]:
 def _created() -> Mapped[datetime]:
     """A creation timestamp (naive UTC)."""
     return mapped_column(DateTime, default=now_utc, nullable=False)
+
+
+# Refusals of the file itself (too long, unreadable, silent, only room tone, an empty cut):
+# processing it again gives the same answer, so no page offers to.
+FILE_REFUSALS = frozenset(
+    {"not_audio", "empty", "too_short", "too_long", "silence", "room_tone", "empty_part"}
+)
+
+
+class Failing:
+    """A take or an episode that can fail: its reason in French (as the command line and the
+    JSON show it), and the message and fields it was made of (`failure_json`), so that a page
+    says it in its reader's language and knows whether trying again can help."""
+
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    failure_json: Mapped[str | None] = mapped_column(Text)
+
+    def fail_with(self, reason: str | WebradioError | None) -> None:
+        """Record `reason` (a refusal keeps its message, fields and code beside the text)."""
+        self.failure_reason = None if reason is None else str(reason)
+        self.failure_json = None
+        if isinstance(reason, WebradioError):
+            stored = {"message": reason.message, "params": reason.params}
+            with contextlib.suppress(TypeError, ValueError):
+                self.failure_json = json.dumps(stored | {"code": getattr(reason, "code", None)})
+
+    def _stored_failure(self) -> dict[str, Any]:
+        """What fail_with kept, when it still makes the reason shown (code elsewhere may set
+        the reason alone, leaving an older record behind: it is ignored)."""
+        try:
+            stored = json.loads(self.failure_json or "{}")
+            message, params = stored["message"], stored["params"]
+            made = message % params if params else message
+        except (KeyError, TypeError, ValueError):
+            return {}
+        return stored if made == self.failure_reason else {}
+
+    @property
+    def failure_message(self) -> tuple[str, dict[str, Any]]:
+        """The reason's French message and its fields, to translate then fill."""
+        stored = self._stored_failure()
+        return (stored["message"], stored["params"]) if stored else (self.failure_reason or "", {})
+
+    @property
+    def worth_retrying(self) -> bool:
+        """Whether processing again may succeed (not when the file itself was refused)."""
+        return self._stored_failure().get("code") not in FILE_REFUSALS
 
 
 class Organisation(db.Model):  # type: ignore[name-defined]
@@ -241,7 +290,7 @@ class ConsentEvent(db.Model):  # type: ignore[name-defined]
     grant: Mapped[ConsentGrant] = relationship(back_populates="events")
 
 
-class Take(db.Model):  # type: ignore[name-defined]
+class Take(Failing, db.Model):  # type: ignore[name-defined]
     """A raw recording, kept untouched and addressed by its content hash."""
 
     __tablename__ = "take"
@@ -257,7 +306,6 @@ class Take(db.Model):  # type: ignore[name-defined]
     storage_key: Mapped[str] = mapped_column(String(200))
     size_bytes: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), default=TakeState.UPLOADED)
-    failure_reason: Mapped[str | None] = mapped_column(Text)
     analysis_json: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)  # raw audio gone (retention)
     created_at: Mapped[datetime] = _created()
@@ -270,7 +318,7 @@ class Take(db.Model):  # type: ignore[name-defined]
         return json.loads(self.analysis_json) if self.analysis_json else None
 
 
-class Episode(db.Model):  # type: ignore[name-defined]
+class Episode(Failing, db.Model):  # type: ignore[name-defined]
     """An episode: ordered parts rendered to one master, its participants and audience."""
 
     __tablename__ = "episode"
@@ -283,7 +331,6 @@ class Episode(db.Model):  # type: ignore[name-defined]
     series: Mapped[str] = mapped_column(String(100), default="")
     requested_audience: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default=EpisodeState.DRAFT)
-    failure_reason: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)  # a teacher's request
     # The head's answer to the last request: approved or refused, and why, for the teacher.
     review_decision: Mapped[str | None] = mapped_column(String(16))

@@ -124,7 +124,7 @@ def analyse_take(take_id: str) -> Analysis:
         check_has_sound(result)
     except AudioError as error:
         take.state = "failed"
-        take.failure_reason = str(error)
+        take.fail_with(error)
         db.session.commit()
         raise
     if result.envelope is not None:

@@ -1,4 +1,5 @@
-"""Migration 0007 goes down and up on SQLite, and on PostgreSQL where the suite has one."""
+"""Migrations 0007, 0009 and 0010 go down and up on SQLite, and on PostgreSQL where the suite
+has one."""
 
 from __future__ import annotations
 
@@ -82,3 +83,14 @@ def test_0009_keeps_former_names_and_goes_down_and_up_on_sqlite(app: Flask) -> N
 @needs_postgres
 def test_0009_goes_down_and_up_on_postgresql(tmp_path: Path) -> None:
     on_fresh_postgres(tmp_path, former_names_down_and_up)
+
+
+def test_0010_adds_the_failure_record_and_goes_down_and_up_on_sqlite(app: Flask) -> None:
+    """0010 adds take.failure_json and episode.failure_json, and goes back down (a reason
+    stored before it has no record and is shown as its text: test_takes_web)."""
+    assert "failure_json" in columns("take") and "failure_json" in columns("episode")
+    db.session.remove()
+    downgrade(revision="0009")
+    assert "failure_json" not in columns("take") | columns("episode")
+    upgrade()
+    assert "failure_json" in columns("take") and "failure_json" in columns("episode")

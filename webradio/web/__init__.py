@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 
 from webradio.errors import N_, Forbidden, WebradioError
 from webradio.extensions import limiter, login_manager
-from webradio.models import School, Take
+from webradio.models import Failing, School, Take
 from webradio.publication import Actor
 
 if TYPE_CHECKING:
@@ -82,7 +82,9 @@ def register_web(app: Flask) -> None:
     app.errorhandler(429)(_too_many)
     app.errorhandler(503)(_unavailable)
     app.errorhandler(InternalServerError)(_unexpected)
-    app.context_processor(lambda: {"tr": translate, "get_locale": get_locale})
+    app.context_processor(
+        lambda: {"tr": translate, "failure": failure_text, "get_locale": get_locale}
+    )
 
 
 class PublicPagesSessionInterface(SecureCookieSessionInterface):
@@ -149,6 +151,15 @@ def translate(message: str, **params: object) -> str:
     """Translate a French message marked with N_ (errors, labels), then fill its fields."""
     text = gettext(message)
     return text % params if params else text
+
+
+def failure_text(subject: Failing) -> str:
+    """A take's or an episode's failure reason in the reader's language, its fields filled."""
+    message, params = subject.failure_message
+    try:
+        return translate(message, **params)
+    except (KeyError, TypeError, ValueError):  # a translation that lost a field
+        return subject.failure_reason or ""
 
 
 # Pages framed by other sites promise no cookie: ?lang= applies to that answer only.

@@ -14,7 +14,7 @@ from webradio import episodes, people, runtime, takes
 from webradio.audio.report import TakeReport, take_report
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.models import Episode, School, Take, TakeState
-from webradio.web import back_to, current_school, role_required, translate
+from webradio.web import back_to, current_school, failure_text, role_required, translate
 
 bp = Blueprint("sound", __name__, url_prefix="/son")
 
@@ -48,7 +48,7 @@ def take_state_json(take: Take) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": take.id,
         "state": take.state,
-        "failure_reason": translate(take.failure_reason) if take.failure_reason else None,
+        "failure_reason": failure_text(take) if take.failure_reason else None,
         "label": take.label,
     }
     if take.state == TakeState.READY and take.analysis:
