@@ -3,6 +3,7 @@ chapters in the master's timeline, and the tags read back by ffprobe."""
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import subprocess
@@ -15,11 +16,15 @@ from flask.testing import FlaskClient
 from web_support import PASSWORD, fetch, post_file, sign_in
 
 from webradio import runtime, schools
+from webradio.audio.analyse import Analysis
 from webradio.audio.ffmpeg import find_ffmpeg
+from webradio.audio.meter import Loudness
+from webradio.audio.render import PartSource
+from webradio.audio.render import _result as render_result
 from webradio.audio.tags import read_tags
 from webradio.errors import FfmpegError
 from webradio.extensions import db
-from webradio.models import Episode, School
+from webradio.models import Episode, School, Take
 
 
 @pytest.fixture
@@ -128,6 +133,58 @@ def test_a_refused_take_is_told_in_the_readers_language_with_no_useless_retry(
     db.session.commit()
     page = fetch(client, f"/episodes/{episode.id}").text
     assert "Le traitement du son a échoué" in page and "Relancer le traitement" in page
+
+
+def test_a_report_with_a_figure_is_said_in_english_on_english_pages(
+    client: FlaskClient, school: School, take_wav: Path, tmp_path: Path
+) -> None:
+    """« un long silence sans voix au milieu (11 s) » has its figure in it: the English page
+    and the studio's JSON say it in English, the figure filled (it showed in French)."""
+    paused = tmp_path / "pause.wav"
+    subprocess.run(
+        [find_ffmpeg().path, "-hide_banner", "-nostdin", "-y", "-i", str(take_wav), "-i"]
+        + [str(take_wav), "-filter_complex", "[0:a]apad=pad_dur=7[a];[a][1:a]concat=n=2:v=0:a=1"]
+        + [str(paused)],
+        check=True,
+        capture_output=True,
+    )
+    sign_in(client, "prof@son.fr")
+    take_id = upload(client, paused, "Pause")
+    french = client.get(f"/prises/{take_id}/etat?lang=fr").get_json()["report"]["advice"]
+    assert any(line.startswith("Il y a un long silence sans voix au milieu (") for line in french)
+    english = client.get(f"/prises/{take_id}/etat?lang=en").get_json()["report"]["advice"]
+    assert any(
+        line.startswith("There is a long silence without voices in the middle (")
+        for line in english
+    ), english
+    assert not any("silence sans voix" in line for line in english)
+    page = fetch(client, "/").text
+    assert "There is a long silence without voices in the middle (" in page
+    assert "%(" not in page
+
+    # The render's own warnings, on the episode page: a take finished at the gain's cap.
+    client.get("/?lang=fr")
+    response = client.post(
+        "/episodes/nouveau",
+        data={"title": "Pause", "take_ids": [take_id], "audience": "class", "no_pupil_voices": "1"},
+    )
+    assert response.status_code == 302, response.text
+    episode = Episode.query.order_by(Episode.created_at.desc()).first()
+    take = db.session.get(Take, take_id)
+    assert episode is not None and take is not None and take.analysis is not None
+    part = PartSource(Path("pause.wav"), Analysis.from_dict(take.analysis), title="Pause")
+    capped = render_result([part], Loudness(-20.0, -2.0, 5.0, 30.0), [24.0], [True])
+    episode.render_report_json = json.dumps(
+        {"output_lufs": -20.0, "output_true_peak_dbtp": -2.0, "gains_db": [24.0]}
+        | {"warnings": [w.to_dict() for w in capped.warnings]}
+    )
+    db.session.commit()
+    french = fetch(client, f"/episodes/{episode.id}").text
+    assert "L'enregistrement « Pause » est très faible : il a été monté au maximum (+24 dB)" in (
+        html.unescape(french)
+    )
+    english = html.unescape(fetch(client, f"/episodes/{episode.id}?lang=en").text)
+    assert 'The take "Pause" is very quiet: it was turned up as far as possible (+24 dB)' in english
 
 
 def test_a_reason_set_as_text_alone_is_not_shown_from_an_older_record(app: Flask) -> None:

@@ -245,7 +245,7 @@ def _render(episode: Episode) -> None:
             "output_lufs": result.output_lufs,
             "output_true_peak_dbtp": result.output_true_peak_dbtp,
             "gains_db": list(result.gains_db),
-            "warnings": [{"code": w.code, "message": w.message} for w in result.warnings],
+            "warnings": [w.to_dict() for w in result.warnings],
         }
     )
     if former and former != stored.key:

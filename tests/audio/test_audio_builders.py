@@ -114,9 +114,10 @@ def test_render_command_shape() -> None:
     long = [PartSource(Path("c.wav"), analysis(duration_s=90.0))]
     metered = build_render_command("ffmpeg", long, PRESETS["podcast"], "o.mp3", [0], meter=True)
     graph = metered[metered.index("-filter_complex") + 1]
-    assert "aresample=44100,asplit=2[out][meter]" in graph
+    # A mono take: measured before it is doubled, as the two channels it is encoded with.
+    assert "aresample=44100,asplit=2[work][meter];[work]pan=stereo|c0=c0|c1=c0[out]" in graph
     # Its frames logged at ffmpeg's default level: the follower reads how far the encode is.
-    assert "[meter]asplit=2[m][p];[m]ebur128=framelog=info,anullsink;" in graph
+    assert "[meter]asplit=2[m][p];[m]ebur128=framelog=info:dualmono=true,anullsink;" in graph
     assert "peak=true" not in graph
     assert metered[-1] == "o.mp3"
 
@@ -136,6 +137,12 @@ def test_a_mono_take_is_filtered_mono_and_doubled_after_the_limiter() -> None:
     assert "channel_layouts=stereo" not in graph
     assert "latency=1,pan=stereo|c0=c0|c1=c0,aresample=44100[out]" in graph
     assert dict(zip(argv, argv[1:], strict=False))["-ac"] == "2"  # the master's, after the curve's
+    # Past a minute, a master kept in its channels is measured as it is.
+    for channels, preset in ((2, "podcast"), (1, "voice")):
+        long = PartSource(Path("a.wav"), analysis(channels=channels, duration_s=90.0))
+        argv = build_render_command("ffmpeg", [long], PRESETS[preset], "o.mp3", [3.0], meter=True)
+        graph = argv[argv.index("-filter_complex") + 1]
+        assert "asplit=2[out][meter]" in graph and "dualmono" not in graph
 
 
 def test_two_identical_channels_are_filtered_as_one() -> None:

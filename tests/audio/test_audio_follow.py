@@ -203,8 +203,12 @@ def test_a_stereo_take_whose_channels_are_the_same_is_filtered_as_one(
     report, out, calls, graphs = stereo_followed(mono, None, ffmpeg_bin, tmp_path, monkeypatch)
     assert calls == [] and len(graphs) == 1
     assert "pan=mono|c0=0.5*c0+0.5*c1,highpass" in graphs[0]
-    assert "latency=1,pan=stereo|c0=c0|c1=c0," in graphs[0]
+    # Doubled after the limiter, measured before (as two identical channels: the report says
+    # what the file holds).
+    assert "asplit=2[work][meter];[work]pan=stereo|c0=c0|c1=c0[out]" in graphs[0]
+    assert "ebur128=framelog=info:dualmono=true" in graphs[0]
     judged = check_master(report, out, ffmpeg_bin, where[-1][1] - where[0][0])
+    assert report.output_lufs == pytest.approx(judged.integrated_lufs, abs=0.2)
     assert side_peak_db(out, ffmpeg_bin.path) == float("-inf")
     # The mono take's master, at the same loudness (the stereo take reads 3 LU louder).
     assert abs(judged.integrated_lufs - usual_result.output_lufs) <= 0.5

@@ -8,6 +8,7 @@ The arrangements are built here with ffmpeg from the short real clips in tests/a
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from audio_judge import BASE, REAL, judge
 
-from webradio.audio.analyse import analyse, check_has_sound
+from webradio.audio.analyse import Analysis, analyse, check_has_sound
 from webradio.audio.ffmpeg import FfmpegBinary, FfmpegTimeout, run_ffmpeg
 from webradio.audio.pipeline import ProcessReport, process
 from webradio.audio.presets import PRESETS
@@ -302,7 +303,7 @@ def test_a_shy_voice_is_levelled_with_the_confident_one(arranged, ffmpeg_bin: Ff
     assert abs(shy - bold) <= 3.0
     # Nothing of the shy voice trimmed as "silence", and no "long silence" about it.
     assert report.trimmed_start_s <= where[0][0] + 0.05
-    codes = {w.code: w.message for w in report.warnings}
+    codes = {w.code: w.text for w in report.warnings}
     assert "long_pause" not in codes
     # The report says where the shy voice is (it starts at 1 s, the confident one at 9 s).
     assert "quiet_voice" in codes and "0:0" in codes["quiet_voice"]
@@ -408,8 +409,12 @@ def test_a_long_pause_is_reported_by_what_the_detector_hears(
     arrange(ffmpeg_bin, take, [0.5, (man, -20.0, 1.0, 6.2), 7.0, (man, -20.0, 1.0, 6.2), 0.5])
     analysis = analyse(take, ffmpeg_bin)
     pauses = [w for w in analysis.warnings if w.code == "long_pause"]
-    assert len(pauses) == 1 and "7 s" in pauses[0].message
+    assert len(pauses) == 1 and "7 s" in pauses[0].text
     assert analysis.longest_pause_s == pytest.approx(7.0, abs=0.6)
+    # Stored as its sentence and its figure, filled where it is shown (in the reader's language).
+    stored = Analysis.from_dict(json.loads(json.dumps(analysis.to_dict())))
+    assert [w.to_dict() for w in stored.warnings] == [w.to_dict() for w in analysis.warnings]
+    assert "%(seconds).0f s" in pauses[0].message and pauses[0].params["seconds"] >= 6.4
 
 
 def test_a_take_longer_than_the_limit_is_refused_before_it_is_decoded(

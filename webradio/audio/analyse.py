@@ -90,10 +90,24 @@ TOO_SLOW = N_(
 
 @dataclass(frozen=True)
 class AudioWarning:
-    """Something a teacher should know about a take or a master; `message` is French."""
+    """Something a teacher should know about a take or a master: `message` is French, marked
+    for translation, and filled with `params` once translated (so a page says it in its
+    reader's language, the figures in it too)."""
 
     code: str
     message: str
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def text(self) -> str:
+        """The sentence in French, filled."""
+        return self.message % self.params if self.params else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """As stored in a report (the fields only when it has some)."""
+        return {"code": self.code, "message": self.message} | (
+            {"params": self.params} if self.params else {}
+        )
 
 
 @dataclass(frozen=True)
@@ -136,7 +150,7 @@ class Analysis:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the envelope is stored apart, see peaks.py)."""
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "envelope"}
-        data["warnings"] = [{"code": w.code, "message": w.message} for w in self.warnings]
+        data["warnings"] = [w.to_dict() for w in self.warnings]
         data["speech_segments"] = [list(s) for s in self.speech_segments]
         return data
 
@@ -617,8 +631,8 @@ def summarise(
                 N_(
                     "Une voix est bien plus faible que les autres (%(where)s) : rapprochez le "
                     "micro de cet élève. Elle est remontée au rendu, avec le bruit autour."
-                )
-                % {"where": ", ".join(f"{clock(a)}–{clock(b)}" for a, b in shy[:3])},
+                ),
+                {"where": ", ".join(f"{clock(a)}–{clock(b)}" for a, b in shy[:3])},
             ),
         )
     if duration_s < SHORT_TAKE_S:
@@ -712,8 +726,8 @@ def take_warnings(
                 N_(
                     "Il y a un long silence sans voix au milieu (%(seconds).0f s) : "
                     "vous pourrez le couper au montage."
-                )
-                % {"seconds": longest_pause_s},
+                ),
+                {"seconds": longest_pause_s},
             )
         )
     return tuple(warnings)

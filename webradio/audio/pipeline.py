@@ -49,7 +49,7 @@ class ProcessReport:
             "trimmed_start_s": self.trimmed_start_s,
             "trimmed_end_s": self.trimmed_end_s,
             "gain_db": self.gain_db,
-            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
+            "warnings": [{"code": w.code, "message": w.text} for w in self.warnings],
         }
 
 

@@ -324,16 +324,22 @@ def build_render_command(
     )
     # level=0: by default alimiter raises its output to full scale, which undoes the target.
     metered = meter and verify.windowed(total)
-    chains.append(
-        f"{joined}afade=t=in:d={FADE_IN_S},"
-        f"{ending}"
+    # A mono master doubled to two channels is measured before it is doubled (ebur128's
+    # dualmono reads it as the two identical channels; their frame peaks are its own): the
+    # same figures for half the meter's work.
+    doubled = "" if work == preset.channels else _channel_filter(work, preset.channels)
+    limited = (
+        f"{joined}afade=t=in:d={FADE_IN_S},{ending}"
         f"alimiter=limit={limit:.4f}:level=0:attack=5:release=50:latency=1,"
-        + ("" if work == preset.channels else f"{_channel_filter(work, preset.channels)},")
-        + f"aresample={rate}"
-        + (",asplit=2[out][meter]" if metered else "[out]")
     )
+    if not metered:
+        chains.append(f"{limited}{doubled}{',' if doubled else ''}aresample={rate}[out]")
+    elif doubled:
+        chains.append(f"{limited}aresample={rate},asplit=2[work][meter];[work]{doubled}[out]")
+    else:
+        chains.append(f"{limited}aresample={rate},asplit=2[out][meter]")
     if metered:
-        chains.append(f"[meter]{verify.meter_graph(rate)},anullsink")
+        chains.append(f"[meter]{verify.meter_graph(rate, dual_mono=bool(doubled))},anullsink")
     argv += [
         "-filter_complex",
         ";".join(chains),
@@ -543,8 +549,8 @@ def _result(
             N_(
                 "L'enregistrement « %(title)s » est très faible : il a été monté au maximum "
                 "(+%(gain).0f dB) et reste moins fort que les autres. Rapprochez le micro."
-            )
-            % {"title": part.title or part.path.name, "gain": gain},
+            ),
+            {"title": part.title or part.path.name, "gain": gain},
         )
         for part, gain, cap in zip(parts, gains, capped, strict=True)
         if cap

@@ -42,7 +42,7 @@ class Figure:
 class TakeReport:
     """Advice for the class (French sentences, to translate) and figures for the teacher."""
 
-    advice: tuple[str, ...]
+    advice: tuple[tuple[str, dict[str, Any]], ...]  # (message, its fields)
     figures: tuple[Figure, ...]
     good: bool
 
@@ -62,7 +62,7 @@ def _db(value: float | None, unit: str) -> str:
 
 def take_report(analysis: dict[str, Any]) -> TakeReport:
     """The report of a stored analysis (Take.analysis)."""
-    advice = tuple(str(w["message"]) for w in analysis.get("warnings", ()))
+    advice = tuple((str(w["message"]), w.get("params") or {}) for w in analysis.get("warnings", ()))
     floor = analysis.get("noise_floor_db")
     kind = analysis.get("kind", "speech")
     figures = (
@@ -112,4 +112,4 @@ def take_report(analysis: dict[str, Any]) -> TakeReport:
             N_("entre passages calmes et forts ; nivelé au rendu"),
         ),
     )
-    return TakeReport(advice or (GOOD,), figures, not advice)
+    return TakeReport(advice or ((GOOD, {}),), figures, not advice)

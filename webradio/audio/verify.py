@@ -37,11 +37,13 @@ def windowed(duration_s: float) -> bool:
     return duration_s > clipping.WHOLE_PEAK_READ_S
 
 
-def meter_graph(rate_hz: int) -> str:
+def meter_graph(rate_hz: int, dual_mono: bool = False) -> str:
     """Filters measuring a long master: ebur128 without its true-peak meter, and each frame's
-    sample peak (astats), printed; the peaks branch is the graph's output."""
+    sample peak (astats), printed; the peaks branch is the graph's output. With `dual_mono`
+    the mono master is measured as the two identical channels it is encoded with."""
     return (
-        "asplit=2[m][p];[m]ebur128=framelog=info,anullsink;"
+        f"asplit=2[m][p];[m]ebur128=framelog=info{':dualmono=true' if dual_mono else ''},"
+        "anullsink;"
         f"[p]asetnsamples=n={frame_samples(rate_hz)}:p=0,"
         "astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level,"
         "ametadata=mode=print:key=lavfi.astats.Overall.Peak_level"

@@ -55,7 +55,7 @@ def take_state_json(take: Take) -> dict[str, Any]:
         report = take_report(take.analysis)
         data["report"] = {
             "good": report.good,
-            "advice": [translate(line) for line in report.advice],
+            "advice": [translate(line, **fields) for line, fields in report.advice],
             "figures": [
                 {"label": translate(f.label), "value": f.value, "hint": translate(f.hint)}
                 for f in report.figures
