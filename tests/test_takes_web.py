@@ -127,6 +127,7 @@ def test_a_refused_take_is_told_in_the_readers_language_with_no_useless_retry(
     assert episode is not None and episode.state == "failed"
     page = fetch(client, f"/episodes/{episode.id}").text
     assert "trop long (10 s)" in page and "Relancer le traitement" not in page
+    assert "Refaites l’épisode avec une autre prise" in page  # what to do instead
 
     # The same episode failing for a cause that passes (ffmpeg stopped) may be tried again.
     episode.fail_with(FfmpegError(["ffmpeg"], "Killed"))
