@@ -17,6 +17,7 @@ from web_support import PASSWORD, fetch, post_file, sign_in
 
 from webradio import runtime, schools
 from webradio.audio.analyse import Analysis
+from webradio.audio.clips import make_jingle
 from webradio.audio.ffmpeg import find_ffmpeg
 from webradio.audio.meter import Loudness
 from webradio.audio.render import PartSource
@@ -283,6 +284,43 @@ def test_parts_jingles_chapters_and_tags(
     assert any(s.get("codec_name") == "png" for s in probed["streams"])  # the artwork
     toc = read_tags(master).chapters
     assert [c.title for c in toc] == ["Partie 1", "Partie 2"]
+
+
+def test_a_quiet_jingle_is_named_in_words_not_by_its_code(
+    client: FlaskClient, school: School, take_wav: Path, tmp_path: Path
+) -> None:
+    """A jingle too quiet for the gain's cap, in a master that stays short of the target (its
+    take is as quiet), is named in the render's warning by its kind in the reader's language,
+    as on the re-edit page (both said « intro »)."""
+    chime = make_jingle(tmp_path / "chime.wav", find_ffmpeg())
+    quiet_chime, quiet_take = tmp_path / "quiet-chime.wav", tmp_path / "quiet-take.wav"
+    for source, quiet in ((chime, quiet_chime), (take_wav, quiet_take)):
+        subprocess.run(
+            [find_ffmpeg().path, "-hide_banner", "-nostdin", "-y", "-i", str(source)]
+            + ["-af", "volume=-45dB", "-c:a", "pcm_s16le", str(quiet)],
+            check=True,
+            capture_output=True,
+        )
+    sign_in(client, "head@son.fr")
+    response = post_file(client, "/son/jingles", quiet_chime, which="intro", voice_free="1")
+    assert response.status_code in (200, 302), response.text
+    take_id = upload(client, quiet_take, "Le potager")
+    client.post(
+        "/episodes/nouveau",
+        data={"title": "Jingle", "take_ids": [take_id], "audience": "class"}
+        | {"no_pupil_voices": "1"},
+    )
+    episode = Episode.query.order_by(Episode.created_at.desc()).first()
+    assert episode is not None and episode.state == "ready", episode and episode.failure_reason
+    assert episode.intro_jingle_id is not None
+    french = html.unescape(fetch(client, f"/episodes/{episode.id}?lang=fr").text)
+    assert "L'enregistrement « Jingle de début » est très faible" in french
+    english = html.unescape(fetch(client, f"/episodes/{episode.id}?lang=en").text)
+    assert 'The take "Opening jingle" is very quiet' in english
+    for page in (french, english):
+        assert "« intro »" not in page and '"intro"' not in page
+    reedit_page = fetch(client, f"/episodes/{episode.id}/remontage?lang=en").text
+    assert "Opening jingle (" in reedit_page and "intro (" not in reedit_page
 
 
 def probe(path: Path) -> Any:

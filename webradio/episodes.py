@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,7 +26,7 @@ from webradio import (
     urls,
     voices,
 )
-from webradio.audio.analyse import analyse, check_has_sound
+from webradio.audio.analyse import AudioWarning, analyse, check_has_sound
 from webradio.audio.clips import make_jingle
 from webradio.audio.presets import configured_max_take_s, configured_preset
 from webradio.audio.render import PartSource, RenderResult, render
@@ -245,11 +245,21 @@ def _render(episode: Episode) -> None:
             "output_lufs": result.output_lufs,
             "output_true_peak_dbtp": result.output_true_peak_dbtp,
             "gains_db": list(result.gains_db),
-            "warnings": [w.to_dict() for w in result.warnings],
+            "warnings": [_stored_warning(w) for w in result.warnings],
         }
     )
     if former and former != stored.key:
         store.delete(former)  # a former master may hold a voice that has left since
+
+
+def _stored_warning(warning: AudioWarning) -> dict[str, Any]:
+    """A render warning as the report keeps it; a jingle's name in it (a French label) is
+    translated with the sentence on English pages."""
+    stored = warning.to_dict()
+    params = stored.get("params") or {}
+    if params.get("title") in JINGLE_KINDS.values():
+        stored["params"] = params | {"_translate": ["title"]}
+    return stored
 
 
 def _render_tagged(
@@ -404,7 +414,7 @@ def _jingle_source(jingle: Take) -> PartSource:
     """A jingle as a part of the master, analysed now (it is seconds long)."""
     path = runtime.storage().local_path(jingle.storage_key)
     analysis = analyse(path, runtime.ffmpeg(), max_seconds=configured_max_take_s())
-    return PartSource(path=path, analysis=analysis, title=jingle.label)
+    return PartSource(path=path, analysis=analysis, title=JINGLE_KINDS.get(jingle.label, ""))
 
 
 def _sha12(path: Path) -> str:

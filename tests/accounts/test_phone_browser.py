@@ -52,7 +52,17 @@ def test_a_teacher_on_a_phone_opens_a_studio_without_scrolling_sideways(
         "cells => cells.map(c => getComputedStyle(c, '::before').content)"
     )
     assert '"Code du studio : "' in named  # each cell says what it is
+    assert all(label.count(":") == 1 for label in named), named  # one colon, the label's
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    # In English, no French space before the colon ("Studio code : ").
+    phone.goto("https://radio.test/?lang=en")
+    row = phone.locator("tr", has=phone.get_by_role("button", name="Open a studio"))
+    named = row.locator("td[data-label]").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+    )
+    assert '"Studio code: "' in named and not any(" :" in label for label in named), named
+    assert all(label.count(":") == 1 for label in named), named
+    phone.goto("https://radio.test/?lang=fr")
 
 
 def test_a_take_without_a_title_is_named_in_words_not_by_its_id(

@@ -148,8 +148,13 @@ def _security_headers(response: Response) -> Response:
 
 
 def translate(message: str, **params: object) -> str:
-    """Translate a French message marked with N_ (errors, labels), then fill its fields."""
+    """Translate a French message marked with N_ (errors, labels), then fill its fields; the
+    fields named in `_translate` are French labels themselves (a jingle's name), translated too."""
     text = gettext(message)
+    labels = params.pop("_translate", None)
+    for key in labels if isinstance(labels, list) else ():
+        if isinstance(params.get(key), str):
+            params[key] = gettext(params[key])
     return text % params if params else text
 
 

@@ -269,6 +269,7 @@ def reedit_episode(episode_id: str) -> ResponseReturnValue:
         plan=reedit.plan(found, reedit.blocking_pupils(found)),
         blocking={p.id for p in reedit.blocking_pupils(found)},
         speakers=clearance.voices(found),
+        jingle_kinds=episodes.JINGLE_KINDS,
     )
 
 
