@@ -106,3 +106,26 @@ def test_the_instance_folder_is_where_flask_looks(
     monkeypatch.delenv("WEBRADIO_INSTANCE_PATH", raising=False)
     monkeypatch.setattr(scaffold, "_find_package_path", lambda name: package_path)
     assert config.instance_path(package_path) == Flask("webradio").instance_path
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [
+        ("WEBRADIO_MAX_TAKE_SECONDS", "3h", "un nombre est attendu"),
+        ("WEBRADIO_QUEUE_WORKERS", "deux", "un nombre entier est attendu"),
+    ],
+)
+@pytest.mark.parametrize("args", [["doctor"], ["process", "absente.wav", "absente.mp3"]])
+def test_a_setting_that_is_not_a_number_is_said_in_words(
+    name: str, raw: str, expected: str, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`WEBRADIO_MAX_TAKE_SECONDS=3h` stopped every command with a Python traceback."""
+    from webradio.cli import entry
+
+    monkeypatch.setenv(name, raw)
+    monkeypatch.setattr(sys, "argv", ["webradio", *args])
+    with pytest.raises(SystemExit) as stopped:
+        entry()
+    said = str(stopped.value.code)
+    assert said.startswith(f"webradio : {name}='{raw}' : {expected}"), said
+    assert "is expected" in said  # then in English

@@ -52,17 +52,28 @@ _FLOATS |= {"MAX_TAKE_SECONDS"}
 _BOOLS = {"PROXY_FIX", "SMTP_STARTTLS"}
 
 
+class SettingError(ValueError):
+    """A WEBRADIO_* variable that cannot be read: the message names it, in French then English."""
+
+
 def from_environment(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
-    """Return the WEBRADIO_* variables as config keys without the prefix, typed."""
+    """Return the WEBRADIO_* variables as config keys without the prefix, typed; SettingError
+    when a number is not one."""
     values: dict[str, Any] = {}
     for name, raw in environ.items():
         if not name.startswith(PREFIX):
             continue
         key = name[len(PREFIX) :]
-        if key in _INTS:
-            values[key] = int(raw)
-        elif key in _FLOATS:
-            values[key] = float(raw)
+        if key in _INTS or key in _FLOATS:
+            kind = (int, "un nombre entier", "a whole number") if key in _INTS else (
+                float, "un nombre", "a number")  # fmt: skip
+            try:
+                values[key] = kind[0](raw)
+            except ValueError:
+                raise SettingError(
+                    f"{name}={raw!r} : {kind[1]} est attendu (rien n'a démarré) / "
+                    f"{kind[2]} is expected (nothing was started)"
+                ) from None
         elif key in _BOOLS:
             values[key] = raw.strip().lower() in {"1", "true", "yes", "oui", "on"}
         else:

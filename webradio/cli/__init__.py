@@ -14,15 +14,21 @@ from typing import Any
 
 
 def entry() -> None:
-    """The installed `webradio` command: `process` straight away, the rest through the group."""
-    if sys.argv[1:2] == ["process"]:
-        from webradio.cli.audio import process
+    """The installed `webradio` command: `process` straight away, the rest through the group;
+    a setting that cannot be read is said in words (exit 1), not as a traceback."""
+    from webradio.config import SettingError
 
-        process.main(sys.argv[2:], prog_name="webradio process")
-    else:
-        from webradio.cli.group import main
+    try:
+        if sys.argv[1:2] == ["process"]:
+            from webradio.cli.audio import process
 
-        main()
+            process.main(sys.argv[2:], prog_name="webradio process")
+        else:
+            from webradio.cli.group import main
+
+            main()
+    except SettingError as exc:
+        sys.exit(f"webradio : {exc}")
 
 
 def __getattr__(name: str) -> Any:
