@@ -289,22 +289,21 @@ def test_parts_jingles_chapters_and_tags(
 def test_a_quiet_jingle_is_named_in_words_not_by_its_code(
     client: FlaskClient, school: School, take_wav: Path, tmp_path: Path
 ) -> None:
-    """A jingle too quiet for the gain's cap, in a master that stays short of the target (its
-    take is as quiet), is named in the render's warning by its kind in the reader's language,
-    as on the re-edit page (both said « intro »)."""
+    """A jingle too quiet for the gain's cap stays quieter than the take after it: it is flagged,
+    though the master is on target (it was not: the master on target cleared every flag), and
+    named by its kind in the reader's language, as on the re-edit page (both said « intro »)."""
     chime = make_jingle(tmp_path / "chime.wav", find_ffmpeg())
-    quiet_chime, quiet_take = tmp_path / "quiet-chime.wav", tmp_path / "quiet-take.wav"
-    for source, quiet in ((chime, quiet_chime), (take_wav, quiet_take)):
-        subprocess.run(
-            [find_ffmpeg().path, "-hide_banner", "-nostdin", "-y", "-i", str(source)]
-            + ["-af", "volume=-45dB", "-c:a", "pcm_s16le", str(quiet)],
-            check=True,
-            capture_output=True,
-        )
+    quiet_chime = tmp_path / "quiet-chime.wav"
+    subprocess.run(
+        [find_ffmpeg().path, "-hide_banner", "-nostdin", "-y", "-i", str(chime)]
+        + ["-af", "volume=-45dB", "-c:a", "pcm_s16le", str(quiet_chime)],
+        check=True,
+        capture_output=True,
+    )
     sign_in(client, "head@son.fr")
     response = post_file(client, "/son/jingles", quiet_chime, which="intro", voice_free="1")
     assert response.status_code in (200, 302), response.text
-    take_id = upload(client, quiet_take, "Le potager")
+    take_id = upload(client, take_wav, "Le potager")
     client.post(
         "/episodes/nouveau",
         data={"title": "Jingle", "take_ids": [take_id], "audience": "class"}
@@ -313,6 +312,9 @@ def test_a_quiet_jingle_is_named_in_words_not_by_its_code(
     episode = Episode.query.order_by(Episode.created_at.desc()).first()
     assert episode is not None and episode.state == "ready", episode and episode.failure_reason
     assert episode.intro_jingle_id is not None
+    report = json.loads(episode.render_report_json or "{}")
+    assert abs(report["output_lufs"] + 16) <= 1  # the master is on target
+    assert [w["params"]["title"] for w in report["warnings"]] == ["Jingle de début"]
     french = html.unescape(fetch(client, f"/episodes/{episode.id}?lang=fr").text)
     assert "L'enregistrement « Jingle de début » est très faible" in french
     english = html.unescape(fetch(client, f"/episodes/{episode.id}?lang=en").text)

@@ -52,6 +52,9 @@ ENCODER_LOSS_MAX_DB = 1.5
 RETRY_LU = 0.6
 # ... and refused when it still lands further than this.
 TOLERANCE_LU = 1.0
+# A part finished at the gain's cap further than this under the target (the leveler keeps the
+# voices within 3 LU of each other) is flagged, even in a master on target.
+QUIET_PART_LU = 3.0
 # BS.1770 reads a mono signal 3 LU lower than the same signal on two channels.
 DUAL_MONO_LU = 3.0
 # Parts (and jingles) overlap by this much, one fading out as the next fades in; the master
@@ -151,13 +154,18 @@ def part_gain_db(
     is more than the cap under the target), not whether that estimate of the bite does.
     """
     target = preset.target_lufs - channel_correction_lu(channels, preset.channels)
-    base = target - loudness_lufs
+    base = needed_db(loudness_lufs, channels, preset)
     if plan is not None:
         limit = preset.max_true_peak_dbtp - LIMIT_MARGIN_DB
         gain = level.gain_to_reach(plan, target, limit)
     else:
         gain = base
     return round(min(gain, preset.max_gain_db), 2), base > preset.max_gain_db
+
+
+def needed_db(loudness_lufs: float, channels: int, preset: Preset) -> float:
+    """The gain a part of this loudness needs to reach the target, before any cap."""
+    return preset.target_lufs - channel_correction_lu(channels, preset.channels) - loudness_lufs
 
 
 def _channel_filter(source_channels: int, target_channels: int) -> str:
@@ -365,11 +373,13 @@ def build_render_command(
 
 @dataclass(frozen=True)
 class _Plan:
-    """Per part: the leveling plan, the static gain and whether it hit the cap."""
+    """Per part: the leveling plan, the static gain, whether it hit the cap, and by how many
+    dB it is short of the target at the cap (0 when it is not)."""
 
     levels: tuple[level.LevelPlan, ...]
     gains: list[float]
     capped: list[bool]
+    short_db: list[float]
 
 
 def heard_as_mono(analysis: Analysis) -> bool:
@@ -397,6 +407,7 @@ def plan_parts(parts: Sequence[PartSource], preset: Preset, leveler: bool = True
     levels = []
     gains = []
     capped = []
+    short: list[float] = []
     for part in parts:
         start, end = trim_window(part)
         envelope = part.analysis.envelope
@@ -418,7 +429,8 @@ def plan_parts(parts: Sequence[PartSource], preset: Preset, leveler: bool = True
         gain, cap = part_gain_db(loudness, part.analysis.channels, preset, plan)
         gains.append(gain)
         capped.append(cap)
-    return _Plan(tuple(levels), gains, capped)
+        short.append(max(0.0, needed_db(loudness, part.analysis.channels, preset) - gain))
+    return _Plan(tuple(levels), gains, capped, short)
 
 
 def render(
@@ -457,7 +469,13 @@ def render(
                 limit_dbfs -= loud.true_peak_dbtp - preset.max_true_peak_dbtp + 0.3
             loud = _render_once(parts, preset, tmp, gains, limit_dbfs, commands, ffmpeg)
         if loud.integrated_lufs >= preset.target_lufs - RETRY_LU:
-            capped = [False] * len(capped)  # on target after all: nothing to flag
+            # On target after all: a lone take has nothing to flag; among several parts (a
+            # jingle, the takes), one finished at the cap further than the leveler's promise
+            # under the target stays that much quieter than the others: it is still flagged.
+            capped = [
+                cap and len(parts) > 1 and short > QUIET_PART_LU
+                for cap, short in zip(capped, planned.short_db, strict=True)
+            ]
         short_at_cap = any(capped) and loud.integrated_lufs < preset.target_lufs
         if (_off_target(loud, preset, TOLERANCE_LU) and not short_at_cap) or (
             loud.true_peak_dbtp > preset.max_true_peak_dbtp
