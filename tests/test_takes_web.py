@@ -303,6 +303,8 @@ def test_a_quiet_jingle_is_named_in_words_not_by_its_code(
     sign_in(client, "head@son.fr")
     response = post_file(client, "/son/jingles", quiet_chime, which="intro", voice_free="1")
     assert response.status_code in (200, 302), response.text
+    said = html.unescape(fetch(client, "/son/jingles").text)  # told at once, and kept
+    assert "Jingle enregistré." in said and "Ce jingle est très faible (-64 LUFS)" in said
     take_id = upload(client, take_wav, "Le potager")
     client.post(
         "/episodes/nouveau",

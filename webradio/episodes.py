@@ -26,10 +26,10 @@ from webradio import (
     urls,
     voices,
 )
-from webradio.audio.analyse import AudioWarning, analyse, check_has_sound
+from webradio.audio.analyse import Analysis, AudioWarning, analyse, check_has_sound
 from webradio.audio.clips import make_jingle
 from webradio.audio.presets import configured_max_take_s, configured_preset
-from webradio.audio.render import PartSource, RenderResult, render
+from webradio.audio.render import QUIET_PART_LU, PartSource, RenderResult, needed_db, render
 from webradio.audio.tags import Chapter, EpisodeTags, read_tags, write_tags
 from webradio.clock import today_paris
 from webradio.errors import N_, AudioError, NotFound, WebradioError
@@ -321,6 +321,10 @@ JINGLE_KINDS: dict[str, str] = {
 }
 # A jingle longer than this is refused: it opens or closes an episode, no more.
 JINGLE_MAX_S = 30.0
+QUIET_JINGLE = N_(
+    "Ce jingle est très faible (%(lufs).0f LUFS) : même monté au maximum (+%(gain).0f dB), il "
+    "restera nettement moins fort que les voix. Choisissez un fichier plus fort si vous le pouvez."
+)
 
 
 def jingle_of(school: School, which: str) -> Take | None:
@@ -350,9 +354,10 @@ def store_jingle(
     stream: IO[bytes],
     speaker_ids: Sequence[str] = (),
     voice_free: bool = False,
-) -> Take:
+) -> tuple[Take, AudioWarning | None]:
     """Keep an uploaded jingle once it proves to be short, audible audio, with its voices:
-    the pupils who speak in it, or the head's attestation that none does."""
+    the pupils who speak in it, or the head's attestation that none does; with the advice to
+    choose a louder file when even the gain's cap leaves it well under the voices."""
     _check_kind(which)
     store = runtime.storage()
     stored = store.put_stream("jingles", stream, 50 * 1024 * 1024)
@@ -372,7 +377,19 @@ def store_jingle(
     if voice_free and not take.speakers:
         voices.attest_voice_free(take)
     _set_jingle(school, which, take)
-    return take
+    return take, _quiet_jingle(school, analysis)
+
+
+def _quiet_jingle(school: School, analysis: Analysis) -> AudioWarning | None:
+    """The advice for a jingle that the gain's cap leaves further under the target than the
+    render flags (render.QUIET_PART_LU), else None."""
+    preset = configured_preset(school.preset)
+    if needed_db(analysis.integrated_lufs, analysis.channels, preset) - preset.max_gain_db <= (
+        QUIET_PART_LU
+    ):
+        return None
+    params = {"lufs": analysis.integrated_lufs, "gain": preset.max_gain_db}
+    return AudioWarning("quiet_jingle", QUIET_JINGLE, params)
 
 
 def _jingle_take(school: School, which: str, key: str, sha256: str, size: int) -> Take:

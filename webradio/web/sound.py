@@ -177,7 +177,7 @@ def jingles_page() -> ResponseReturnValue:
             upload = request.files.get("file")
             if upload is None or not upload.filename:
                 raise WebradioError(NO_FILE)
-            episodes.store_jingle(
+            _, advice = episodes.store_jingle(
                 school,
                 which,
                 upload.stream,
@@ -185,6 +185,8 @@ def jingles_page() -> ResponseReturnValue:
                 voice_free=request.form.get("voice_free") == "1",
             )
             flash(translate(SAVED), "info")
+            if advice is not None:
+                flash(translate(advice.message, **advice.params), "error")
         return back_to("sound.jingles_page")
     pupils = people.pupils_on_roll(school)
     return render_template(
