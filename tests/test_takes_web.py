@@ -306,6 +306,24 @@ def test_a_quiet_jingle_is_named_in_words_not_by_its_code(
     said = html.unescape(fetch(client, "/son/jingles").text)  # told at once, and kept
     assert "Jingle enregistré." in said and "Ce jingle est très faible (-64 LUFS)" in said
     take_id = upload(client, take_wav, "Le potager")
+    # A jingle is no take: the new-episode page (it answered 500 once a jingle was set) and
+    # the dashboard do not list it, and an episode is not made of it.
+    jingle = db.session.get(School, school.id).intro_jingle
+    assert jingle is not None
+    form = fetch(client, "/episodes/nouveau")
+    assert form.status_code == 200 and take_id in form.text and jingle.id not in form.text
+    # An untitled take is named by words and its time there, not by its id (« jpxffwwm9v »).
+    other = tmp_path / "other.wav"
+    _lavfi("sine=f=440:sample_rate=48000", 4.0, other)
+    untitled = upload(client, other, "")
+    listed = html.unescape(fetch(client, "/episodes/nouveau").text)
+    assert f"> {untitled} (" not in listed and "Prise sans titre du " in listed
+    assert jingle.id not in fetch(client, "/").text
+    refused = client.post(
+        "/episodes/nouveau",
+        data={"title": "J", "take_ids": [jingle.id], "audience": "class", "no_pupil_voices": "1"},
+    )
+    assert refused.status_code == 404, refused.text
     client.post(
         "/episodes/nouveau",
         data={"title": "Jingle", "take_ids": [take_id], "audience": "class"}
@@ -325,6 +343,24 @@ def test_a_quiet_jingle_is_named_in_words_not_by_its_code(
         assert "« intro »" not in page and '"intro"' not in page
     reedit_page = fetch(client, f"/episodes/{episode.id}/remontage?lang=en").text
     assert "Opening jingle (" in reedit_page and "intro (" not in reedit_page
+
+
+def test_an_episode_whose_voices_nobody_declared_does_not_say_no_pupil_speaks(
+    client: FlaskClient, school: School, take_wav: Path
+) -> None:
+    """Neither pupils named nor « aucune voix d'élève » ticked: the class alone is cleared,
+    and the page said so as « Aucune voix d'élève : rien à autoriser », which nobody said."""
+    sign_in(client, "prof@son.fr")
+    take_id = upload(client, take_wav, "Le potager")
+    client.post(
+        "/episodes/nouveau",
+        data={"title": "Qui parle ?", "take_ids": [take_id]} | {"audience": "class"},
+    )
+    episode = Episode.query.order_by(Episode.created_at.desc()).first()
+    assert episode is not None
+    page = html.unescape(fetch(client, f"/episodes/{episode.id}").text)
+    assert "Aucune voix d'élève : rien à autoriser" not in page
+    assert "Qui parle n'est pas encore indiqué : la classe seulement" in page
 
 
 def probe(path: Path) -> Any:

@@ -101,6 +101,8 @@ def create(school: School, draft: EpisodeDraft, created_by: str | None = None) -
     episode.participants = pupils
     for position, take_id in enumerate(draft.take_ids):
         take = takes.get_take(take_id, school)
+        if take.origin == TakeOrigin.JINGLE:  # a jingle opens or closes episodes, is no part
+            raise NotFound(N_("Aucune prise avec l'identifiant « %(id)s »."), id=take_id)
         if draft.no_pupil_voices:
             voices.attest_voice_free(take)  # the attestation belongs to the sound
         elif pupils and not take.speakers:

@@ -65,6 +65,9 @@ WITHDRAWAL_REASONS = {
 }
 NOT_REQUESTED = N_("Non demandé pour cet épisode.")
 VOICE_FREE = N_("Aucune voix d'élève : rien à autoriser.")
+CLASS_UNDECLARED = N_(
+    "Qui parle n'est pas encore indiqué : la classe seulement, tant que vous ne l'indiquez pas."
+)
 ALL_AGREED = N_("Toutes les familles des élèves qui parlent l'ont autorisé.")
 
 
@@ -102,18 +105,21 @@ class Explanation:
 
 def explain(episode: Episode, answer: Clearance) -> list[Explanation]:
     """For every audience tier: requested or not, cleared or not, why, and who blocks it."""
-    from webradio.clearance import live, voices
+    from webradio.clearance import live, sources, voices
 
     known = first_names(episode.school_id)
     wanted = tiers_up_to(episode.requested_audience)
     shown = live(episode, answer)
     heard = voices(episode)
+    undeclared = any(not t.speakers and not t.voice_free for t in sources(episode))
     result = []
     for audience in Audience:
         if audience not in wanted:
             reason = _translate(NOT_REQUESTED)
         elif not answer.allows(audience):
             reason = audience_reason(answer, audience, known)
+        elif undeclared:  # cleared for the class alone: nobody said who speaks
+            reason = _translate(CLASS_UNDECLARED)
         elif not heard:
             reason = _translate(VOICE_FREE)
         else:

@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -98,6 +98,12 @@ def get_take(take_id: str, school: School | None = None) -> Take:
     if take is None or (school is not None and take.school_id != school.id):
         raise NotFound(N_("Aucune prise avec l'identifiant « %(id)s »."), id=take_id)
     return take
+
+
+def listed(school: School) -> Any:
+    """The query of the school's takes that staff list and make episodes of: all but its
+    jingles (takes too, kept for the jingles page: no analysis stored, no part of an episode)."""
+    return Take.query.filter(Take.school_id == school.id, Take.origin != TakeOrigin.JINGLE)
 
 
 def peaks_key(take_id: str) -> str:

@@ -31,7 +31,7 @@ def reports_of(found: Iterable[Take]) -> dict[str, TakeReport]:
 
 def recent_takes(school: School, limit: int = 5) -> list[Take]:
     """The school's latest takes, newest first."""
-    query = Take.query.filter_by(school_id=school.id).order_by(Take.created_at.desc())
+    query = takes.listed(school).order_by(Take.created_at.desc())
     return list(query.limit(limit))
 
 

@@ -89,7 +89,7 @@ def dashboard() -> ResponseReturnValue:
         "dashboard.html",
         school=school,
         classes=people.classes_on_roll(school),  # archived classes leave the studio list
-        takes=Take.query.filter_by(school_id=school.id).order_by(Take.created_at.desc()).limit(50),
+        takes=takes.listed(school).order_by(Take.created_at.desc()).limit(50),
         episodes=Episode.query.filter_by(school_id=school.id).order_by(Episode.created_at.desc()),
         consent_alerts=reasons.alerts(school),
         to_approve=publication.awaiting_review(school.id) if current_user.role == "head" else [],
@@ -220,9 +220,7 @@ def take_status(take_id: str) -> ResponseReturnValue:
 def new_episode() -> ResponseReturnValue:
     """Build an episode from ready takes (ordered, trimmed), name who speaks, pick an audience."""
     school = current_school()
-    ready = list(
-        Take.query.filter_by(school_id=school.id, state=TakeState.READY).order_by(Take.created_at)
-    )
+    ready = list(takes.listed(school).filter_by(state=TakeState.READY).order_by(Take.created_at))
     pupils = people.pupils_on_roll(school)  # never an archived pupil
     if request.method == "POST":
         take_ids, points = sound.parts_from_form(request.form)
