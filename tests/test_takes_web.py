@@ -363,6 +363,34 @@ def test_an_episode_whose_voices_nobody_declared_does_not_say_no_pupil_speaks(
     assert "Qui parle n'est pas encore indiqué : la classe seulement" in page
 
 
+def test_a_lone_quiet_take_is_said_under_the_target_and_its_part_named_in_english(
+    client: FlaskClient, school: School, take_wav: Path, tmp_path: Path
+) -> None:
+    """A one-take episode from a far too quiet take: its warning said « reste moins fort que
+    les autres » (there are none) and named it « Partie 1 » on the English page."""
+    quiet = tmp_path / "whisper.wav"
+    subprocess.run(
+        [find_ffmpeg().path, "-hide_banner", "-nostdin", "-y", "-i", str(take_wav)]
+        + ["-af", "volume=-45dB", "-c:a", "pcm_s16le", str(quiet)],
+        check=True,
+        capture_output=True,
+    )
+    sign_in(client, "prof@son.fr")
+    take_id = upload(client, quiet, "Murmure")
+    client.post(
+        "/episodes/nouveau",
+        data={"title": "Murmure", "take_ids": [take_id], "audience": "class"}
+        | {"no_pupil_voices": "1"},
+    )
+    episode = Episode.query.order_by(Episode.created_at.desc()).first()
+    assert episode is not None and episode.state == "ready", episode and episode.failure_reason
+    french = html.unescape(fetch(client, f"/episodes/{episode.id}?lang=fr").text)
+    assert "L'enregistrement « Partie 1 » est très faible" in french
+    assert "reste sous le volume visé" in french and "que les autres" not in french
+    english = html.unescape(fetch(client, f"/episodes/{episode.id}?lang=en").text)
+    assert 'The take "Part 1" is very quiet' in english and "Partie" not in english
+
+
 def probe(path: Path) -> Any:
     """ffprobe's JSON view of a file (tags, chapters, streams)."""
     tool = shutil.which("ffprobe")

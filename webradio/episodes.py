@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import uuid
 from collections.abc import Mapping, Sequence
@@ -217,7 +218,7 @@ def _render(episode: Episode) -> None:
             analysis=analysis,
             in_s=part.in_s,
             out_s=part.out_s,
-            title=part.title or f"Partie {number}",
+            title=part.title or PART_N % {"n": number},
         )
         placed_sources.append((part.id, None, source))
     if outro is not None and store.exists(outro.storage_key):
@@ -255,12 +256,15 @@ def _render(episode: Episode) -> None:
 
 
 def _stored_warning(warning: AudioWarning) -> dict[str, Any]:
-    """A render warning as the report keeps it; a jingle's name in it (a French label) is
-    translated with the sentence on English pages."""
+    """A render warning as the report keeps it; a jingle's name or an untitled part's in it
+    (French labels) are translated with the sentence on English pages."""
     stored = warning.to_dict()
     params = stored.get("params") or {}
+    default = re.fullmatch(r"Partie (\d+)", str(params.get("title", "")))
     if params.get("title") in JINGLE_KINDS.values():
         stored["params"] = params | {"_translate": ["title"]}
+    elif default:  # an untitled part: « Partie 2 », "Part 2"
+        stored["params"] = params | {"title": PART_N, "n": int(default[1]), "_translate": ["title"]}
     return stored
 
 
@@ -323,6 +327,7 @@ JINGLE_KINDS: dict[str, str] = {
 }
 # A jingle longer than this is refused: it opens or closes an episode, no more.
 JINGLE_MAX_S = 30.0
+PART_N = N_("Partie %(n)d")  # an untitled part's chapter, in the master and its tags
 QUIET_JINGLE = N_(
     "Ce jingle est très faible (%(lufs).0f LUFS) : même monté au maximum (+%(gain).0f dB), il "
     "restera nettement moins fort que les voix. Choisissez un fichier plus fort si vous le pouvez."
@@ -543,7 +548,7 @@ def edit_text(episode: Episode, edit: TextEdit, actor: publication.Actor) -> Non
         marks = json.loads(episode.chapters_json)
         by_part = {p.id: p.title for p in episode.parts}
         for number, mark in enumerate((m for m in marks if "part_id" in m), start=1):
-            mark["title"] = by_part.get(mark["part_id"]) or f"Partie {number}"
+            mark["title"] = by_part.get(mark["part_id"]) or PART_N % {"n": number}
         episode.chapters_json = json.dumps(marks)
     if episode.media_key:
         retag(episode)

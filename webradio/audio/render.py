@@ -551,6 +551,16 @@ def _can_correct(loud: Loudness, preset: Preset, gains: Sequence[float]) -> bool
     return any(gain < preset.max_gain_db for gain in gains)
 
 
+CAPPED_AMONG_OTHERS = N_(
+    "L'enregistrement « %(title)s » est très faible : il a été monté au maximum "
+    "(+%(gain).0f dB) et reste moins fort que les autres. Rapprochez le micro."
+)
+CAPPED_ALONE = N_(
+    "L'enregistrement « %(title)s » est très faible : il a été monté au maximum "
+    "(+%(gain).0f dB) et reste sous le volume visé. Rapprochez le micro."
+)
+
+
 def _result(
     parts: Sequence[PartSource], loud: Loudness, gains: Sequence[float], capped: Sequence[bool]
 ) -> RenderResult:
@@ -564,10 +574,7 @@ def _result(
     warnings = tuple(
         AudioWarning(
             "gain_capped",
-            N_(
-                "L'enregistrement « %(title)s » est très faible : il a été monté au maximum "
-                "(+%(gain).0f dB) et reste moins fort que les autres. Rapprochez le micro."
-            ),
+            CAPPED_AMONG_OTHERS if len(parts) > 1 else CAPPED_ALONE,
             {"title": part.title or part.path.name, "gain": gain},
         )
         for part, gain, cap in zip(parts, gains, capped, strict=True)

@@ -153,8 +153,8 @@ def translate(message: str, **params: object) -> str:
     text = gettext(message)
     labels = params.pop("_translate", None)
     for key in labels if isinstance(labels, list) else ():
-        if isinstance(params.get(key), str):
-            params[key] = gettext(params[key])
+        if isinstance(params.get(key), str):  # a label may have fields too: « Partie %(n)d »
+            params[key] = gettext(params[key]) % params
     return text % params if params else text
 
 
