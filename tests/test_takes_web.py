@@ -293,13 +293,7 @@ def test_a_quiet_jingle_is_named_in_words_not_by_its_code(
     though the master is on target (it was not: the master on target cleared every flag), and
     named by its kind in the reader's language, as on the re-edit page (both said « intro »)."""
     chime = make_jingle(tmp_path / "chime.wav", find_ffmpeg())
-    quiet_chime = tmp_path / "quiet-chime.wav"
-    subprocess.run(
-        [find_ffmpeg().path, "-hide_banner", "-nostdin", "-y", "-i", str(chime)]
-        + ["-af", "volume=-45dB", "-c:a", "pcm_s16le", str(quiet_chime)],
-        check=True,
-        capture_output=True,
-    )
+    quiet_chime = _far_too_quiet(chime, tmp_path / "quiet-chime.wav")
     sign_in(client, "head@son.fr")
     response = post_file(client, "/son/jingles", quiet_chime, which="intro", voice_free="1")
     assert response.status_code in (200, 302), response.text
@@ -368,13 +362,7 @@ def test_a_lone_quiet_take_is_said_under_the_target_and_its_part_named_in_englis
 ) -> None:
     """A one-take episode from a far too quiet take: its warning said « reste moins fort que
     les autres » (there are none) and named it « Partie 1 » on the English page."""
-    quiet = tmp_path / "whisper.wav"
-    subprocess.run(
-        [find_ffmpeg().path, "-hide_banner", "-nostdin", "-y", "-i", str(take_wav)]
-        + ["-af", "volume=-45dB", "-c:a", "pcm_s16le", str(quiet)],
-        check=True,
-        capture_output=True,
-    )
+    quiet = _far_too_quiet(take_wav, tmp_path / "whisper.wav")
     sign_in(client, "prof@son.fr")
     take_id = upload(client, quiet, "Murmure")
     client.post(
@@ -404,6 +392,17 @@ def probe(path: Path) -> Any:
         check=True,
     )
     return json.loads(done.stdout)
+
+
+def _far_too_quiet(source: Path, path: Path) -> Path:
+    """`source` 45 dB quieter, as a 16-bit WAV at `path`: more than the gain's cap can raise."""
+    subprocess.run(
+        [find_ffmpeg().path, "-hide_banner", "-nostdin", "-y", "-i", str(source)]
+        + ["-af", "volume=-45dB", "-c:a", "pcm_s16le", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    return path
 
 
 def _lavfi(source: str, seconds: float, path: Path) -> None:
