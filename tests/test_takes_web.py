@@ -57,6 +57,9 @@ def test_a_take_gets_its_report_and_its_peaks(
     assert report["advice"] and all(line[0].isupper() for line in report["advice"])
     labels = [f["label"] for f in report["figures"]]
     assert "Volume moyen" in labels and "Bruit de fond" in labels and "Crête" in labels
+    # Saturation counts the tenths of a second that touch the top, not the samples there.
+    hints = {f["label"]: f["hint"] for f in report["figures"]}
+    assert hints["Saturation"] == "durée des passages où le son touche le maximum"
     assert any(f["value"].endswith("LUFS") for f in report["figures"])
     assert all("." not in f["value"] for f in report["figures"])  # French decimals: 42,5 s
     english = client.get(f"/prises/{take_id}/etat?lang=en").get_json()["report"]["figures"]

@@ -85,7 +85,9 @@ def take_report(analysis: dict[str, Any]) -> TakeReport:
         Figure(
             N_("Saturation"),
             _seconds(analysis.get("clipped_s", 0.0)),
-            N_("temps passé au maximum"),
+            # Tenths of a second whose loudest sample is at the top: how long the saturated
+            # passages last (a clipped word), not the time the samples themselves sit there.
+            N_("durée des passages où le son touche le maximum"),
         ),
         Figure(
             N_("Bruit de fond"),
