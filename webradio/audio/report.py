@@ -29,6 +29,12 @@ KINDS = {
 }
 
 
+# Music without voices is kept as it is: brought to the podcast's volume as a whole, its
+# quiet and loud passages untouched.
+MUSIC_VOLUME = N_("une musique est mise au volume du podcast, d'un bloc")
+MUSIC_RANGE = N_("entre passages calmes et forts ; gardé tel quel dans une musique")
+
+
 @dataclass(frozen=True)
 class Figure:
     """One measured figure: a French label, a value with its unit, and what it means."""
@@ -65,7 +71,8 @@ def take_report(analysis: dict[str, Any]) -> TakeReport:
     advice = tuple((str(w["message"]), w.get("params") or {}) for w in analysis.get("warnings", ()))
     floor = analysis.get("noise_floor_db")
     kind = analysis.get("kind", "speech")
-    figures = (
+    music = kind == "music"
+    figures: tuple[Figure, ...] = (
         Figure(N_("Durée"), _seconds(analysis["duration_s"]), N_("toute la prise")),
         Figure(
             N_("Voix entendues"),
@@ -75,7 +82,7 @@ def take_report(analysis: dict[str, Any]) -> TakeReport:
         Figure(
             N_("Volume moyen"),
             _db(analysis["integrated_lufs"], "LUFS"),
-            N_("une voix bien enregistrée est entre -30 et -14"),
+            MUSIC_VOLUME if music else N_("une voix bien enregistrée est entre -30 et -14"),
         ),
         Figure(
             N_("Crête"),
@@ -111,7 +118,9 @@ def take_report(analysis: dict[str, Any]) -> TakeReport:
         Figure(
             N_("Écart de volume"),
             _db(analysis.get("lra_lu"), "LU"),
-            N_("entre passages calmes et forts ; nivelé au rendu"),
+            MUSIC_RANGE if music else N_("entre passages calmes et forts ; nivelé au rendu"),
         ),
     )
+    if music:  # no voice, so no pause between voices
+        figures = tuple(f for f in figures if f.label != "Plus longue pause")
     return TakeReport(advice or ((GOOD, {}),), figures, not advice)
