@@ -7,6 +7,7 @@ import html
 import json
 import shutil
 import subprocess
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +220,16 @@ def test_jingles_are_the_heads(client: FlaskClient, school: School, tmp_path: Pa
     _lavfi("anoisesrc=c=pink:a=0.003:r=44100:seed=3", 4.0, room)
     refused = post_file(client, "/son/jingles", room, which="outro")
     assert refused.status_code == 422 and "bruit" in refused.get_json()["error"]
+    # From the page's own form, the refusal is said on the jingles page (it was a page of its
+    # own, « Action impossible », with only « revenir en arrière »).
+    form = client.post(
+        "/son/jingles",
+        data={"which": "outro", "file": (BytesIO(room.read_bytes()), "room.wav")},
+        content_type="multipart/form-data",
+    )
+    assert form.status_code == 302 and form.headers["Location"].endswith("/son/jingles")
+    page = html.unescape(fetch(client, "/son/jingles").text)
+    assert 'class="flash error"' in page and "bruit" in page and "Jingles de l’école" in page
     db.session.expire_all()
     found = db.session.get(School, school.id)
     assert found is not None and found.intro_jingle and found.outro_jingle is None

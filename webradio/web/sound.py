@@ -14,7 +14,14 @@ from webradio import episodes, people, runtime, takes
 from webradio.audio.report import TakeReport, take_report
 from webradio.errors import N_, NotFound, WebradioError
 from webradio.models import Episode, School, Take, TakeState
-from webradio.web import back_to, current_school, failure_text, role_required, translate
+from webradio.web import (
+    back_to,
+    current_school,
+    failure_text,
+    role_required,
+    translate,
+    wants_json,
+)
 
 bp = Blueprint("sound", __name__, url_prefix="/son")
 
@@ -165,28 +172,13 @@ def jingles_page() -> ResponseReturnValue:
     """The school's intro and outro jingles: upload, generate a default one, or remove."""
     school = current_school()
     if request.method == "POST":
-        which = request.form.get("which", "")
-        action = request.form.get("action", "upload")
-        if action == "remove":
-            episodes.remove_jingle(school, which)
-            flash(translate(REMOVED), "info")
-        elif action == "generate":
-            episodes.generate_jingle(school, which)
-            flash(translate(SAVED), "info")
-        else:
-            upload = request.files.get("file")
-            if upload is None or not upload.filename:
-                raise WebradioError(NO_FILE)
-            _, advice = episodes.store_jingle(
-                school,
-                which,
-                upload.stream,
-                speaker_ids=request.form.getlist("speaker_ids"),
-                voice_free=request.form.get("voice_free") == "1",
-            )
-            flash(translate(SAVED), "info")
-            if advice is not None:
-                flash(translate(advice.message, **advice.params), "error")
+        try:
+            _change_jingle(school)
+        except WebradioError as refused:
+            if wants_json():
+                raise
+            # Said on the jingles page itself, not on a page of its own with « retour ».
+            flash(translate(refused.message, **refused.params), "error")
         return back_to("sound.jingles_page")
     pupils = people.pupils_on_roll(school)
     return render_template(
@@ -196,6 +188,32 @@ def jingles_page() -> ResponseReturnValue:
         jingles={w: episodes.jingle_of(school, w) for w in episodes.JINGLE_KINDS},
         pupils=list(pupils),
     )
+
+
+def _change_jingle(school: School) -> None:
+    """Carry out the jingles form (remove, generate or upload), saying what was done."""
+    which = request.form.get("which", "")
+    action = request.form.get("action", "upload")
+    if action == "remove":
+        episodes.remove_jingle(school, which)
+        flash(translate(REMOVED), "info")
+    elif action == "generate":
+        episodes.generate_jingle(school, which)
+        flash(translate(SAVED), "info")
+    else:
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise WebradioError(NO_FILE)
+        _, advice = episodes.store_jingle(
+            school,
+            which,
+            upload.stream,
+            speaker_ids=request.form.getlist("speaker_ids"),
+            voice_free=request.form.get("voice_free") == "1",
+        )
+        flash(translate(SAVED), "info")
+        if advice is not None:
+            flash(translate(advice.message, **advice.params), "error")
 
 
 @bp.get("/jingles/<which>.son")
