@@ -332,13 +332,7 @@ def test_a_quiet_jingle_is_named_in_words_not_by_its_code(
         data={"title": "J", "take_ids": [jingle.id], "audience": "class", "no_pupil_voices": "1"},
     )
     assert refused.status_code == 404, refused.text
-    client.post(
-        "/episodes/nouveau",
-        data={"title": "Jingle", "take_ids": [take_id], "audience": "class"}
-        | {"no_pupil_voices": "1"},
-    )
-    episode = Episode.query.order_by(Episode.created_at.desc()).first()
-    assert episode is not None and episode.state == "ready", episode and episode.failure_reason
+    episode = _voice_free_class_episode(client, "Jingle", take_id)
     assert episode.intro_jingle_id is not None
     report = json.loads(episode.render_report_json or "{}")
     assert abs(report["output_lufs"] + 16) <= 1  # the master is on target
@@ -379,13 +373,7 @@ def test_a_lone_quiet_take_is_said_under_the_target_and_its_part_named_in_englis
     quiet = _far_too_quiet(take_wav, tmp_path / "whisper.wav")
     sign_in(client, "prof@son.fr")
     take_id = upload(client, quiet, "Murmure")
-    client.post(
-        "/episodes/nouveau",
-        data={"title": "Murmure", "take_ids": [take_id], "audience": "class"}
-        | {"no_pupil_voices": "1"},
-    )
-    episode = Episode.query.order_by(Episode.created_at.desc()).first()
-    assert episode is not None and episode.state == "ready", episode and episode.failure_reason
+    episode = _voice_free_class_episode(client, "Murmure", take_id)
     french = html.unescape(fetch(client, f"/episodes/{episode.id}?lang=fr").text)
     assert "L'enregistrement « Partie 1 » est très faible" in french
     assert "reste sous le volume visé" in french and "que les autres" not in french
@@ -406,6 +394,18 @@ def probe(path: Path) -> Any:
         check=True,
     )
     return json.loads(done.stdout)
+
+
+def _voice_free_class_episode(client: FlaskClient, title: str, take_id: str) -> Episode:
+    """An episode of one take, no pupil's voice, for the class, made from the form; rendered."""
+    client.post(
+        "/episodes/nouveau",
+        data={"title": title, "take_ids": [take_id], "audience": "class"}
+        | {"no_pupil_voices": "1"},
+    )
+    episode = Episode.query.order_by(Episode.created_at.desc()).first()
+    assert episode is not None and episode.state == "ready", episode and episode.failure_reason
+    return episode
 
 
 def _far_too_quiet(source: Path, path: Path) -> Path:
